@@ -1,0 +1,87 @@
+//! Composition root: build the services and the router, run the server until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::jwks;
+use crate::config::Settings;
+use crate::error::Result;
+use crate::service::{self, Services};
+
+/// A built application: its services (tests reach in for the clock and maintenance) and router.
+pub struct App {
+    pub services: Arc<Services>,
+    router: Router,
+}
+
+/// Opens the database and builds everything; nothing is listening yet.
+pub async fn build(settings: Settings) -> Result<App> {
+    let services = Services::open(settings).await?;
+    let router = crate::http::router(services.clone());
+    Ok(App { services, router })
+}
+
+/// Serves on `listener` until `shutdown` completes. Held long-polls and streams are released
+/// at once when shutdown begins; writes already queued are committed before this returns.
+pub async fn run(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let App { services, router } = app;
+    start_background(&services).await?;
+    let token = services.shutdown.clone();
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    let outcome = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await;
+    services.shutdown.cancel();
+    outcome.map_err(|e| crate::error::Error::internal(format!("server error: {e}")))
+}
+
+async fn start_background(services: &Arc<Services>) -> Result<()> {
+    service::maintenance::spawn(services.clone());
+    service::auto_assign::spawn_worker(services.clone());
+    if let (Some(url), Some(keys)) = (
+        &services.settings.user_tokens.jwks_url,
+        services.user_tokens.jwks_keys(),
+    ) {
+        let verifier = services.clone();
+        jwks::spawn_refresher(
+            url.clone(),
+            services.settings.user_tokens.jwks_refresh,
+            keys,
+            move || verifier.user_tokens.clear_cache(),
+            services.shutdown.clone(),
+        );
+    }
+    if services.user_tokens.is_unconfigured() && !services.settings.allow_guests {
+        tracing::warn!(
+            "no user-token verification is configured (JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWKS_FILE or \
+             JWKS_URL): the client API will refuse every token"
+        );
+    }
+    crate::auth::password::warm_up();
+    if let Some(token) = service::setup::pending_token(services).await? {
+        let base = services
+            .settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", services.settings.bind_addr));
+        tracing::warn!(
+            "no agent exists yet: create the first super admin at {}/admin/setup?token={token}",
+            base.trim_end_matches('/')
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,368 @@
+//! User tokens, issued by the business's own auth (often Firebase): HS256 with `JWT_SECRET`,
+//! or RS256 with a PEM key, a JWKS file or a JWKS URL. The algorithm is pinned by the key kind:
+//! an RS256 key never verifies an HS256 token, so "HS256 signed with the public key" fails.
+//! Guest tokens (ALLOW_GUESTS) are our own HS256 tokens with their own audience.
+//!
+//! Verified tokens are cached by their SHA-256 so that phones polling every 2 seconds with the
+//! same token cost a hash and a map lookup, not an RSA verification. Expiry is checked on every
+//! use, cached or not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::jwks::{self, JwksKeys};
+use super::{GUEST_AUDIENCE, ISSUER, KIND_CLAIM_AGENT, KIND_CLAIM_GUEST};
+use crate::config::UserTokenSettings;
+use crate::error::{Error, Result};
+
+/// The caller of a client endpoint.
+#[derive(Clone, Debug)]
+pub struct UserPrincipal {
+    pub user_id: Arc<str>,
+    pub name: Option<Arc<str>>,
+    pub email: Option<Arc<str>>,
+    pub is_guest: bool,
+}
+
+/// Tokens longer than this are refused before any parsing.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+const MAX_USER_ID_CHARS: usize = 128;
+/// Clock skew allowed on `exp`, the same for cached and fresh verifications.
+const LEEWAY_SECS: u64 = 30;
+const CACHE_CAPACITY: usize = 200_000;
+const GUEST_KID: &str = "frontdesk-guest";
+const GUEST_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Deserialize)]
+struct UserClaims {
+    sub: Option<String>,
+    user_id: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+    exp: u64,
+    fdk: Option<String>,
+}
+
+#[derive(Serialize)]
+struct GuestClaims<'a> {
+    sub: &'a str,
+    aud: &'a str,
+    iss: &'a str,
+    fdk: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+enum RsaKeys {
+    None,
+    Fixed(DecodingKey),
+    Jwks(Arc<JwksKeys>),
+}
+
+struct CachedToken {
+    principal: UserPrincipal,
+    exp: u64,
+}
+
+pub struct UserTokenVerifier {
+    hs256: Option<DecodingKey>,
+    rsa: RsaKeys,
+    hs_validation: Validation,
+    rs_validation: Validation,
+    guest: Option<(EncodingKey, DecodingKey, Validation)>,
+    cache: Mutex<HashMap<[u8; 32], CachedToken>>,
+}
+
+impl UserTokenVerifier {
+    /// Builds the verifier from settings. `server_secret` signs guest tokens when guests are
+    /// allowed. A JWKS URL is fetched by [`Self::jwks_keys`]'s refresher, started by the app.
+    pub fn new(
+        settings: &UserTokenSettings,
+        server_secret: &[u8],
+        allow_guests: bool,
+    ) -> Result<Self> {
+        let hs256 = settings
+            .jwt_secret
+            .as_ref()
+            .map(|s| DecodingKey::from_secret(s.0.as_bytes()));
+        let rsa = if let Some(path) = &settings.public_key_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::internal(format!("JWT_PUBLIC_KEY_FILE: {e}")))?;
+            RsaKeys::Fixed(DecodingKey::from_rsa_pem(&pem).map_err(|e| {
+                Error::internal(format!("JWT_PUBLIC_KEY_FILE: not an RSA public key: {e}"))
+            })?)
+        } else if let Some(path) = &settings.jwks_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::internal(format!("JWKS_FILE: {e}")))?;
+            let keys =
+                jwks::parse(&text).map_err(|e| Error::internal(format!("JWKS_FILE: {e}")))?;
+            RsaKeys::Jwks(JwksKeys::new(keys, text))
+        } else if settings.jwks_url.is_some() {
+            RsaKeys::Jwks(JwksKeys::empty())
+        } else {
+            RsaKeys::None
+        };
+
+        let with_claims = |alg: Algorithm| {
+            let mut v = Validation::new(alg);
+            v.leeway = LEEWAY_SECS;
+            v.validate_aud = settings.audience.is_some();
+            let mut required = vec!["exp"];
+            if let Some(aud) = &settings.audience {
+                v.set_audience(&[aud]);
+                required.push("aud");
+            }
+            if let Some(iss) = &settings.issuer {
+                v.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            v.set_required_spec_claims(&required);
+            v
+        };
+
+        let guest = allow_guests.then(|| {
+            let mut v = Validation::new(Algorithm::HS256);
+            v.leeway = LEEWAY_SECS;
+            v.set_audience(&[GUEST_AUDIENCE]);
+            v.set_issuer(&[ISSUER]);
+            v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+            (
+                EncodingKey::from_secret(server_secret),
+                DecodingKey::from_secret(server_secret),
+                v,
+            )
+        });
+
+        Ok(UserTokenVerifier {
+            hs256,
+            rsa,
+            hs_validation: with_claims(Algorithm::HS256),
+            rs_validation: with_claims(Algorithm::RS256),
+            guest,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// True when no way of verifying user tokens is configured (every token will fail).
+    pub fn is_unconfigured(&self) -> bool {
+        self.hs256.is_none() && matches!(self.rsa, RsaKeys::None)
+    }
+
+    /// The JWKS key set a URL refresher should fill, if the verifier uses one.
+    pub fn jwks_keys(&self) -> Option<Arc<JwksKeys>> {
+        match &self.rsa {
+            RsaKeys::Jwks(keys) => Some(keys.clone()),
+            _ => None,
+        }
+    }
+
+    /// Forgets every cached verification (after a key rotation).
+    pub fn clear_cache(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub fn verify(&self, token: &str) -> Result<UserPrincipal> {
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            return Err(invalid());
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(hit) = cache.get(&digest) {
+                return if now <= hit.exp + LEEWAY_SECS {
+                    Ok(hit.principal.clone())
+                } else {
+                    Err(Error::Unauthenticated("Token has expired"))
+                };
+            }
+        }
+        let (principal, exp) = self.verify_uncached(token)?;
+        self.remember(digest, &principal, exp, now);
+        Ok(principal)
+    }
+
+    fn verify_uncached(&self, token: &str) -> Result<(UserPrincipal, u64)> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        let (claims, is_guest) = match header.alg {
+            Algorithm::HS256 if header.kid.as_deref() == Some(GUEST_KID) => {
+                let (_, key, validation) = self.guest.as_ref().ok_or_else(invalid)?;
+                (decode(token, key, validation)?, true)
+            }
+            Algorithm::HS256 => {
+                let key = self.hs256.as_ref().ok_or_else(invalid)?;
+                (decode(token, key, &self.hs_validation)?, false)
+            }
+            Algorithm::RS256 => {
+                let key = match &self.rsa {
+                    RsaKeys::None => return Err(invalid()),
+                    RsaKeys::Fixed(key) => key.clone(),
+                    RsaKeys::Jwks(keys) => keys.find(header.kid.as_deref()).ok_or_else(|| {
+                        keys.request_refresh();
+                        invalid()
+                    })?,
+                };
+                (decode(token, &key, &self.rs_validation)?, false)
+            }
+            _ => return Err(invalid()),
+        };
+        match (claims.fdk.as_deref(), is_guest) {
+            (Some(KIND_CLAIM_AGENT), _) => return Err(invalid()),
+            (Some(KIND_CLAIM_GUEST), true) | (None, false) => {}
+            _ => return Err(invalid()),
+        }
+        let user_id = claims
+            .sub
+            .filter(|s| !s.is_empty())
+            .or(claims.user_id.filter(|s| !s.is_empty()))
+            .ok_or(Error::Unauthenticated("Token names no user (sub)"))?;
+        if user_id.chars().count() > MAX_USER_ID_CHARS {
+            return Err(Error::Unauthenticated("Token user id is too long"));
+        }
+        let short =
+            |s: Option<String>| s.filter(|v| !v.is_empty() && v.len() <= 256).map(Arc::from);
+        let principal = UserPrincipal {
+            user_id: Arc::from(user_id),
+            name: short(claims.name),
+            email: short(claims.email),
+            is_guest,
+        };
+        Ok((principal, claims.exp))
+    }
+
+    fn remember(&self, digest: [u8; 32], principal: &UserPrincipal, exp: u64, now: u64) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, t| now <= t.exp + LEEWAY_SECS);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            digest,
+            CachedToken {
+                principal: principal.clone(),
+                exp,
+            },
+        );
+    }
+
+    /// A new guest identity and its bearer token (only when guests are allowed).
+    pub fn issue_guest(&self, now_ms: i64) -> Result<(UserPrincipal, String)> {
+        let (key, _, _) = self
+            .guest
+            .as_ref()
+            .ok_or(Error::Unauthenticated("Sign in to start a chat"))?;
+        let user_id = crate::domain::ids::generate("guest", now_ms);
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = GuestClaims {
+            sub: &user_id,
+            aud: GUEST_AUDIENCE,
+            iss: ISSUER,
+            fdk: KIND_CLAIM_GUEST,
+            iat: now,
+            exp: now + GUEST_TOKEN_TTL.as_secs(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(GUEST_KID.to_string());
+        let token = jsonwebtoken::encode(&header, &claims, key)
+            .map_err(|e| Error::internal(format!("signing guest token: {e}")))?;
+        let principal = UserPrincipal {
+            user_id: Arc::from(user_id),
+            name: None,
+            email: None,
+            is_guest: true,
+        };
+        Ok((principal, token))
+    }
+}
+
+fn invalid() -> Error {
+    Error::Unauthenticated("Invalid or expired token")
+}
+
+fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<UserClaims> {
+    jsonwebtoken::decode::<UserClaims>(token, key, validation)
+        .map(|d| d.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                Error::Unauthenticated("Token has expired")
+            }
+            _ => invalid(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn hs_settings() -> UserTokenSettings {
+        UserTokenSettings {
+            jwt_secret: Some(Secret("test-secret-test-secret".into())),
+            ..UserTokenSettings::default()
+        }
+    }
+
+    fn sign(claims: serde_json::Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hs256_round_trip_and_cache() {
+        let v =
+            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+        let exp = jsonwebtoken::get_current_timestamp() + 600;
+        let t = sign(
+            serde_json::json!({"sub": "u1", "exp": exp, "name": "Ann"}),
+            "test-secret-test-secret",
+        );
+        assert_eq!(&*v.verify(&t).unwrap().user_id, "u1");
+        assert_eq!(v.verify(&t).unwrap().name.as_deref(), Some("Ann"));
+    }
+
+    #[test]
+    fn refuses_wrong_secret_expired_and_agent_kind() {
+        let v =
+            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let wrong = sign(
+            serde_json::json!({"sub": "u1", "exp": now + 600}),
+            "other-secret-other-secret",
+        );
+        assert!(v.verify(&wrong).is_err());
+        let expired = sign(
+            serde_json::json!({"sub": "u1", "exp": now - 3600}),
+            "test-secret-test-secret",
+        );
+        assert!(v.verify(&expired).is_err());
+        let agentish = sign(
+            serde_json::json!({"sub": "u1", "exp": now + 600, "fdk": "agent"}),
+            "test-secret-test-secret",
+        );
+        assert!(v.verify(&agentish).is_err());
+        assert!(v.verify("not.a.token").is_err());
+    }
+
+    #[test]
+    fn guest_tokens_only_when_allowed() {
+        let v =
+            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", true).unwrap();
+        let (p, token) = v.issue_guest(1).unwrap();
+        assert!(v.verify(&token).unwrap().is_guest);
+        assert!(p.user_id.starts_with("guest_"));
+        let closed =
+            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+        assert!(closed.verify(&token).is_err());
+    }
+}

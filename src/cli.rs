@@ -1,0 +1,180 @@
+//! The subcommands: serve (the default), migrate, backup and agent administration.
+
+use std::io::Read;
+
+use tokio::net::TcpListener;
+
+use crate::config::{AdminCommand, Cli, Command, ServeArgs, Settings};
+use crate::service::{self, Services};
+
+/// Runs the command; an `Err` is the one line to print before exiting with failure.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        None => serve(&cli, &ServeArgs::default()).await,
+        Some(Command::Serve(args)) => serve(&cli, args.as_ref()).await,
+        Some(Command::Migrate) => {
+            let settings = Settings::for_database(&cli).map_err(|e| e.to_string())?;
+            crate::store::Store::open(&settings.database_path).map_err(|e| e.to_string())?;
+            println!(
+                "database {} is at schema version {}",
+                settings.database_path.display(),
+                *crate::store::MIGRATION_COUNT
+            );
+            Ok(())
+        }
+        Some(Command::Backup { path }) => {
+            let services = open(&cli).await?;
+            services
+                .store
+                .backup_to(path)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("wrote a consistent copy to {}", path.display());
+            Ok(())
+        }
+        Some(Command::Admin(command)) => admin(&cli, command).await,
+    }
+}
+
+async fn open(cli: &Cli) -> Result<std::sync::Arc<Services>, String> {
+    let settings = Settings::for_database(cli).map_err(|e| e.to_string())?;
+    Services::open(settings).await.map_err(|e| e.to_string())
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
+    let settings = Settings::resolve(cli, args).map_err(|e| e.to_string())?;
+    let bind = settings.bind_addr;
+    let db = settings.database_path.clone();
+    let app = crate::app::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    tracing::info!(address = %bind, database = %db.display(), "frontdesk is serving");
+    crate::app::run(app, listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn read_password() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err("no password on standard input".into());
+    }
+    Ok(password)
+}
+
+async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), String> {
+    let services = open(cli).await?;
+    let ctx = &services;
+    match command {
+        AdminCommand::Create {
+            email,
+            name,
+            role,
+            department,
+            ..
+        } => {
+            let password = read_password()?;
+            let view = service::agents::create(
+                ctx,
+                None,
+                service::agents::NewAgentInput {
+                    email: email.clone(),
+                    name: name.clone(),
+                    role: role.clone(),
+                    password,
+                    department: department.clone(),
+                    max_concurrent_chats: None,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "created {} <{}> as {}",
+                view.row.name,
+                view.row.email,
+                view.row.role.as_str()
+            );
+        }
+        AdminCommand::List => {
+            let agents = service::agents::list_all(ctx)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{:<28} {:<32} {:<24} {:<14} {:<8} state",
+                "id", "email", "name", "role", "chats"
+            );
+            for a in agents {
+                let state = if a.row.disabled {
+                    "disabled"
+                } else if a.online {
+                    "online"
+                } else {
+                    "offline"
+                };
+                println!(
+                    "{:<28} {:<32} {:<24} {:<14} {:<8} {state}",
+                    a.row.id,
+                    a.row.email,
+                    a.row.name,
+                    a.row.role.as_str(),
+                    format!("{}/{}", a.active_chats, a.row.max_concurrent_chats)
+                );
+            }
+        }
+        AdminCommand::SetPassword { email, .. } => {
+            let password = read_password()?;
+            let agent = service::agents::find_by_email(ctx, email)
+                .await
+                .map_err(|e| e.to_string())?;
+            service::agents::set_password(ctx, &agent.id, password)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "password changed for {}; their sessions and tokens were revoked",
+                agent.email
+            );
+        }
+        AdminCommand::Disable { email } => {
+            let agent = service::agents::find_by_email(ctx, email)
+                .await
+                .map_err(|e| e.to_string())?;
+            service::agents::disable(ctx, None, &agent.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("disabled {}", agent.email);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Pure types and rules: no I/O, no clocks, no storage. Everything here can be unit-tested
+//! by value.
+
+pub mod ids;
+pub mod message;
+pub mod priority;
+pub mod role;
+pub mod session;
+pub mod text;
+pub mod time;
+
+pub use ids::{MessageId, SessionId};
+pub use message::{MessageKind, SendAs, Sender};
+pub use priority::{Priority, PriorityThresholds};
+pub use role::{Permission, Role};
+pub use session::{EndedBy, SessionStatus};
+pub use text::MessageText;
+pub use time::Timestamp;

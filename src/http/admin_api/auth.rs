@@ -1,0 +1,84 @@
+//! Signing in and the caller's own account.
+
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::views;
+use crate::error::Error;
+use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::extract::{AgentAuth, ApiJson, AppState, ClientAddr};
+use crate::service::agents;
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn login(
+    State(ctx): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Value> {
+    let email = body
+        .email
+        .ok_or_else(|| Error::validation("email", "email is required"))?;
+    let password = body
+        .password
+        .ok_or_else(|| Error::validation("password", "password is required"))?;
+    let (token, agent) = agents::login(&ctx, &email, &password, addr).await?;
+    Ok(ApiOk::new(
+        "Login successful",
+        json!({ "accessToken": token, "tokenType": "Bearer", "admin": views::agent(&agent) }),
+    ))
+}
+
+/// Marks the agent offline. Their token stays valid until it expires; disabling an agent or
+/// changing their password is what revokes tokens.
+pub async fn logout(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
+    let view = agents::set_status(&ctx, &agent, false).await?;
+    Ok(ApiOk::new(
+        "Signed out",
+        json!({ "admin": views::agent(&view) }),
+    ))
+}
+
+pub async fn me(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
+    let view = agents::get(&ctx, &agent, &agent.id).await?;
+    Ok(ApiOk::new(
+        "Your account",
+        json!({ "admin": views::agent(&view) }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusBody {
+    is_online: Option<bool>,
+    status: Option<String>,
+}
+
+pub async fn set_status(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> ApiResult<Value> {
+    let online = match (body.is_online, body.status.as_deref()) {
+        (Some(online), _) => online,
+        (None, Some("online")) => true,
+        (None, Some("offline")) => false,
+        _ => {
+            return Err(Error::validation(
+                "status",
+                "send {\"status\": \"online\"|\"offline\"} or {\"isOnline\": bool}",
+            )
+            .into());
+        }
+    };
+    let view = agents::set_status(&ctx, &agent, online).await?;
+    Ok(ApiOk::new(
+        "Status updated",
+        json!({ "admin": views::agent(&view) }),
+    ))
+}

@@ -1,0 +1,281 @@
+//! Working chats: the queue, a chat's detail, replies, assignment, notes, priority, end.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::views;
+use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
+use crate::error::Error;
+use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::extract::{AgentAuth, ApiJson, AppState, session_path};
+use crate::service::{assignment, notes, queue, replies, transcript, typing};
+
+fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| Error::validation(field, format!("{field} is required")))
+}
+
+fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
+    SessionId::parse(&required("sessionId", raw)?)
+}
+
+pub async fn active_sessions(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+) -> ApiResult<Value> {
+    let entries = queue::active_sessions(&ctx, &agent).await?;
+    let sessions: Vec<Value> = entries.iter().map(views::queue_entry).collect();
+    Ok(ApiOk::new(
+        "Active sessions retrieved successfully",
+        json!({ "sessions": sessions, "total": sessions.len() }),
+    ))
+}
+
+pub async fn session_detail(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    Path(session_id): Path<String>,
+) -> ApiResult<Value> {
+    let session_id = session_path(&session_id)?;
+    let detail = transcript::detail(&ctx, &agent, session_id.as_str()).await?;
+    Ok(ApiOk::new(
+        "Session retrieved successfully",
+        views::session_detail(&detail),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageBody {
+    session_id: Option<String>,
+    message: Option<String>,
+    send_as: Option<String>,
+    message_id: Option<String>,
+}
+
+pub async fn send_message(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> ApiResult<Value> {
+    let send_as = match body.send_as.as_deref() {
+        None => SendAs::Agent,
+        Some(raw) => SendAs::parse(raw).ok_or_else(|| {
+            Error::validation("sendAs", "sendAs must be \"agent\" or \"persona\"")
+        })?,
+    };
+    let sent = replies::send(
+        &ctx,
+        &agent,
+        replies::AgentSend {
+            session_id: session_field(body.session_id)?,
+            message_id: body
+                .message_id
+                .as_deref()
+                .map(MessageId::parse)
+                .transpose()?,
+            text: MessageText::parse(
+                &required("message", body.message)?,
+                ctx.settings.max_message_length,
+            )?,
+            send_as,
+            client_timestamp: None,
+        },
+    )
+    .await?;
+    let m = &sent.message;
+    Ok(ApiOk::new(
+        "Message sent successfully",
+        json!({
+            "messageId": m.id,
+            "status": "sent",
+            "timestamp": m.created_at,
+            "shownAs": m.display_name,
+            "sendAs": m.sent_as,
+            "duplicate": sent.duplicate,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypingBody {
+    session_id: Option<String>,
+    is_typing: Option<bool>,
+}
+
+pub async fn typing(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<TypingBody>,
+) -> ApiResult<Value> {
+    let session_id = session_field(body.session_id)?;
+    typing::agent_typing(
+        &ctx,
+        &agent,
+        session_id.as_str(),
+        required("isTyping", body.is_typing)?,
+    )
+    .await?;
+    Ok(ApiOk::new("Typing state updated", json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignBody {
+    session_id: Option<String>,
+    admin_id: Option<String>,
+}
+
+fn assignment_answer(s: &crate::store::sessions::SessionRow) -> Value {
+    json!({ "sessionId": s.id, "assignedAgentId": s.assigned_agent_id, "assignedAt": s.assigned_at, "status": s.status })
+}
+
+pub async fn assign(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Value> {
+    let session_id = session_field(body.session_id)?;
+    let row = assignment::assign(&ctx, &agent, session_id.as_str(), body.admin_id).await?;
+    Ok(ApiOk::new(
+        "Chat assigned successfully",
+        assignment_answer(&row),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionBody {
+    session_id: Option<String>,
+}
+
+pub async fn release(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<SessionBody>,
+) -> ApiResult<Value> {
+    let session_id = session_field(body.session_id)?;
+    let row = assignment::release(&ctx, &agent, session_id.as_str()).await?;
+    Ok(ApiOk::new(
+        "Chat released successfully",
+        assignment_answer(&row),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferBody {
+    session_id: Option<String>,
+    to_admin_id: Option<String>,
+    note: Option<String>,
+}
+
+pub async fn transfer(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<TransferBody>,
+) -> ApiResult<Value> {
+    let session_id = session_field(body.session_id)?;
+    let to = required("toAdminId", body.to_admin_id)?;
+    let row =
+        assignment::transfer(&ctx, &agent, session_id.as_str(), &to, body.note.as_deref()).await?;
+    Ok(ApiOk::new(
+        "Chat transferred successfully",
+        assignment_answer(&row),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndBody {
+    session_id: Option<String>,
+    end_reason: Option<String>,
+}
+
+pub async fn end(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<EndBody>,
+) -> ApiResult<Value> {
+    let session_id = session_field(body.session_id)?;
+    let row = assignment::end(
+        &ctx,
+        &agent,
+        session_id.as_str(),
+        body.end_reason.as_deref(),
+    )
+    .await?;
+    let now = ctx.clock.now();
+    Ok(ApiOk::new(
+        "Chat session ended successfully",
+        json!({
+            "sessionId": row.id,
+            "status": row.status,
+            "endTime": row.ended_at,
+            "duration": row.duration_seconds(now),
+            "messageCount": row.message_count,
+            "endedBy": row.status.ended_by(),
+            "endReason": row.end_reason,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NoteBody {
+    note: Option<String>,
+}
+
+pub async fn add_note(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    Path(session_id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> ApiResult<Value> {
+    let session_id = session_path(&session_id)?;
+    let note = notes::add(
+        &ctx,
+        &agent,
+        session_id.as_str(),
+        &required("note", body.note)?,
+    )
+    .await?;
+    Ok(ApiOk::new("Note added", views::note(&note)))
+}
+
+#[derive(Deserialize)]
+pub struct PriorityBody {
+    priority: Option<Value>,
+}
+
+pub async fn set_priority(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    Path(session_id): Path<String>,
+    ApiJson(body): ApiJson<PriorityBody>,
+) -> ApiResult<Value> {
+    let session_id = session_path(&session_id)?;
+    let priority = match body.priority {
+        None => {
+            return Err(
+                Error::validation("priority", "priority is required (null clears it)").into(),
+            );
+        }
+        Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(Priority::parse(&p).ok_or_else(|| {
+            Error::validation("priority", "priority must be low, medium, high or urgent")
+        })?),
+        Some(_) => {
+            return Err(Error::validation(
+                "priority",
+                "priority must be low, medium, high, urgent or null",
+            )
+            .into());
+        }
+    };
+    let row = assignment::set_priority(&ctx, &agent, session_id.as_str(), priority).await?;
+    Ok(ApiOk::new(
+        "Priority updated",
+        json!({ "sessionId": row.id, "priorityOverride": row.priority_override }),
+    ))
+}

@@ -1,0 +1,53 @@
+//! `GET /api/chat/stream/{sessionId}`: server-sent events for clients that keep a connection
+//! open instead of polling. Event ids carry the resume cursor for `Last-Event-ID`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::views::ClientMessage;
+use crate::http::envelope::ApiError;
+use crate::http::extract::{AppState, UserAuth, session_path};
+use crate::service::stream::{self, ClientEvent, StreamCursor};
+
+/// Comment lines at this interval keep proxies from closing an idle stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+pub async fn stream(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    Path(session_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let session_id = session_path(&session_id)?;
+    let resume = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(StreamCursor::parse(value.to_str().unwrap_or(""))?),
+    };
+    let rx = stream::open(&ctx, &user, session_id.as_str(), resume).await?;
+    let events = ReceiverStream::new(rx).map(|(event, cursor)| Ok(to_sse(&event, cursor)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
+}
+
+fn to_sse(event: &ClientEvent, cursor: StreamCursor) -> Event {
+    let (name, data) = match event {
+        ClientEvent::Message(row) => ("message", json!(ClientMessage::of(row))),
+        ClientEvent::Typing(is_typing) => ("typing", json!({ "agentTyping": is_typing })),
+        ClientEvent::Read { up_to_message_id } => ("read", json!({ "upTo": up_to_message_id })),
+        ClientEvent::Ended { status, reason } => (
+            "ended",
+            json!({ "sessionEnded": true, "sessionStatus": status, "endReason": reason.as_deref() }),
+        ),
+    };
+    Event::default()
+        .event(name)
+        .id(cursor.to_string())
+        .data(data.to_string())
+}

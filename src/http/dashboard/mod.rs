@@ -1,0 +1,9 @@
+//! The dashboard: server-rendered pages under /admin.
+
+use axum::Router;
+
+use super::extract::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,197 @@
+//! The JSON envelope every API answer uses, and `ApiError`: how a domain error (or a transport
+//! failure such as malformed JSON) is shown to API clients.
+//!
+//! Success: `{"success": true, "data": {...}, "message": "..."}`.
+//! Error: `{"success": false, "message": "...", "error": {"code", "message", "details"},
+//! "timestamp": "..."}`. The top-level `message` repeats the human text because the shipped
+//! mobile client shows `body.message`.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::Timestamp;
+use crate::error::Error;
+
+/// A successful answer: `data` plus a human message.
+pub struct ApiOk<T> {
+    pub data: T,
+    pub message: &'static str,
+}
+
+impl<T: Serialize> ApiOk<T> {
+    pub fn new(message: &'static str, data: T) -> Self {
+        ApiOk { data, message }
+    }
+}
+
+#[derive(Serialize)]
+struct SuccessBody<'a, T> {
+    success: bool,
+    data: &'a T,
+    message: &'a str,
+}
+
+impl<T: Serialize> IntoResponse for ApiOk<T> {
+    fn into_response(self) -> Response {
+        let body = SuccessBody {
+            success: true,
+            data: &self.data,
+            message: self.message,
+        };
+        match serde_json::to_vec(&body) {
+            Ok(bytes) => json_response(StatusCode::OK, bytes),
+            Err(e) => {
+                ApiError::from(Error::internal(format!("serialising answer: {e}"))).into_response()
+            }
+        }
+    }
+}
+
+pub(crate) fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Internal error text attached to a 500 response, logged once by the logging middleware.
+#[derive(Clone, Debug)]
+pub struct InternalErrorDetail(pub String);
+
+/// An error as an API client sees it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+    pub retry_after: Option<Duration>,
+    internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+            retry_after: None,
+            internal: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn route_not_found() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such endpoint")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "This endpoint does not accept that HTTP method",
+        )
+    }
+
+    pub fn payload_too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "The request body is too large",
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the body as JSON with Content-Type: application/json",
+        )
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use StatusCode as S;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            Error::Validation { .. } => (S::BAD_REQUEST, "VALIDATION_ERROR"),
+            Error::InvalidRating => (S::BAD_REQUEST, "INVALID_RATING"),
+            Error::InvalidCursor => (S::BAD_REQUEST, "INVALID_CURSOR"),
+            Error::Unauthenticated(_) => (S::UNAUTHORIZED, "AUTHENTICATION_FAILED"),
+            Error::Forbidden(_) => (S::FORBIDDEN, "FORBIDDEN"),
+            Error::SessionNotFound => (S::NOT_FOUND, "SESSION_NOT_FOUND"),
+            Error::NotFound(_) => (S::NOT_FOUND, "NOT_FOUND"),
+            Error::SessionEnded => (S::CONFLICT, "SESSION_ENDED"),
+            Error::SessionActive => (S::CONFLICT, "SESSION_ACTIVE"),
+            Error::AlreadyRated => (S::CONFLICT, "ALREADY_RATED"),
+            Error::DuplicateMessageId => (S::CONFLICT, "DUPLICATE_MESSAGE_ID"),
+            Error::AgentAtCapacity => (S::CONFLICT, "AGENT_AT_CAPACITY"),
+            Error::AlreadyAssigned => (S::CONFLICT, "ALREADY_ASSIGNED"),
+            Error::Conflict(_) => (S::CONFLICT, "CONFLICT"),
+            Error::SessionExpired => (S::GONE, "SESSION_EXPIRED"),
+            Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        };
+        let mut api = ApiError::new(status, code, message);
+        match e {
+            Error::Validation { field, .. } => api.details = json!({ "field": field }),
+            Error::RateLimited { retry_after } => {
+                let seconds = retry_after.as_secs_f64().ceil() as u64;
+                api.details = json!({ "retryAfterSeconds": seconds.max(1) });
+                api.retry_after = Some(retry_after);
+            }
+            Error::Internal(detail) => {
+                api.message = "Something went wrong on our side; please try again".into();
+                api.internal = Some(detail);
+            }
+            _ => {}
+        }
+        api
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "success": false,
+            "message": self.message,
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+            },
+            "timestamp": Timestamp(chrono::Utc::now().timestamp_millis()),
+        });
+        let mut response = json_response(self.status, body.to_string().into_bytes());
+        if let Some(wait) = self.retry_after {
+            let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        if let Some(detail) = self.internal {
+            response
+                .extensions_mut()
+                .insert(InternalErrorDetail(detail));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<ApiOk<T>, ApiError>;

@@ -1,0 +1,53 @@
+//! Changes the dashboard redraws on. Services publish after their transaction commits; each
+//! open dashboard page holds a subscription and refreshes what the event names.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DashboardEvent {
+    /// Something in the live queue changed (new chat, assignment, priority, end, new message).
+    QueueChanged,
+    /// New messages or read/delivery marks in this session's transcript.
+    Transcript(Arc<str>),
+    /// The user's typing state in this session changed.
+    UserTyping(Arc<str>),
+    /// Assignment, priority, notes or status of this session changed.
+    SessionDetails(Arc<str>),
+}
+
+impl DashboardEvent {
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            DashboardEvent::QueueChanged => None,
+            DashboardEvent::Transcript(id)
+            | DashboardEvent::UserTyping(id)
+            | DashboardEvent::SessionDetails(id) => Some(id),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<DashboardEvent>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        // A slow page that falls this far behind gets `Lagged` and simply redraws everything.
+        let (tx, _) = broadcast::channel(1024);
+        EventBus { tx }
+    }
+}
+
+impl EventBus {
+    pub fn publish(&self, event: DashboardEvent) {
+        // No subscriber (no dashboard open) is not an error.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DashboardEvent> {
+        self.tx.subscribe()
+    }
+}

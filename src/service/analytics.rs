@@ -1,0 +1,1 @@
+//! Analytics, reports and usage metering (see docs/metrics.md).

@@ -1,0 +1,62 @@
+//! Background upkeep, every few seconds: expire silent sessions, return silent agents' chats
+//! to the queue, forget idle hub entries, rate-limit windows and dashboard sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Services;
+use crate::domain::Timestamp;
+use crate::error::Result;
+use crate::realtime::DashboardEvent;
+use crate::store::{dashboard_sessions, sessions};
+
+const TICK: Duration = Duration::from_secs(5);
+/// Hub entries of sessions idle this much past their expiry are dropped (when unwatched).
+const HUB_GRACE_MS: i64 = 10 * 60_000;
+
+pub fn spawn(ctx: Arc<Services>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ctx.shutdown.cancelled() => return,
+                _ = interval.tick() => {}
+            }
+            if let Err(e) = tick(&ctx).await {
+                tracing::warn!(error = %e, "maintenance failed");
+            }
+        }
+    });
+}
+
+/// One round of upkeep (tests call it directly after moving the clock).
+pub async fn tick(ctx: &Services) -> Result<()> {
+    let now = ctx.clock.now();
+    let timeout_ms = ctx.session_timeout_ms();
+    let idle_ms = i64::try_from(ctx.settings.dashboard_idle.as_millis()).unwrap_or(i64::MAX);
+    let expired = ctx
+        .store
+        .write(move |conn| {
+            let ids = sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms)?;
+            let snapshots = ids
+                .iter()
+                .map(|id| super::live::load_snapshot(conn, id))
+                .collect::<Result<Vec<_>>>()?;
+            dashboard_sessions::delete_idle(conn, Timestamp(now.0 - idle_ms))?;
+            Ok(snapshots)
+        })
+        .await?;
+    if !expired.is_empty() {
+        for snapshot in expired.into_iter().flatten() {
+            let id = snapshot.session_id.clone();
+            ctx.hub.publish(snapshot);
+            ctx.bus.publish(DashboardEvent::SessionDetails(id));
+        }
+        ctx.bus.publish(DashboardEvent::QueueChanged);
+    }
+    super::auto_assign::reassign_silent(ctx).await?;
+    ctx.hub.evict(Timestamp(now.0 - timeout_ms - HUB_GRACE_MS));
+    ctx.message_limiter.sweep(now);
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Use cases. The only callers of store, auth and realtime; the client API, the admin API and
+//! the dashboard all call these functions, so the rules live here and nowhere else.
+
+pub mod agents;
+pub mod analytics;
+pub mod assignment;
+pub mod audit;
+pub mod auto_assign;
+pub mod canned;
+pub mod chat;
+pub mod live;
+pub mod maintenance;
+pub mod notes;
+pub mod personas;
+pub mod poll;
+pub mod queue;
+pub mod rate_limit;
+pub mod ratings;
+pub mod receipts;
+pub mod replies;
+pub mod setup;
+pub mod stream;
+pub mod transcript;
+pub mod typing;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{AgentTokens, LoginThrottle, UserTokenVerifier};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::ids::random_token;
+use crate::error::{Error, Result};
+use crate::realtime::{EventBus, Hub};
+use crate::store::{Store, server_settings};
+
+pub use agents::AgentPrincipal;
+pub use rate_limit::RateLimiter;
+
+/// Everything a use case may touch; built once at start-up and shared by every request.
+pub struct Services {
+    pub settings: Settings,
+    pub clock: Clock,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub bus: EventBus,
+    pub user_tokens: UserTokenVerifier,
+    pub agent_tokens: AgentTokens,
+    pub login_throttle: LoginThrottle,
+    pub message_limiter: RateLimiter,
+    pub assign_queue: auto_assign::AssignQueue,
+    /// Cancelled on shutdown: held polls and streams end at once.
+    pub shutdown: CancellationToken,
+}
+
+impl Services {
+    /// Opens the database (creating and migrating it) and builds the services.
+    pub async fn open(settings: Settings) -> Result<Arc<Services>> {
+        let store = Store::open(&settings.database_path)?;
+        let secret = store
+            .write(|conn| {
+                server_settings::get_or_init(conn, server_settings::AGENT_TOKEN_SECRET, || {
+                    random_token(32)
+                })
+            })
+            .await?;
+        let user_tokens = UserTokenVerifier::new(
+            &settings.user_tokens,
+            secret.as_bytes(),
+            settings.allow_guests,
+        )?;
+        let agent_tokens = AgentTokens::new(secret.as_bytes(), settings.agent_token_ttl);
+        let message_limiter =
+            RateLimiter::new(settings.rate_limit_window, settings.rate_limit_max_requests);
+        Ok(Arc::new(Services {
+            clock: settings.clock.clone(),
+            store,
+            hub: Arc::new(Hub::default()),
+            bus: EventBus::default(),
+            user_tokens,
+            agent_tokens,
+            login_throttle: LoginThrottle::default(),
+            message_limiter,
+            assign_queue: auto_assign::AssignQueue::default(),
+            shutdown: CancellationToken::new(),
+            settings,
+        }))
+    }
+
+    /// Milliseconds of silence after which an active session expires.
+    pub fn session_timeout_ms(&self) -> i64 {
+        i64::try_from(self.settings.session_timeout.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// A page request: 1-based page and a size already capped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: i64,
+    pub limit: i64,
+}
+
+impl PageRequest {
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+/// Page numbers for an answer.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub current_page: i64,
+    pub total_pages: i64,
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+impl Pagination {
+    pub fn new(request: PageRequest, total: i64) -> Self {
+        let total_pages = if total == 0 {
+            0
+        } else {
+            (total + request.limit - 1) / request.limit
+        };
+        Pagination {
+            current_page: request.page,
+            total_pages,
+            has_next: request.page < total_pages,
+            has_previous: request.page > 1,
+        }
+    }
+}
+
+/// Runs blocking CPU work (argon2) off the async runtime.
+pub(crate) async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("blocking task failed: {e}")))
+}

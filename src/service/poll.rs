@@ -1,0 +1,229 @@
+//! Polling, the hottest path: phones ask every 2 seconds. When the client's cursor is the
+//! session's newest message, the answer comes from the hub with no SQLite query. Only a poll
+//! that has something to return reads the messages. With `wait`, an up-to-date poll is held
+//! until a new message, an end or a typing change, or until the wait runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::{Services, live};
+use crate::auth::UserPrincipal;
+use crate::domain::{Sender, SessionStatus, Timestamp};
+use crate::error::{Error, Result};
+use crate::realtime::{DashboardEvent, LiveState};
+use crate::store::messages::{self, MessageRow};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 100;
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct PollRequest {
+    pub session_id: String,
+    /// The id of the last message the client has; `None` means from the beginning.
+    pub after: Option<String>,
+    pub limit: i64,
+    pub wait: Duration,
+}
+
+#[derive(Debug)]
+pub struct PollAnswer {
+    pub messages: Vec<MessageRow>,
+    pub status: SessionStatus,
+    pub end_reason: Option<Arc<str>>,
+    pub has_more: bool,
+    pub agent_typing: bool,
+}
+
+impl PollAnswer {
+    pub fn session_ended(&self) -> bool {
+        !self.status.is_active()
+    }
+}
+
+/// What a long-poll waits to see change.
+#[derive(PartialEq, Eq)]
+struct Observed {
+    last_message_id: Option<Arc<str>>,
+    status: SessionStatus,
+    agent_typing: bool,
+}
+
+impl Observed {
+    fn of(state: &LiveState, now: Timestamp, timeout_ms: i64) -> Self {
+        Observed {
+            last_message_id: state.snapshot.last_message_id.clone(),
+            status: status_of(state, now, timeout_ms),
+            agent_typing: state.agent_typing(now),
+        }
+    }
+}
+
+fn status_of(state: &LiveState, now: Timestamp, timeout_ms: i64) -> SessionStatus {
+    let s = &state.snapshot;
+    live::effective_status(s.status, s.last_activity, now, timeout_ms)
+}
+
+/// True when the client already has the newest message.
+fn is_current(state: &LiveState, after: Option<&str>) -> bool {
+    state.snapshot.last_message_id.as_deref() == after
+}
+
+pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Result<PollAnswer> {
+    let cell = live::cell(ctx, &req.session_id)
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    let timeout_ms = ctx.session_timeout_ms();
+    let mut state = {
+        let state = cell.state();
+        if *state.snapshot.owner != *user.user_id {
+            return Err(Error::SessionNotFound);
+        }
+        if !is_current(&state, req.after.as_deref()) {
+            None
+        } else {
+            Some(state.clone())
+        }
+    };
+
+    if let Some(current) = &state
+        && !req.wait.is_zero()
+        && status_of(current, ctx.clock.now(), timeout_ms).is_active()
+        && let Some(_permit) = ctx
+            .hub
+            .hold(&user.user_id, ctx.settings.max_held_polls_per_user)
+    {
+        let mut rx = cell.subscribe();
+        let held = wait_for_change(ctx, &mut rx, req.wait, timeout_ms).await;
+        state = is_current(&held, req.after.as_deref()).then_some(held);
+    }
+
+    if let Some(state) = state {
+        return Ok(answer_from(
+            &state,
+            Vec::new(),
+            false,
+            ctx.clock.now(),
+            timeout_ms,
+        ));
+    }
+    let state = cell.state().clone();
+    read_new(ctx, &req, state, timeout_ms).await
+}
+
+/// Waits until what the client would see changes, the wait runs out, or the server stops.
+async fn wait_for_change(
+    ctx: &Services,
+    rx: &mut watch::Receiver<LiveState>,
+    wait: Duration,
+    timeout_ms: i64,
+) -> LiveState {
+    let deadline = Instant::now() + wait.min(MAX_WAIT);
+    let first = rx.borrow_and_update().clone();
+    let seen = Observed::of(&first, ctx.clock.now(), timeout_ms);
+    loop {
+        let now = ctx.clock.now();
+        // Wake when a typing indicator lapses, so the answer can say it stopped.
+        let wake = match rx.borrow().agent_typing_until {
+            Some(until) if until > now => {
+                deadline.min(Instant::now() + Duration::from_millis((until.0 - now.0) as u64))
+            }
+            _ => deadline,
+        };
+        tokio::select! {
+            changed = rx.changed() => if changed.is_err() { break },
+            _ = tokio::time::sleep_until(wake) => {}
+            _ = ctx.shutdown.cancelled() => break,
+        }
+        let state = rx.borrow_and_update().clone();
+        if Observed::of(&state, ctx.clock.now(), timeout_ms) != seen || Instant::now() >= deadline {
+            return state;
+        }
+    }
+    rx.borrow().clone()
+}
+
+fn answer_from(
+    state: &LiveState,
+    messages: Vec<MessageRow>,
+    has_more: bool,
+    now: Timestamp,
+    timeout_ms: i64,
+) -> PollAnswer {
+    let status = status_of(state, now, timeout_ms);
+    let end_reason = match (status, state.snapshot.status) {
+        (SessionStatus::Expired, SessionStatus::Active) => {
+            Some(Arc::from(live::expiry_reason(timeout_ms)))
+        }
+        _ => state.snapshot.end_reason.clone(),
+    };
+    PollAnswer {
+        messages,
+        status,
+        end_reason,
+        has_more,
+        agent_typing: state.agent_typing(now),
+    }
+}
+
+/// The slow path: the client is behind (or sent no cursor), so read what it is missing.
+async fn read_new(
+    ctx: &Services,
+    req: &PollRequest,
+    state: LiveState,
+    timeout_ms: i64,
+) -> Result<PollAnswer> {
+    let session_id = req.session_id.clone();
+    let after = req.after.clone();
+    let limit = req.limit;
+    let mut rows = ctx
+        .store
+        .read(move |conn| {
+            let after_seq = match &after {
+                Some(id) => messages::seq_of(conn, &session_id, id)?.ok_or(Error::InvalidCursor)?,
+                None => 0,
+            };
+            messages::after(conn, &session_id, after_seq, limit + 1)
+        })
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    mark_delivered(ctx, &req.session_id, &rows);
+    Ok(answer_from(
+        &state,
+        rows,
+        has_more,
+        ctx.clock.now(),
+        timeout_ms,
+    ))
+}
+
+/// Records, without holding up the answer, that agent messages reached the phone.
+pub(crate) fn mark_delivered(ctx: &Services, session_id: &str, rows: &[MessageRow]) {
+    let Some(up_to) = rows
+        .iter()
+        .filter(|m| m.sender == Sender::Admin && m.delivered_at.is_none())
+        .map(|m| m.seq)
+        .max()
+    else {
+        return;
+    };
+    let store = ctx.store.clone();
+    let bus = ctx.bus.clone();
+    let at = ctx.clock.now();
+    let session_id: Arc<str> = Arc::from(session_id);
+    tokio::spawn(async move {
+        let id = session_id.clone();
+        match store
+            .write(move |conn| messages::mark_delivered(conn, &id, up_to, at))
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => bus.publish(DashboardEvent::Transcript(session_id)),
+            Err(e) => tracing::warn!(error = %e, "could not record delivery"),
+        }
+    });
+}

@@ -1,0 +1,134 @@
+//! The live queue: every active chat with how long its user has waited, its priority tier and
+//! who has it, most urgent first; and the headline numbers agents watch.
+
+use super::agents::ONLINE_WINDOW_MS;
+use super::{AgentPrincipal, Services, live};
+use crate::domain::{Permission, Priority, Timestamp};
+use crate::error::Result;
+use crate::realtime::LiveState;
+use crate::store::sessions::{self, ActiveSessionRow};
+use crate::store::{agents, analytics};
+
+/// One chat in the live queue.
+#[derive(Clone, Debug)]
+pub struct QueueEntry {
+    pub row: ActiveSessionRow,
+    /// The user is waiting for an answer (their newest messages are unanswered).
+    pub awaiting_reply: bool,
+    /// Seconds since the oldest unanswered user message (0 when nobody waits).
+    pub waiting_seconds: i64,
+    /// The tier from the wait alone, before any manual override.
+    pub wait_priority: Priority,
+    /// What the queue sorts by: the manual override, else the wait tier.
+    pub priority: Priority,
+    pub seconds_since_activity: i64,
+    /// The assigned agent is online.
+    pub agent_active: bool,
+    pub user_typing: bool,
+}
+
+/// Active chats, most urgent first; within a tier, the longest waiting first.
+pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<QueueEntry>> {
+    actor.require(Permission::ViewChats)?;
+    let now = ctx.clock.now();
+    let (rows, online_agents) = ctx
+        .store
+        .read(move |conn| {
+            let online: Vec<String> = agents::list(conn)?
+                .into_iter()
+                .filter(|a| a.effectively_online(now, ONLINE_WINDOW_MS))
+                .map(|a| a.id)
+                .collect();
+            Ok((sessions::list_active_detailed(conn)?, online))
+        })
+        .await?;
+    let timeout_ms = ctx.session_timeout_ms();
+    let mut entries: Vec<QueueEntry> = rows
+        .into_iter()
+        .filter(|r| {
+            !live::is_idle_expired(
+                r.session.status,
+                r.session.last_activity_at,
+                now,
+                timeout_ms,
+            )
+        })
+        .map(|row| {
+            let waiting_seconds = row
+                .session
+                .awaiting_since
+                .map_or(0, |t| t.seconds_until(now));
+            let wait_priority = ctx.settings.priority.from_wait(waiting_seconds);
+            let user_typing = ctx
+                .hub
+                .get(&row.session.id)
+                .is_some_and(|cell| LiveState::user_typing(&cell.state(), now));
+            QueueEntry {
+                awaiting_reply: row.session.awaiting_since.is_some(),
+                waiting_seconds,
+                wait_priority,
+                priority: row.session.priority_override.unwrap_or(wait_priority),
+                seconds_since_activity: row.session.last_activity_at.seconds_until(now),
+                agent_active: row
+                    .session
+                    .assigned_agent_id
+                    .as_ref()
+                    .is_some_and(|id| online_agents.contains(id)),
+                user_typing,
+                row,
+            }
+        })
+        .collect();
+    entries.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(b.awaiting_reply.cmp(&a.awaiting_reply))
+            .then(b.waiting_seconds.cmp(&a.waiting_seconds))
+            .then(a.row.session.created_at.cmp(&b.row.session.created_at))
+    });
+    Ok(entries)
+}
+
+/// `GET /api/admin/stats`.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub total_active_sessions: i64,
+    pub sessions_waiting_for_response: i64,
+    /// High and urgent chats.
+    pub high_priority_sessions: i64,
+    pub online_admins: i64,
+    /// Mean first response, in seconds, of chats first answered today (UTC); null if none.
+    pub average_response_time: Option<i64>,
+    /// Agent messages sent today (UTC).
+    pub messages_handled_today: i64,
+}
+
+pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
+    let queue = active_sessions(ctx, actor).await?;
+    let now = ctx.clock.now();
+    let day_start = Timestamp(now.0 - now.0.rem_euclid(86_400_000));
+    let (online, average, handled) = ctx
+        .store
+        .read(move |conn| {
+            let online = agents::list(conn)?
+                .iter()
+                .filter(|a| a.effectively_online(now, ONLINE_WINDOW_MS))
+                .count() as i64;
+            let average = analytics::average_first_response_between(conn, day_start, now)?;
+            let handled = analytics::agent_messages_between(conn, day_start, now)?;
+            Ok((online, average, handled))
+        })
+        .await?;
+    Ok(Stats {
+        total_active_sessions: queue.len() as i64,
+        sessions_waiting_for_response: queue.iter().filter(|e| e.awaiting_reply).count() as i64,
+        high_priority_sessions: queue
+            .iter()
+            .filter(|e| e.priority >= Priority::High)
+            .count() as i64,
+        online_admins: online,
+        average_response_time: average,
+        messages_handled_today: handled,
+    })
+}

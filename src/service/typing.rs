@@ -1,0 +1,51 @@
+//! Typing indicators, both ways. They live only in the hub and lapse after a few seconds
+//! without a refresh, so a phone that dies mid-sentence does not type forever.
+
+use super::{AgentPrincipal, Services, live};
+use crate::auth::UserPrincipal;
+use crate::domain::{Permission, SessionId};
+use crate::error::{Error, Result};
+use crate::realtime::{DashboardEvent, Typist};
+
+/// How long one typing signal lasts.
+pub const TYPING_TTL_MS: i64 = 5_000;
+
+pub async fn user_typing(
+    ctx: &Services,
+    user: &UserPrincipal,
+    session_id: &SessionId,
+    is_typing: bool,
+) -> Result<()> {
+    let cell = live::cell(ctx, session_id.as_str())
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    if *cell.state().snapshot.owner != *user.user_id {
+        return Err(Error::SessionNotFound);
+    }
+    set(ctx, session_id.as_str(), Typist::User, is_typing)?;
+    ctx.bus
+        .publish(DashboardEvent::UserTyping(session_id.as_str().into()));
+    Ok(())
+}
+
+pub async fn agent_typing(
+    ctx: &Services,
+    agent: &AgentPrincipal,
+    session_id: &str,
+    is_typing: bool,
+) -> Result<()> {
+    agent.require(Permission::Reply)?;
+    live::cell(ctx, session_id)
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    set(ctx, session_id, Typist::Agent, is_typing)
+}
+
+fn set(ctx: &Services, session_id: &str, who: Typist, is_typing: bool) -> Result<()> {
+    let until = is_typing.then(|| ctx.clock.now().plus_millis(TYPING_TTL_MS));
+    if ctx.hub.set_typing(session_id, who, until) {
+        Ok(())
+    } else {
+        Err(Error::SessionEnded)
+    }
+}

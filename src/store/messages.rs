@@ -1,0 +1,254 @@
+//! The `messages` table. `seq` orders everything; `(session_id, id)` is unique, which is what
+//! makes retried sends idempotent.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::domain::{MessageKind, SendAs, Sender, Timestamp};
+use crate::error::Result;
+
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub seq: i64,
+    pub id: String,
+    pub session_id: String,
+    pub sender: Sender,
+    pub agent_id: Option<String>,
+    pub sent_as: Option<SendAs>,
+    pub display_name: Option<String>,
+    pub department: Option<String>,
+    pub body: String,
+    pub kind: MessageKind,
+    pub created_at: Timestamp,
+    pub client_timestamp: Option<String>,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "seq, id, session_id, sender, agent_id, sent_as, display_name, department, body, kind, \
+    created_at, client_timestamp, delivered_at, read_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        session_id: r.get(2)?,
+        sender: r.get(3)?,
+        agent_id: r.get(4)?,
+        sent_as: r.get(5)?,
+        display_name: r.get(6)?,
+        department: r.get(7)?,
+        body: r.get(8)?,
+        kind: r.get(9)?,
+        created_at: r.get(10)?,
+        client_timestamp: r.get(11)?,
+        delivered_at: r.get(12)?,
+        read_at: r.get(13)?,
+    })
+}
+
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub session_id: &'a str,
+    pub sender: Sender,
+    pub agent_id: Option<&'a str>,
+    pub sent_as: Option<SendAs>,
+    pub display_name: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub body: &'a str,
+    pub kind: MessageKind,
+    pub created_at: Timestamp,
+    pub client_timestamp: Option<&'a str>,
+}
+
+/// Inserts and returns the row as stored. A duplicate id in the session is a UNIQUE violation
+/// (see [`super::is_unique_violation`]).
+pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<MessageRow> {
+    conn.prepare_cached(
+        "INSERT INTO messages (id, session_id, sender, agent_id, sent_as, display_name, department, body,
+             kind, created_at, client_timestamp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        m.id,
+        m.session_id,
+        m.sender,
+        m.agent_id,
+        m.sent_as,
+        m.display_name,
+        m.department,
+        m.body,
+        m.kind,
+        m.created_at,
+        m.client_timestamp
+    ])?;
+    Ok(MessageRow {
+        seq: conn.last_insert_rowid(),
+        id: m.id.to_string(),
+        session_id: m.session_id.to_string(),
+        sender: m.sender,
+        agent_id: m.agent_id.map(str::to_string),
+        sent_as: m.sent_as,
+        display_name: m.display_name.map(str::to_string),
+        department: m.department.map(str::to_string),
+        body: m.body.to_string(),
+        kind: m.kind,
+        created_at: m.created_at,
+        client_timestamp: m.client_timestamp.map(str::to_string),
+        delivered_at: None,
+        read_at: None,
+    })
+}
+
+pub fn find(conn: &Connection, session_id: &str, id: &str) -> Result<Option<MessageRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND id = ?2"
+        ))?
+        .query_row([session_id, id], from_row)
+        .optional()?)
+}
+
+pub fn seq_of(conn: &Connection, session_id: &str, id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT seq FROM messages WHERE session_id = ?1 AND id = ?2")?
+        .query_row([session_id, id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Up to `limit` messages with a sequence above `after_seq`, in order.
+pub fn after(
+    conn: &Connection,
+    session_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![session_id, after_seq, limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// One page of the transcript, oldest first.
+pub fn page(
+    conn: &Connection,
+    session_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![session_id, limit, offset], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn count(conn: &Connection, session_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM messages WHERE session_id = ?1")?
+        .query_row([session_id], |r| r.get(0))?)
+}
+
+pub fn last(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1"
+        ))?
+        .query_row([session_id], from_row)
+        .optional()?)
+}
+
+/// The newest agent message (what the user last saw of support), for `adminInfo`.
+pub fn last_from_agent(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND sender = 'admin' ORDER BY seq DESC LIMIT 1"
+        ))?
+        .query_row([session_id], from_row)
+        .optional()?)
+}
+
+/// Marks agent messages up to `up_to_seq` delivered; returns how many changed.
+pub fn mark_delivered(
+    conn: &Connection,
+    session_id: &str,
+    up_to_seq: i64,
+    at: Timestamp,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE messages SET delivered_at = ?3
+             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'admin' AND delivered_at IS NULL",
+        )?
+        .execute(params![session_id, up_to_seq, at])?)
+}
+
+/// Marks agent messages up to `up_to_seq` read by the user (and delivered, if they were not).
+pub fn mark_read_by_user(
+    conn: &Connection,
+    session_id: &str,
+    up_to_seq: i64,
+    at: Timestamp,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
+             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'admin' AND read_at IS NULL",
+        )?
+        .execute(params![session_id, up_to_seq, at])?)
+}
+
+/// Marks the user's messages up to `up_to_seq` read by an agent.
+pub fn mark_read_by_agent(
+    conn: &Connection,
+    session_id: &str,
+    up_to_seq: i64,
+    at: Timestamp,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
+             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'user' AND read_at IS NULL",
+        )?
+        .execute(params![session_id, up_to_seq, at])?)
+}
+
+/// The newest message's sequence and id.
+pub fn latest(conn: &Connection, session_id: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT seq, id FROM messages WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([session_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// The id of the user's newest message at or below `seq`.
+pub fn last_user_message_up_to(
+    conn: &Connection,
+    session_id: &str,
+    seq: i64,
+) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM messages WHERE session_id = ?1 AND seq <= ?2 AND sender = 'user'
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![session_id, seq], |r| r.get(0))
+        .optional()?)
+}
+
+/// Every message of a session, in order (the agent's transcript view).
+pub fn all(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt
+        .query_map([session_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,330 @@
+//! The `sessions` table: one row per chat, with counters kept current by every message insert.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::domain::{Priority, Sender, SessionStatus, Timestamp};
+use crate::error::Result;
+
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
+    pub user_phone: Option<String>,
+    pub is_guest: bool,
+    pub persona_id: Option<String>,
+    pub status: SessionStatus,
+    pub assigned_agent_id: Option<String>,
+    pub assigned_at: Option<Timestamp>,
+    pub priority_override: Option<Priority>,
+    pub created_at: Timestamp,
+    pub client_start_time: Option<String>,
+    pub metadata: Option<String>,
+    pub ended_at: Option<Timestamp>,
+    pub ended_by: Option<String>,
+    pub ended_by_agent_id: Option<String>,
+    pub end_reason: Option<String>,
+    pub message_count: i64,
+    pub last_activity_at: Timestamp,
+    pub last_user_message_at: Option<Timestamp>,
+    pub last_agent_message_at: Option<Timestamp>,
+    pub awaiting_since: Option<Timestamp>,
+    pub first_user_message_at: Option<Timestamp>,
+    pub first_response_at: Option<Timestamp>,
+    pub unread_by_agent: i64,
+    pub agent_read_seq: i64,
+}
+
+impl SessionRow {
+    /// Seconds from start to end (or to `now` while active).
+    pub fn duration_seconds(&self, now: Timestamp) -> i64 {
+        self.created_at.seconds_until(self.ended_at.unwrap_or(now))
+    }
+}
+
+pub(crate) const COLUMNS: &str = "s.id, s.user_id, s.user_name, s.user_email, s.user_phone, s.is_guest, \
+    s.persona_id, s.status, s.assigned_agent_id, s.assigned_at, s.priority_override, s.created_at, \
+    s.client_start_time, s.metadata, s.ended_at, s.ended_by, s.ended_by_agent_id, s.end_reason, \
+    s.message_count, s.last_activity_at, s.last_user_message_at, s.last_agent_message_at, \
+    s.awaiting_since, s.first_user_message_at, s.first_response_at, s.unread_by_agent, s.agent_read_seq";
+
+/// Number of columns in [`COLUMNS`], for queries that select more after them.
+pub(crate) const COLUMN_COUNT: usize = 27;
+
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        user_name: r.get(2)?,
+        user_email: r.get(3)?,
+        user_phone: r.get(4)?,
+        is_guest: r.get(5)?,
+        persona_id: r.get(6)?,
+        status: r.get(7)?,
+        assigned_agent_id: r.get(8)?,
+        assigned_at: r.get(9)?,
+        priority_override: r.get(10)?,
+        created_at: r.get(11)?,
+        client_start_time: r.get(12)?,
+        metadata: r.get(13)?,
+        ended_at: r.get(14)?,
+        ended_by: r.get(15)?,
+        ended_by_agent_id: r.get(16)?,
+        end_reason: r.get(17)?,
+        message_count: r.get(18)?,
+        last_activity_at: r.get(19)?,
+        last_user_message_at: r.get(20)?,
+        last_agent_message_at: r.get(21)?,
+        awaiting_since: r.get(22)?,
+        first_user_message_at: r.get(23)?,
+        first_response_at: r.get(24)?,
+        unread_by_agent: r.get(25)?,
+        agent_read_seq: r.get(26)?,
+    })
+}
+
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub user_name: Option<&'a str>,
+    pub user_email: Option<&'a str>,
+    pub user_phone: Option<&'a str>,
+    pub is_guest: bool,
+    pub persona_id: Option<&'a str>,
+    pub created_at: Timestamp,
+    pub client_start_time: Option<&'a str>,
+    pub metadata: Option<&'a str>,
+}
+
+pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (id, user_id, user_name, user_email, user_phone, is_guest, persona_id,
+             created_at, client_start_time, metadata, last_activity_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?8)",
+    )?
+    .execute(params![
+        s.id,
+        s.user_id,
+        s.user_name,
+        s.user_email,
+        s.user_phone,
+        s.is_guest,
+        s.persona_id,
+        s.created_at,
+        s.client_start_time,
+        s.metadata
+    ])?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<SessionRow>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// The user's newest active session with the same persona (or none), for resuming.
+pub fn find_active_for_user(
+    conn: &Connection,
+    user_id: &str,
+    persona_id: Option<&str>,
+) -> Result<Option<SessionRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM sessions s
+             WHERE s.user_id = ?1 AND s.status = 'active' AND s.persona_id IS ?2
+             ORDER BY s.created_at DESC LIMIT 1"
+        ))?
+        .query_row(params![user_id, persona_id], from_row)
+        .optional()?)
+}
+
+/// The user's sessions, newest first.
+pub fn list_for_user(
+    conn: &Connection,
+    user_id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<SessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1
+         ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![user_id, limit, offset], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn count_for_user(conn: &Connection, user_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM sessions WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))?)
+}
+
+/// Earlier sessions of the same user (for the agent's context), newest first.
+pub fn others_of_user(
+    conn: &Connection,
+    user_id: &str,
+    except: &str,
+    limit: i64,
+) -> Result<Vec<SessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.id <> ?2
+         ORDER BY s.created_at DESC LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![user_id, except, limit], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Keeps the counters current after a message by `sender` at `at`.
+pub fn record_message(conn: &Connection, id: &str, sender: Sender, at: Timestamp) -> Result<()> {
+    let sql = match sender {
+        Sender::User => {
+            "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
+                 last_user_message_at = ?2, awaiting_since = COALESCE(awaiting_since, ?2),
+                 first_user_message_at = COALESCE(first_user_message_at, ?2),
+                 unread_by_agent = unread_by_agent + 1
+             WHERE id = ?1"
+        }
+        Sender::Admin => {
+            "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
+                 last_agent_message_at = ?2, awaiting_since = NULL,
+                 first_response_at = CASE WHEN first_response_at IS NULL AND first_user_message_at IS NOT NULL
+                                          THEN ?2 ELSE first_response_at END
+             WHERE id = ?1"
+        }
+        Sender::System => return Ok(()),
+    };
+    conn.prepare_cached(sql)?.execute(params![id, at])?;
+    Ok(())
+}
+
+pub struct EndSession<'a> {
+    pub status: SessionStatus,
+    pub ended_by: &'a str,
+    pub agent_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// Ends an active session; false when it was not active any more.
+pub fn end(conn: &Connection, id: &str, e: &EndSession<'_>) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE sessions SET status = ?2, ended_by = ?3, ended_by_agent_id = ?4, end_reason = ?5,
+                 ended_at = ?6, awaiting_since = NULL
+             WHERE id = ?1 AND status = 'active'",
+        )?
+        .execute(params![id, e.status, e.ended_by, e.agent_id, e.reason, e.at])?;
+    Ok(changed == 1)
+}
+
+/// Active sessions idle since before `cutoff`, ended as `expired` at the moment they went
+/// quiet for good (`last_activity_at + timeout_ms`). Returns their ids.
+pub fn expire_idle(conn: &Connection, cutoff: Timestamp, timeout_ms: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sessions SET status = 'expired', ended_by = 'system',
+             end_reason = 'No messages for a while', ended_at = last_activity_at + ?2, awaiting_since = NULL
+         WHERE status = 'active' AND last_activity_at < ?1
+         RETURNING id",
+    )?;
+    let ids = stmt
+        .query_map(params![cutoff, timeout_ms], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}
+
+pub fn set_assignment(
+    conn: &Connection,
+    id: &str,
+    agent_id: Option<&str>,
+    at: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE sessions SET assigned_agent_id = ?2, assigned_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, agent_id, agent_id.map(|_| at)])?;
+    Ok(())
+}
+
+pub fn set_priority(conn: &Connection, id: &str, priority: Option<Priority>) -> Result<()> {
+    conn.prepare_cached("UPDATE sessions SET priority_override = ?2 WHERE id = ?1")?
+        .execute(params![id, priority])?;
+    Ok(())
+}
+
+/// Records that agents have seen the user's messages up to `seq`.
+pub fn mark_read_by_agent(conn: &Connection, id: &str, seq: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE sessions SET agent_read_seq = MAX(agent_read_seq, ?2), unread_by_agent = 0 WHERE id = ?1",
+    )?
+    .execute(params![id, seq])?;
+    Ok(())
+}
+
+/// Active sessions an agent is handling.
+pub fn count_assigned(conn: &Connection, agent_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM sessions WHERE assigned_agent_id = ?1 AND status = 'active'",
+        )?
+        .query_row([agent_id], |r| r.get(0))?)
+}
+
+/// Unassigned active sessions started no later than `created_at` (this one's place in line).
+pub fn queue_position(conn: &Connection, created_at: Timestamp) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM sessions
+             WHERE status = 'active' AND assigned_agent_id IS NULL AND created_at <= ?1",
+        )?
+        .query_row([created_at], |r| r.get(0))?)
+}
+
+/// Every active session, oldest first.
+pub fn list_active(conn: &Connection) -> Result<Vec<SessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.status = 'active' ORDER BY s.created_at"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// An active session with the names the queue shows and its newest message.
+#[derive(Clone, Debug)]
+pub struct ActiveSessionRow {
+    pub session: SessionRow,
+    pub persona_name: Option<String>,
+    pub agent_name: Option<String>,
+    pub last_message: Option<String>,
+}
+
+pub fn list_active_detailed(conn: &Connection) -> Result<Vec<ActiveSessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, p.name, a.name,
+                (SELECT m.body FROM messages m WHERE m.session_id = s.id ORDER BY m.seq DESC LIMIT 1)
+         FROM sessions s
+         LEFT JOIN personas p ON p.id = s.persona_id
+         LEFT JOIN agents a ON a.id = s.assigned_agent_id
+         WHERE s.status = 'active'
+         ORDER BY s.created_at"
+    ))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(ActiveSessionRow {
+                session: from_row(r)?,
+                persona_name: r.get(COLUMN_COUNT)?,
+                agent_name: r.get(COLUMN_COUNT + 1)?,
+                last_message: r.get(COLUMN_COUNT + 2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

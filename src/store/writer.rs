@@ -1,0 +1,207 @@
+//! The single writer: one thread owns the only read-write connection and applies write jobs in
+//! batches. Whatever queued while the previous commit was syncing goes into the next
+//! transaction (group commit), so one fsync acknowledges many writes. Each job runs inside its
+//! own SAVEPOINT, so a job that fails leaves the others in the batch untouched. No job's caller
+//! hears back before its transaction has committed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+
+/// Most jobs in one transaction; bounds the latency a large batch adds to its first job.
+const MAX_BATCH: usize = 512;
+
+trait WriteJob: Send {
+    /// Runs the job's statements; false when the job failed and its savepoint must roll back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Delivers the outcome once the transaction has committed (or failed to).
+    fn finish(self: Box<Self>, commit: Result<(), String>);
+}
+
+struct Job<F, R> {
+    work: Option<F>,
+    outcome: Option<Result<R>>,
+    reply: oneshot::Sender<Result<R>>,
+}
+
+impl<F, R> WriteJob for Job<F, R>
+where
+    F: FnOnce(&Connection) -> Result<R> + Send,
+    R: Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let work = self.work.take().expect("a job runs once");
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(Error::internal("write job panicked")));
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), String>) {
+        let outcome = match commit {
+            Ok(()) => self
+                .outcome
+                .unwrap_or_else(|| Err(Error::internal("job never ran"))),
+            Err(e) => Err(Error::internal(format!("commit failed: {e}"))),
+        };
+        // The caller may have gone away (client disconnected); the write stands regardless.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+pub struct Writer {
+    queue: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> Result<Writer> {
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
+        let thread = std::thread::Builder::new()
+            .name("frontdesk-writer".into())
+            .spawn(move || run_writer(conn, rx))
+            .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
+        Ok(Writer {
+            queue: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub async fn submit<R, F>(&self, work: F) -> Result<R>
+    where
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Job {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        {
+            let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let sender = queue
+                .as_ref()
+                .ok_or_else(|| Error::internal("the writer has shut down"))?;
+            sender
+                .send(job)
+                .map_err(|_| Error::internal("the writer has stopped"))?;
+        }
+        answer
+            .await
+            .map_err(|_| Error::internal("the writer dropped a job"))?
+    }
+}
+
+impl Drop for Writer {
+    /// Closes the queue and waits for the jobs already queued to commit.
+    fn drop(&mut self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run_writer(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let commit = run_batch(&conn, &mut batch);
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, jobs = batch.len(), "write transaction failed");
+        }
+        for job in batch.drain(..) {
+            job.finish(commit.clone());
+        }
+    }
+}
+
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        let step = conn.execute_batch("SAVEPOINT job").and_then(|()| {
+            if job.run(conn) {
+                conn.execute_batch("RELEASE job")
+            } else {
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            }
+        });
+        if let Err(e) = step {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.to_string());
+        }
+    }
+    conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        e.to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER UNIQUE);")
+            .unwrap();
+        (Writer::start(conn).unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_does_not_undo_its_batch_mates() {
+        let (w, _dir) = writer();
+        let ok = w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
+        let dup = w.submit(|c| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
+        });
+        let (ok, dup) = tokio::join!(ok, dup);
+        assert_eq!(ok.unwrap(), 1);
+        assert!(dup.is_err());
+        let rows: Vec<i64> = w
+            .submit(|c| {
+                let mut s = c.prepare("SELECT v FROM t ORDER BY v")?;
+                let rows = s
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![1],
+            "the failed job's first insert was rolled back too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_not_a_dead_writer() {
+        let (w, _dir) = writer();
+        let r: Result<()> = w.submit(|_| panic!("boom")).await;
+        assert!(r.is_err());
+        assert_eq!(
+            w.submit(|c| Ok(c.execute("INSERT INTO t VALUES (9)", [])?))
+                .await
+                .unwrap(),
+            1
+        );
+    }
+}
