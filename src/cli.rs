@@ -51,7 +51,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    tracing::info!(address = %bind, database = %db.display(), "frontdesk is serving");
+    let address = listener.local_addr().map_or(bind, |a| a);
+    tracing::info!(%address, database = %db.display(), "frontdesk is serving");
     crate::app::run(app, listener, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

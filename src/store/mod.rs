@@ -71,6 +71,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
+    path: Arc<Path>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Arc<Writer>,
 }
@@ -106,6 +107,7 @@ impl Store {
             .build(manager)?;
 
         Ok(Store {
+            path: Arc::from(path),
             readers,
             writer: Arc::new(Writer::start(conn)?),
         })
@@ -150,12 +152,17 @@ impl Store {
             ));
         }
         let target = target.to_string_lossy().into_owned();
-        // VACUUM INTO reads one snapshot, so the copy is consistent even while writes go on.
-        self.write(move |conn| {
+        let source = self.path.clone();
+        // VACUUM INTO reads one snapshot, so the copy is consistent even while writes go on. It
+        // cannot run inside the writer's transaction, so it gets a connection of its own.
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&*source)?;
+            configure(&conn)?;
             conn.execute("VACUUM INTO ?1", [&target])?;
             Ok(())
         })
         .await
+        .map_err(|e| Error::internal(format!("backup task failed: {e}")))?
     }
 
     /// `PRAGMA integrity_check`; `Ok` only when SQLite answers "ok".

@@ -1,0 +1,313 @@
+//! Test harness: every test gets its own server on a random port with its own SQLite file in
+//! a temporary directory, and typed helpers to talk HTTP to it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use frontdesk::clock::Clock;
+use frontdesk::config::{Secret, Settings};
+use frontdesk::service::{self, Services};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const JWT_SECRET: &str = "test-user-token-secret-0123456789";
+pub const AGENT_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub services: Arc<Services>,
+    pub clock: Clock,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+fn init_logging() {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("frontdesk=debug,tower_http=debug")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `adjust` (the database path and clock are set here).
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(dir, adjust).await
+    }
+
+    /// Spawns on an existing directory's database (to test restarts).
+    pub async fn spawn_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        init_logging();
+        let mut settings = Settings {
+            database_path: dir.path().join("frontdesk.db"),
+            ..Settings::default()
+        };
+        settings.user_tokens.jwt_secret = Some(Secret(JWT_SECRET.into()));
+        adjust(&mut settings);
+        let clock = settings.clock.clone();
+        let app = frontdesk::build(settings).await.expect("app builds");
+        let services = app.services.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            frontdesk::run(app, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            services,
+            clock,
+            dir,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server, waits for it, and hands back the directory (database kept).
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("server stops within 10 s")
+                .expect("server task");
+        }
+        let TestApp { dir, services, .. } = self;
+        drop(services);
+        dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    // ---- tokens ----
+
+    /// A user token like the business's auth would issue (HS256 with the test secret).
+    pub fn user_token(&self, user_id: &str) -> String {
+        user_token_with(json!({
+            "sub": user_id,
+            "exp": now_secs() + 3600,
+            "name": format!("User {user_id}"),
+            "email": format!("{user_id}@example.com"),
+        }))
+    }
+
+    // ---- raw HTTP ----
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.expect("request sent");
+        decode(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+        let mut req = self.client.post(self.url(path)).body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        decode(req.send().await.expect("request sent")).await
+    }
+
+    // ---- client API ----
+
+    pub async fn start_session(&self, token: &str, session_id: Option<&str>) -> Value {
+        let body = match session_id {
+            Some(id) => json!({ "sessionId": id }),
+            None => json!({}),
+        };
+        let (status, body) = self.post("/api/chat/session", token, body).await;
+        assert_eq!(status, StatusCode::OK, "start session: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn send(&self, token: &str, session_id: &str, message_id: &str, text: &str) -> (StatusCode, Value) {
+        self.post(
+            "/api/chat/message",
+            token,
+            json!({ "sessionId": session_id, "messageId": message_id, "message": text }),
+        )
+        .await
+    }
+
+    pub async fn poll(&self, token: &str, session_id: &str, after: Option<&str>) -> Value {
+        let path = match after {
+            Some(after) => format!("/api/chat/poll/{session_id}?after={after}"),
+            None => format!("/api/chat/poll/{session_id}"),
+        };
+        let (status, body) = self.get(&path, token).await;
+        assert_eq!(status, StatusCode::OK, "poll: {body}");
+        body["data"].clone()
+    }
+
+    // ---- agents ----
+
+    /// Creates an agent directly through the service (as the command line does).
+    pub async fn create_agent(&self, email: &str, name: &str, role: &str) -> String {
+        let view = service::agents::create(
+            &self.services,
+            None,
+            service::agents::NewAgentInput {
+                email: email.into(),
+                name: name.into(),
+                role: role.into(),
+                password: AGENT_PASSWORD.into(),
+                department: Some("Customer Service".into()),
+                max_concurrent_chats: None,
+            },
+        )
+        .await
+        .expect("agent created");
+        view.row.id
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let (status, body) = self
+            .request(
+                reqwest::Method::POST,
+                "/api/admin/login",
+                None,
+                Some(json!({ "email": email, "password": AGENT_PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login: {body}");
+        body["data"]["accessToken"].as_str().unwrap().to_string()
+    }
+
+    /// Creates an agent and signs them in; returns (agent id, bearer token).
+    pub async fn agent(&self, email: &str, role: &str) -> (String, String) {
+        let name = email.split('@').next().unwrap_or(email).to_string();
+        let id = self.create_agent(email, &name, role).await;
+        let token = self.login(email).await;
+        (id, token)
+    }
+
+    pub async fn agent_reply(&self, agent_token: &str, session_id: &str, text: &str) -> Value {
+        let (status, body) = self
+            .post("/api/admin/chat/message", agent_token, json!({ "sessionId": session_id, "message": text }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "agent reply: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs one round of background upkeep now (expiry, reassignment).
+    pub async fn maintenance(&self) {
+        service::maintenance::tick(&self.services).await.expect("maintenance");
+    }
+
+    /// Counts rows of a table straight from the database file.
+    pub fn count_rows(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {status} {text:?}"));
+    (status, value)
+}
+
+pub fn now_secs() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+pub fn user_token_with(claims: Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Asserts the error envelope: status, code, and the top-level message repeated.
+pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status.as_u16(), expected_status, "status for {code}: {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["message"].as_str().expect("top-level message");
+    assert!(!message.is_empty());
+    assert_eq!(body["error"]["message"], message);
+    assert!(body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{body}");
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Polls `check` until it returns true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

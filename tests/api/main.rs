@@ -1,0 +1,12 @@
+//! Black-box tests: a real server on a random port, a real SQLite file in a temp dir, HTTP.
+
+mod helpers;
+
+mod client_end_rating;
+mod client_messages;
+mod client_poll;
+mod client_session;
+mod envelope;
+mod process;
+mod shipped_client;
+mod tokens;
