@@ -49,11 +49,18 @@ fn parse_args() -> Result<Options, String> {
 }
 
 fn millis() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
 }
 
 fn client_id(prefix: &str) -> String {
-    let suffix: String = rand::rng().sample_iter(&Alphanumeric).take(5).map(|b| char::from(b).to_ascii_lowercase()).collect();
+    let suffix: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(5)
+        .map(|b| char::from(b).to_ascii_lowercase())
+        .collect();
     format!("{prefix}_{}_{suffix}", millis())
 }
 
@@ -68,14 +75,27 @@ impl Phone {
         if let Some(token) = &self.options.token {
             return token.clone();
         }
-        let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 3600;
+        let exp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            + 3600;
         let claims = json!({ "sub": self.options.user, "name": self.options.user, "exp": exp });
         let secret = self.options.secret.as_deref().unwrap_or_default();
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-            .expect("signing a token")
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("signing a token")
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.options.url))
@@ -89,7 +109,10 @@ impl Phone {
         if body["success"] == true {
             Ok(body)
         } else {
-            Err(body["message"].as_str().unwrap_or("request failed").to_string())
+            Err(body["message"]
+                .as_str()
+                .unwrap_or("request failed")
+                .to_string())
         }
     }
 }
@@ -108,7 +131,11 @@ async fn main() {
         options,
     };
     let started = match phone
-        .call(reqwest::Method::POST, "/api/chat/session", Some(json!({ "sessionId": client_id("chat") })))
+        .call(
+            reqwest::Method::POST,
+            "/api/chat/session",
+            Some(json!({ "sessionId": client_id("chat") })),
+        )
         .await
     {
         Ok(body) => body,
@@ -117,7 +144,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let session = started["data"]["sessionId"].as_str().unwrap_or_default().to_string();
+    let session = started["data"]["sessionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     println!(
         "chat {session} started; about {} s until someone answers. Type a message and press Enter.",
         started["data"]["estimatedWaitTime"]
@@ -174,5 +204,7 @@ async fn main() {
         }
     }
     let end = json!({ "sessionId": session, "status": "ended_by_user", "rating": null, "feedback": null });
-    let _ = phone.call(reqwest::Method::POST, "/api/chat/session/end", Some(end)).await;
+    let _ = phone
+        .call(reqwest::Method::POST, "/api/chat/session/end", Some(end))
+        .await;
 }

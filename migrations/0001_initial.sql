@@ -61,6 +61,7 @@ CREATE TABLE sessions (
     awaiting_since        INTEGER,                    -- oldest user message not yet answered
     first_user_message_at INTEGER,
     first_response_at     INTEGER,                    -- first agent message after the first user message
+    first_responder_id    TEXT REFERENCES agents (id),
     unread_by_agent       INTEGER NOT NULL DEFAULT 0,
     agent_read_seq        INTEGER NOT NULL DEFAULT 0  -- user messages up to this seq were seen by an agent
 ) STRICT;
@@ -90,6 +91,7 @@ CREATE TABLE messages (
 
 CREATE INDEX messages_by_session ON messages (session_id, seq);
 CREATE INDEX messages_by_created ON messages (created_at);
+CREATE INDEX messages_by_agent ON messages (agent_id, created_at) WHERE agent_id IS NOT NULL;
 
 CREATE TABLE ratings (
     id               TEXT PRIMARY KEY,

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::envelope::ApiError;
@@ -90,6 +91,16 @@ fn missing_field(message: &str) -> Option<String> {
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
         .map(str::to_string)
+}
+
+/// For fields where `null` differs from absent: `#[serde(default, deserialize_with = "present")]`
+/// on an `Option<Option<T>>` gives `None` when absent and `Some(None)` for `null`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A query string, every field optional text; numbers are parsed by [`page_param`] and

@@ -72,13 +72,13 @@ pub async fn authenticate_token(ctx: &Services, token: &str) -> Result<AgentPrin
             "This token was revoked; sign in again",
         ));
     }
-    Ok(principal_seen(ctx, &row))
+    principal_seen(ctx, &row).await
 }
 
 /// The principal for an agent id (dashboard sessions), if the agent is still enabled.
 pub async fn authenticate_id(ctx: &Services, agent_id: &str) -> Result<AgentPrincipal> {
     let row = load_enabled(ctx, agent_id).await?;
-    Ok(principal_seen(ctx, &row))
+    principal_seen(ctx, &row).await
 }
 
 async fn load_enabled(ctx: &Services, agent_id: &str) -> Result<AgentRow> {
@@ -91,21 +91,20 @@ async fn load_enabled(ctx: &Services, agent_id: &str) -> Result<AgentRow> {
     }
 }
 
-/// Builds the principal and refreshes `last_seen_at` when it is getting stale.
-fn principal_seen(ctx: &Services, row: &AgentRow) -> AgentPrincipal {
+/// Builds the principal and refreshes `last_seen_at` when it is getting stale (before
+/// answering, so that this very request sees its agent as online).
+async fn principal_seen(ctx: &Services, row: &AgentRow) -> Result<AgentPrincipal> {
     let now = ctx.clock.now();
     if row
         .last_seen_at
         .is_none_or(|seen| now.0 - seen.0 > TOUCH_EVERY_MS)
     {
-        let (store, id) = (ctx.store.clone(), row.id.clone());
-        tokio::spawn(async move {
-            if let Err(e) = store.write(move |conn| agents::touch(conn, &id, now)).await {
-                tracing::warn!(error = %e, "could not record agent activity");
-            }
-        });
+        let id = row.id.clone();
+        ctx.store
+            .write(move |conn| agents::touch(conn, &id, now))
+            .await?;
     }
-    AgentPrincipal::from_row(row)
+    Ok(AgentPrincipal::from_row(row))
 }
 
 /// Checks an email and password with throttling; the same answer, in about the same time, for

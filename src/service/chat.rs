@@ -383,7 +383,7 @@ pub(crate) fn insert_message(
             e.into()
         }
     })?;
-    sessions::record_message(conn, &row.id, new.sender, new.created_at)?;
+    sessions::record_message(conn, &row.id, new.sender, new.agent_id, new.created_at)?;
     if new.sender != Sender::System {
         row.last_activity_at = new.created_at;
         row.message_count += 1;

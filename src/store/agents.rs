@@ -163,9 +163,15 @@ pub fn touch(conn: &Connection, id: &str, at: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// Records an assignment for round-robin order. The value is the time, nudged to stay above
+/// every earlier one, so several assignments in the same millisecond keep their order.
 pub fn mark_assigned(conn: &Connection, id: &str, at: Timestamp) -> Result<()> {
-    conn.prepare_cached("UPDATE agents SET last_assigned_at = ?2 WHERE id = ?1")?
-        .execute(params![id, at])?;
+    conn.prepare_cached(
+        "UPDATE agents SET last_assigned_at =
+             MAX(?2, COALESCE((SELECT MAX(last_assigned_at) FROM agents), 0) + 1)
+         WHERE id = ?1",
+    )?
+    .execute(params![id, at])?;
     Ok(())
 }
 

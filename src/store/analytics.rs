@@ -1,6 +1,8 @@
 //! Aggregate queries for analytics, reports and wait estimates. Definitions are in
 //! docs/metrics.md; each function's comment says which one it implements.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Connection, params};
 
 use crate::domain::Timestamp;
@@ -38,4 +40,246 @@ pub fn agent_messages_between(conn: &Connection, from: Timestamp, to: Timestamp)
     Ok(conn
         .prepare_cached("SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND created_at >= ?1 AND created_at < ?2")?
         .query_row(params![from, to], |r| r.get(0))?)
+}
+
+/// Raw sums for one UTC day (or, summed, for a range); averages are computed from these so
+/// that a range's average is never an average of daily averages.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DayTotals {
+    pub date: String,
+    pub sessions: i64,
+    /// Sessions (created that day) that have ended, and their summed durations in ms.
+    pub ended: i64,
+    pub duration_ms_sum: i64,
+    /// Ended sessions that were resolved: ended by the user or an agent (not expired) after
+    /// at least one agent reply.
+    pub resolved: i64,
+    /// Sessions (created that day) with a first response, and the summed response times.
+    pub answered: i64,
+    pub first_response_ms_sum: i64,
+    /// User and agent messages sent that day.
+    pub messages: i64,
+    /// Ratings submitted that day: how many, their sum, and how many were 4 or 5.
+    pub ratings: i64,
+    pub rating_sum: i64,
+    pub ratings_good: i64,
+}
+
+impl DayTotals {
+    pub fn add(&mut self, other: &DayTotals) {
+        self.sessions += other.sessions;
+        self.ended += other.ended;
+        self.duration_ms_sum += other.duration_ms_sum;
+        self.resolved += other.resolved;
+        self.answered += other.answered;
+        self.first_response_ms_sum += other.first_response_ms_sum;
+        self.messages += other.messages;
+        self.ratings += other.ratings;
+        self.rating_sum += other.rating_sum;
+        self.ratings_good += other.ratings_good;
+    }
+}
+
+const DAY: &str = "date(created_at / 1000, 'unixepoch')";
+
+fn day_entry(days: &mut BTreeMap<String, DayTotals>, date: String) -> &mut DayTotals {
+    days.entry(date.clone()).or_insert_with(|| DayTotals {
+        date,
+        ..DayTotals::default()
+    })
+}
+
+/// Per-day sums for `[from, to)`, only days with activity, by date.
+pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<DayTotals>> {
+    let mut days: BTreeMap<String, DayTotals> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DAY}, COUNT(*),
+                    SUM(status <> 'active'),
+                    COALESCE(SUM(CASE WHEN ended_at IS NOT NULL THEN ended_at - created_at END), 0),
+                    SUM(status IN ('ended_by_user', 'ended_by_admin') AND first_response_at IS NOT NULL),
+                    SUM(first_response_at IS NOT NULL),
+                    COALESCE(SUM(first_response_at - first_user_message_at), 0)
+             FROM sessions WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            let d = day_entry(&mut days, r.get(0)?);
+            d.sessions = r.get(1)?;
+            d.ended = r.get(2)?;
+            d.duration_ms_sum = r.get(3)?;
+            d.resolved = r.get(4)?;
+            d.answered = r.get(5)?;
+            d.first_response_ms_sum = r.get(6)?;
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DAY}, COUNT(*) FROM messages
+             WHERE sender <> 'system' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            day_entry(&mut days, r.get(0)?).messages = r.get(1)?;
+        }
+    }
+    {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DAY}, COUNT(*), SUM(rating), SUM(rating >= 4) FROM ratings
+             WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            let d = day_entry(&mut days, r.get(0)?);
+            d.ratings = r.get(1)?;
+            d.rating_sum = r.get(2)?;
+            d.ratings_good = r.get(3)?;
+        }
+    }
+    Ok(days.into_values().collect())
+}
+
+/// How many ratings of each value (index 0 is rating 1) were submitted in `[from, to)`.
+pub fn rating_distribution(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<[i64; 5]> {
+    let mut counts = [0i64; 5];
+    let mut stmt = conn.prepare_cached(
+        "SELECT rating, COUNT(*) FROM ratings WHERE created_at >= ?1 AND created_at < ?2 GROUP BY rating",
+    )?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        let rating: i64 = r.get(0)?;
+        if (1..=5).contains(&rating) {
+            counts[(rating - 1) as usize] = r.get(1)?;
+        }
+    }
+    Ok(counts)
+}
+
+/// User messages per UTC hour of day (index = hour) in `[from, to)`.
+pub fn user_messages_by_hour(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<[i64; 24]> {
+    let mut counts = [0i64; 24];
+    let mut stmt = conn.prepare_cached(
+        "SELECT CAST(strftime('%H', created_at / 1000, 'unixepoch') AS INTEGER), COUNT(*) FROM messages
+         WHERE sender = 'user' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1",
+    )?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        let hour: i64 = r.get(0)?;
+        if (0..24).contains(&hour) {
+            counts[hour as usize] = r.get(1)?;
+        }
+    }
+    Ok(counts)
+}
+
+/// One agent's work in a range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentTotals {
+    pub agent_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    /// Sessions the agent sent at least one message in, during the range.
+    pub chats_handled: i64,
+    pub messages_sent: i64,
+    /// Sessions the agent ended during the range.
+    pub chats_ended: i64,
+    /// Sessions created in the range whose first response was this agent's.
+    pub first_responses: i64,
+    pub first_response_ms_sum: i64,
+    /// Ratings submitted in the range for sessions the agent sent a message in.
+    pub ratings: i64,
+    pub rating_sum: i64,
+    pub ratings_good: i64,
+}
+
+pub fn agent_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<AgentTotals>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.name, a.email, a.role,
+            (SELECT COUNT(DISTINCT m.session_id) FROM messages m
+              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2),
+            (SELECT COUNT(*) FROM messages m
+              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2),
+            (SELECT COUNT(*) FROM sessions s
+              WHERE s.ended_by_agent_id = a.id AND s.ended_at >= ?1 AND s.ended_at < ?2),
+            (SELECT COUNT(*) FROM sessions s
+              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2),
+            (SELECT COALESCE(SUM(s.first_response_at - s.first_user_message_at), 0) FROM sessions s
+              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2),
+            (SELECT COUNT(*) FROM ratings r WHERE r.created_at >= ?1 AND r.created_at < ?2
+              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)),
+            (SELECT COALESCE(SUM(r.rating), 0) FROM ratings r WHERE r.created_at >= ?1 AND r.created_at < ?2
+              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)),
+            (SELECT COUNT(*) FROM ratings r WHERE r.rating >= 4 AND r.created_at >= ?1 AND r.created_at < ?2
+              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id))
+         FROM agents a ORDER BY a.name, a.email",
+    )?;
+    let rows = stmt
+        .query_map(params![from, to], |r| {
+            Ok(AgentTotals {
+                agent_id: r.get(0)?,
+                name: r.get(1)?,
+                email: r.get(2)?,
+                role: r.get(3)?,
+                chats_handled: r.get(4)?,
+                messages_sent: r.get(5)?,
+                chats_ended: r.get(6)?,
+                first_responses: r.get(7)?,
+                first_response_ms_sum: r.get(8)?,
+                ratings: r.get(9)?,
+                rating_sum: r.get(10)?,
+                ratings_good: r.get(11)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Usage of one session, for metering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionUsage {
+    pub session_id: String,
+    pub user_id: String,
+    pub persona: Option<String>,
+    pub status: String,
+    pub created_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub user_messages: i64,
+    pub agent_messages: i64,
+}
+
+/// Sessions created in `[from, to)`, oldest first, at most `limit`.
+pub fn session_usage(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+    limit: i64,
+) -> Result<Vec<SessionUsage>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.user_id, p.name, s.status, s.created_at, s.ended_at,
+            (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.sender = 'user'),
+            (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.sender = 'admin')
+         FROM sessions s LEFT JOIN personas p ON p.id = s.persona_id
+         WHERE s.created_at >= ?1 AND s.created_at < ?2
+         ORDER BY s.created_at, s.id LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![from, to, limit], |r| {
+            Ok(SessionUsage {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                persona: r.get(2)?,
+                status: r.get(3)?,
+                created_at: r.get(4)?,
+                ended_at: r.get(5)?,
+                user_messages: r.get(6)?,
+                agent_messages: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

@@ -181,8 +181,14 @@ pub fn others_of_user(
     Ok(rows)
 }
 
-/// Keeps the counters current after a message by `sender` at `at`.
-pub fn record_message(conn: &Connection, id: &str, sender: Sender, at: Timestamp) -> Result<()> {
+/// Keeps the counters current after a message by `sender` (an agent's id for replies) at `at`.
+pub fn record_message(
+    conn: &Connection,
+    id: &str,
+    sender: Sender,
+    agent_id: Option<&str>,
+    at: Timestamp,
+) -> Result<()> {
     let sql = match sender {
         Sender::User => {
             "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
@@ -194,13 +200,19 @@ pub fn record_message(conn: &Connection, id: &str, sender: Sender, at: Timestamp
         Sender::Admin => {
             "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
                  last_agent_message_at = ?2, awaiting_since = NULL,
+                 first_responder_id = CASE WHEN first_response_at IS NULL AND first_user_message_at IS NOT NULL
+                                           THEN ?3 ELSE first_responder_id END,
                  first_response_at = CASE WHEN first_response_at IS NULL AND first_user_message_at IS NOT NULL
                                           THEN ?2 ELSE first_response_at END
              WHERE id = ?1"
         }
         Sender::System => return Ok(()),
     };
-    conn.prepare_cached(sql)?.execute(params![id, at])?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    match sender {
+        Sender::Admin => stmt.execute(params![id, at, agent_id])?,
+        _ => stmt.execute(params![id, at])?,
+    };
     Ok(())
 }
 

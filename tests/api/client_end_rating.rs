@@ -15,7 +15,9 @@ async fn ending_is_idempotent_and_reports_the_session() {
         "sessionId": "chat_e1", "endTime": "2025-12-06T15:45:00.000Z", "status": "ended_by_user",
         "rating": null, "feedback": null
     });
-    let (status, first) = app.post("/api/chat/session/end", &token, body.clone()).await;
+    let (status, first) = app
+        .post("/api/chat/session/end", &token, body.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let d = &first["data"];
     assert_eq!(d["sessionId"], "chat_e1");
@@ -41,8 +43,17 @@ async fn a_rating_sent_with_the_end_is_stored() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(app.count_rows("SELECT rating FROM ratings WHERE session_id = 'chat_e2'"), 4);
-    let (status, body) = app.post("/api/chat/rating", &token, json!({ "sessionId": "chat_e2", "rating": 5 })).await;
+    assert_eq!(
+        app.count_rows("SELECT rating FROM ratings WHERE session_id = 'chat_e2'"),
+        4
+    );
+    let (status, body) = app
+        .post(
+            "/api/chat/rating",
+            &token,
+            json!({ "sessionId": "chat_e2", "rating": 5 }),
+        )
+        .await;
     assert_error(status, &body, 409, "ALREADY_RATED");
 }
 
@@ -53,18 +64,47 @@ async fn bad_end_requests_change_nothing() {
     app.start_session(&token, Some("chat_e3")).await;
     for (body, status_code, code) in [
         (json!({}), 400, "VALIDATION_ERROR"),
-        (json!({ "sessionId": "chat_e3", "status": "ended_by_admin" }), 400, "VALIDATION_ERROR"),
-        (json!({ "sessionId": "chat_e3", "rating": 9 }), 400, "INVALID_RATING"),
-        (json!({ "sessionId": "chat_e3", "rating": "five" }), 400, "INVALID_RATING"),
-        (json!({ "sessionId": "chat_e3", "endReason": "x".repeat(501) }), 400, "VALIDATION_ERROR"),
-        (json!({ "sessionId": "chat_other" }), 404, "SESSION_NOT_FOUND"),
+        (
+            json!({ "sessionId": "chat_e3", "status": "ended_by_admin" }),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({ "sessionId": "chat_e3", "rating": 9 }),
+            400,
+            "INVALID_RATING",
+        ),
+        (
+            json!({ "sessionId": "chat_e3", "rating": "five" }),
+            400,
+            "INVALID_RATING",
+        ),
+        (
+            json!({ "sessionId": "chat_e3", "endReason": "x".repeat(501) }),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({ "sessionId": "chat_other" }),
+            404,
+            "SESSION_NOT_FOUND",
+        ),
     ] {
         let (status, answer) = app.post("/api/chat/session/end", &token, body).await;
         assert_error(status, &answer, status_code, code);
     }
-    let (status, body) = app.post("/api/chat/session/end", &app.user_token("mallory"), json!({ "sessionId": "chat_e3" })).await;
+    let (status, body) = app
+        .post(
+            "/api/chat/session/end",
+            &app.user_token("mallory"),
+            json!({ "sessionId": "chat_e3" }),
+        )
+        .await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'active'"), 1);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'active'"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -77,19 +117,52 @@ async fn ratings_follow_the_rules() {
     let (status, body) = rate(json!({ "sessionId": "chat_r1", "rating": 5 })).await;
     assert_error(status, &body, 409, "SESSION_ACTIVE");
 
-    app.post("/api/chat/session/end", &token, json!({ "sessionId": "chat_r1" })).await;
-    for bad in ["0", "6", "-1", "3.5", "\"5\"", "null", "99999999999999999999999999", "1e308", "[5]", "{}"] {
+    app.post(
+        "/api/chat/session/end",
+        &token,
+        json!({ "sessionId": "chat_r1" }),
+    )
+    .await;
+    for bad in [
+        "0",
+        "6",
+        "-1",
+        "3.5",
+        "\"5\"",
+        "null",
+        "99999999999999999999999999",
+        "1e308",
+        "[5]",
+        "{}",
+    ] {
         let body = format!(r#"{{"sessionId": "chat_r1", "rating": {bad}}}"#);
         let (status, answer) = app
-            .post_raw("/api/chat/rating", Some(&token), Some("application/json"), body.into_bytes())
+            .post_raw(
+                "/api/chat/rating",
+                Some(&token),
+                Some("application/json"),
+                body.into_bytes(),
+            )
             .await;
         assert_error(status, &answer, 400, "INVALID_RATING");
     }
     for (body, field) in [
-        (json!({ "sessionId": "chat_r1", "rating": 5, "feedback": "f".repeat(2001) }), "feedback"),
-        (json!({ "sessionId": "chat_r1", "rating": 5, "categories": "helpful" }), "categories"),
-        (json!({ "sessionId": "chat_r1", "rating": 5, "categories": [1, 2] }), "categories"),
-        (json!({ "sessionId": "chat_r1", "rating": 5, "categories": vec!["c"; 11] }), "categories"),
+        (
+            json!({ "sessionId": "chat_r1", "rating": 5, "feedback": "f".repeat(2001) }),
+            "feedback",
+        ),
+        (
+            json!({ "sessionId": "chat_r1", "rating": 5, "categories": "helpful" }),
+            "categories",
+        ),
+        (
+            json!({ "sessionId": "chat_r1", "rating": 5, "categories": [1, 2] }),
+            "categories",
+        ),
+        (
+            json!({ "sessionId": "chat_r1", "rating": 5, "categories": vec!["c"; 11] }),
+            "categories",
+        ),
     ] {
         let (status, answer) = rate(body).await;
         assert_error(status, &answer, 400, "VALIDATION_ERROR");
@@ -112,10 +185,19 @@ async fn ratings_follow_the_rules() {
 
     let (status, body) = rate(json!({ "sessionId": "chat_r1", "rating": 4 })).await;
     assert_error(status, &body, 409, "ALREADY_RATED");
-    assert!(body["message"].as_str().unwrap().contains("already submitted"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("already submitted")
+    );
 
     let (status, body) = app
-        .post("/api/chat/rating", &app.user_token("mallory"), json!({ "sessionId": "chat_r1", "rating": 1 }))
+        .post(
+            "/api/chat/rating",
+            &app.user_token("mallory"),
+            json!({ "sessionId": "chat_r1", "rating": 1 }),
+        )
         .await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
 }
@@ -130,9 +212,15 @@ async fn history_lists_only_the_users_sessions_newest_first() {
         app.start_session(&token, Some(&id)).await;
         app.send(&token, &id, &format!("msg_h{i}"), "help").await;
         app.agent_reply(&agent, &id, &format!("answer {i}")).await;
-        app.post("/api/chat/session/end", &token, json!({ "sessionId": id, "rating": 5, "feedback": "ok" })).await;
+        app.post(
+            "/api/chat/session/end",
+            &token,
+            json!({ "sessionId": id, "rating": 5, "feedback": "ok" }),
+        )
+        .await;
     }
-    app.start_session(&app.user_token("someone_else"), Some("chat_not_mine")).await;
+    app.start_session(&app.user_token("someone_else"), Some("chat_not_mine"))
+        .await;
 
     let (status, body) = app.get("/api/chat/history?limit=2", &token).await;
     assert_eq!(status, StatusCode::OK);
@@ -146,7 +234,10 @@ async fn history_lists_only_the_users_sessions_newest_first() {
     assert_eq!(sessions[0]["lastMessage"]["message"], "answer 2");
     assert_eq!(sessions[0]["lastMessage"]["sender"], "admin");
     let p = &body["data"]["pagination"];
-    assert_eq!((p["totalSessions"].as_i64(), p["totalPages"].as_i64()), (Some(3), Some(2)));
+    assert_eq!(
+        (p["totalSessions"].as_i64(), p["totalPages"].as_i64()),
+        (Some(3), Some(2))
+    );
     let (_, page2) = app.get("/api/chat/history?page=2&limit=2", &token).await;
     assert_eq!(page2["data"]["sessions"][0]["sessionId"], "chat_h0");
     let (_, capped) = app.get("/api/chat/history?limit=5000", &token).await;
@@ -155,6 +246,8 @@ async fn history_lists_only_the_users_sessions_newest_first() {
         let (status, body) = app.get(&format!("/api/chat/history?{bad}"), &token).await;
         assert_error(status, &body, 400, "VALIDATION_ERROR");
     }
-    let (_, empty) = app.get("/api/chat/history", &app.user_token("nobody")).await;
+    let (_, empty) = app
+        .get("/api/chat/history", &app.user_token("nobody"))
+        .await;
     assert_eq!(empty["data"]["sessions"], json!([]));
 }

@@ -12,7 +12,14 @@ async fn a_message_is_stored_trimmed_and_answered_with_its_id() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_m1")).await;
-    let (status, body) = app.send(&token, "chat_m1", "msg_1733514660000_a8f2", "  Hello, I need help  \n").await;
+    let (status, body) = app
+        .send(
+            &token,
+            "chat_m1",
+            "msg_1733514660000_a8f2",
+            "  Hello, I need help  \n",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["success"], true);
     assert_eq!(body["message"], "Message sent successfully");
@@ -31,10 +38,19 @@ async fn without_a_message_id_the_server_makes_one() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_m2")).await;
     let (status, body) = app
-        .post("/api/chat/message", &token, json!({ "sessionId": "chat_m2", "message": "hi" }))
+        .post(
+            "/api/chat/message",
+            &token,
+            json!({ "sessionId": "chat_m2", "message": "hi" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body["data"]["messageId"].as_str().unwrap().starts_with("msg_"));
+    assert!(
+        body["data"]["messageId"]
+            .as_str()
+            .unwrap()
+            .starts_with("msg_")
+    );
 }
 
 #[tokio::test]
@@ -47,9 +63,14 @@ async fn a_retry_returns_the_first_result_and_other_text_is_a_conflict() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["data"]["timestamp"], first["data"]["timestamp"]);
     assert_eq!(again["data"]["duplicate"], true);
-    let (status, body) = app.send(&token, "chat_m3", "msg_retry", "different text").await;
+    let (status, body) = app
+        .send(&token, "chat_m3", "msg_retry", "different text")
+        .await;
     assert_error(status, &body, 409, "DUPLICATE_MESSAGE_ID");
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE id = 'msg_retry'"), 1);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE id = 'msg_retry'"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -66,9 +87,18 @@ async fn eight_parallel_sends_of_one_message_id_store_exactly_one() {
             body["data"]["timestamp"].clone()
         })
         .collect();
-    assert!(timestamps.windows(2).all(|w| w[0] == w[1]), "every retry answers the first result");
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE id = 'msg_parallel'"), 1);
-    assert_eq!(app.count_rows("SELECT message_count FROM sessions WHERE id = 'chat_par'"), 1);
+    assert!(
+        timestamps.windows(2).all(|w| w[0] == w[1]),
+        "every retry answers the first result"
+    );
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE id = 'msg_parallel'"),
+        1
+    );
+    assert_eq!(
+        app.count_rows("SELECT message_count FROM sessions WHERE id = 'chat_par'"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -76,11 +106,17 @@ async fn length_is_counted_in_characters() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_len")).await;
-    let (status, body) = app.send(&token, "chat_len", "msg_1000", &"é".repeat(1000)).await;
+    let (status, body) = app
+        .send(&token, "chat_len", "msg_1000", &"é".repeat(1000))
+        .await;
     assert_eq!(status, StatusCode::OK, "1000 two-byte characters: {body}");
-    let (status, body) = app.send(&token, "chat_len", "msg_emoji", &"😀".repeat(1000)).await;
+    let (status, body) = app
+        .send(&token, "chat_len", "msg_emoji", &"😀".repeat(1000))
+        .await;
     assert_eq!(status, StatusCode::OK, "1000 four-byte characters: {body}");
-    let (status, body) = app.send(&token, "chat_len", "msg_1001", &"a".repeat(1001)).await;
+    let (status, body) = app
+        .send(&token, "chat_len", "msg_1001", &"a".repeat(1001))
+        .await;
     assert_error(status, &body, 400, "VALIDATION_ERROR");
     assert_eq!(body["error"]["details"]["field"], "message");
     for empty in ["", "   ", "\n\t"] {
@@ -88,7 +124,10 @@ async fn length_is_counted_in_characters() {
         assert_error(status, &body, 400, "VALIDATION_ERROR");
         assert_eq!(body["error"]["details"]["field"], "message");
     }
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"), 2);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"),
+        2
+    );
 }
 
 #[tokio::test]
@@ -115,20 +154,47 @@ async fn bad_input_is_refused_and_changes_nothing() {
         (json!({ "sessionId": "chat_bad" }), "message"),
         (json!({ "sessionId": 12, "message": "x" }), "sessionId"),
         (json!({ "sessionId": "chat_bad", "message": 12 }), "message"),
-        (json!({ "sessionId": "chat_bad", "message": ["x"] }), "message"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "messageId": 5 }), "messageId"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "messageId": "has space" }), "messageId"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "messageType": "system" }), "messageType"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "sender": "system" }), "sender"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "timestamp": "noon" }), "timestamp"),
-        (json!({ "sessionId": "chat_bad", "message": "x", "timestamp": 1e300 }), "timestamp"),
+        (
+            json!({ "sessionId": "chat_bad", "message": ["x"] }),
+            "message",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "messageId": 5 }),
+            "messageId",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "messageId": "has space" }),
+            "messageId",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "messageType": "system" }),
+            "messageType",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "sender": "system" }),
+            "sender",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "timestamp": "noon" }),
+            "timestamp",
+        ),
+        (
+            json!({ "sessionId": "chat_bad", "message": "x", "timestamp": 1e300 }),
+            "timestamp",
+        ),
     ];
     for (body, field) in cases {
         let (status, answer) = app.post("/api/chat/message", &token, body.clone()).await;
         assert_error(status, &answer, 400, "VALIDATION_ERROR");
-        assert_eq!(answer["error"]["details"]["field"], field, "{body} -> {answer}");
+        assert_eq!(
+            answer["error"]["details"]["field"], field,
+            "{body} -> {answer}"
+        );
     }
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"), 0);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -143,7 +209,10 @@ async fn unknown_and_other_users_sessions_are_not_found() {
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
     let (status, body) = app.get("/api/chat/messages/chat_alice", &bob).await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"), 0);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -159,7 +228,10 @@ async fn users_cannot_send_as_admin() {
         )
         .await;
     assert_error(status, &body, 403, "FORBIDDEN");
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'admin'"), 0);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'admin'"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -180,10 +252,17 @@ async fn agents_may_send_through_the_client_endpoint_as_admin() {
     assert_eq!(poll["messages"].as_array().unwrap().len(), 0);
     let all = app.poll(&token, "chat_adm", None).await;
     assert_eq!(all["messages"][1]["adminInfo"]["name"], "sarah");
-    assert_eq!(all["messages"][1]["adminInfo"]["department"], "Customer Service");
+    assert_eq!(
+        all["messages"][1]["adminInfo"]["department"],
+        "Customer Service"
+    );
     // An agent token with the default sender is refused: agents say so explicitly.
     let (status, body) = app
-        .post("/api/chat/message", &agent, json!({ "sessionId": "chat_adm", "message": "oops" }))
+        .post(
+            "/api/chat/message",
+            &agent,
+            json!({ "sessionId": "chat_adm", "message": "oops" }),
+        )
         .await;
     assert_error(status, &body, 403, "FORBIDDEN");
 }
@@ -193,8 +272,15 @@ async fn ended_sessions_refuse_messages_and_expired_ones_are_gone() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_end")).await;
-    app.post("/api/chat/session/end", &token, json!({ "sessionId": "chat_end" })).await;
-    let (status, body) = app.send(&token, "chat_end", "msg_late", "still there?").await;
+    app.post(
+        "/api/chat/session/end",
+        &token,
+        json!({ "sessionId": "chat_end" }),
+    )
+    .await;
+    let (status, body) = app
+        .send(&token, "chat_end", "msg_late", "still there?")
+        .await;
     assert_error(status, &body, 409, "SESSION_ENDED");
 
     app.start_session(&token, Some("chat_idle")).await;
@@ -206,7 +292,9 @@ async fn ended_sessions_refuse_messages_and_expired_ones_are_gone() {
     let (status, body) = app.send(&token, "chat_idle", "msg_after", "hello?").await;
     assert_error(status, &body, 410, "SESSION_EXPIRED");
     assert_eq!(
-        app.count_rows("SELECT COUNT(*) FROM sessions WHERE id = 'chat_idle' AND status = 'expired'"),
+        app.count_rows(
+            "SELECT COUNT(*) FROM sessions WHERE id = 'chat_idle' AND status = 'expired'"
+        ),
         1,
         "the expiry is written down"
     );
@@ -222,10 +310,16 @@ async fn the_sweeper_expires_silent_sessions() {
     app.start_session(&token, Some("chat_sweep")).await;
     app.clock.advance(Duration::from_secs(4 * 60));
     app.maintenance().await;
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'active'"), 1);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'active'"),
+        1
+    );
     app.clock.advance(Duration::from_secs(2 * 60));
     app.maintenance().await;
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'expired'"), 1);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'expired'"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -238,18 +332,26 @@ async fn too_many_messages_are_rate_limited_with_retry_after() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_rl")).await;
     for i in 0..3 {
-        let (status, _) = app.send(&token, "chat_rl", &format!("msg_rl_{i}"), "hi").await;
+        let (status, _) = app
+            .send(&token, "chat_rl", &format!("msg_rl_{i}"), "hi")
+            .await;
         assert_eq!(status, StatusCode::OK);
     }
     let response = app
         .client
         .post(app.url("/api/chat/message"))
         .bearer_auth(&token)
-        .json(&json!({ "sessionId": "chat_rl", "messageId": "msg_rl_3", "message": "one too many" }))
+        .json(
+            &json!({ "sessionId": "chat_rl", "messageId": "msg_rl_3", "message": "one too many" }),
+        )
         .send()
         .await
         .unwrap();
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after));
     let (status, body) = decode(response).await;
     assert_error(status, &body, 429, "RATE_LIMITED");
@@ -258,9 +360,15 @@ async fn too_many_messages_are_rate_limited_with_retry_after() {
     assert_eq!(status, StatusCode::OK);
     // Another session is not affected; the window slides.
     app.start_session(&token, Some("chat_rl_other")).await;
-    assert_eq!(app.send(&token, "chat_rl_other", "msg_o", "hi").await.0, StatusCode::OK);
+    assert_eq!(
+        app.send(&token, "chat_rl_other", "msg_o", "hi").await.0,
+        StatusCode::OK
+    );
     app.clock.advance(Duration::from_secs(61));
-    assert_eq!(app.send(&token, "chat_rl", "msg_rl_4", "later").await.0, StatusCode::OK);
+    assert_eq!(
+        app.send(&token, "chat_rl", "msg_rl_4", "later").await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -269,9 +377,17 @@ async fn the_transcript_pages_and_caps_its_limit() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_pages")).await;
     for i in 0..120 {
-        app.send(&token, "chat_pages", &format!("msg_p_{i:03}"), &format!("message {i}")).await;
+        app.send(
+            &token,
+            "chat_pages",
+            &format!("msg_p_{i:03}"),
+            &format!("message {i}"),
+        )
+        .await;
     }
-    let (status, body) = app.get("/api/chat/messages/chat_pages?page=2&limit=50", &token).await;
+    let (status, body) = app
+        .get("/api/chat/messages/chat_pages?page=2&limit=50", &token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let p = &body["data"]["pagination"];
     assert_eq!(p["currentPage"], 2);
@@ -281,12 +397,24 @@ async fn the_transcript_pages_and_caps_its_limit() {
     assert_eq!(p["hasPrevious"], true);
     assert_eq!(body["data"]["messages"][0]["message"], "message 49");
 
-    let (_, capped) = app.get("/api/chat/messages/chat_pages?limit=1000", &token).await;
+    let (_, capped) = app
+        .get("/api/chat/messages/chat_pages?limit=1000", &token)
+        .await;
     assert_eq!(capped["data"]["messages"].as_array().unwrap().len(), 100);
-    let (_, beyond) = app.get("/api/chat/messages/chat_pages?page=2000000", &token).await;
+    let (_, beyond) = app
+        .get("/api/chat/messages/chat_pages?page=2000000", &token)
+        .await;
     assert_eq!(beyond["data"]["messages"].as_array().unwrap().len(), 0);
-    for bad in ["page=0", "page=-1", "limit=abc", "page=99999999999999999999999", "limit=1.5"] {
-        let (status, body) = app.get(&format!("/api/chat/messages/chat_pages?{bad}"), &token).await;
+    for bad in [
+        "page=0",
+        "page=-1",
+        "limit=abc",
+        "page=99999999999999999999999",
+        "limit=1.5",
+    ] {
+        let (status, body) = app
+            .get(&format!("/api/chat/messages/chat_pages?{bad}"), &token)
+            .await;
         assert_error(status, &body, 400, "VALIDATION_ERROR");
     }
 }

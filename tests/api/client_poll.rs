@@ -16,8 +16,17 @@ async fn polls_after_a_cursor_in_order_with_both_sides() {
     app.send(&token, "chat_p1", "msg_u3", "three").await;
 
     let poll = app.poll(&token, "chat_p1", Some("msg_u1")).await;
-    let texts: Vec<_> = poll["messages"].as_array().unwrap().iter().map(|m| m["message"].clone()).collect();
-    assert_eq!(texts, vec![json!("two"), json!("three")], "own messages are included");
+    let texts: Vec<_> = poll["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].clone())
+        .collect();
+    assert_eq!(
+        texts,
+        vec![json!("two"), json!("three")],
+        "own messages are included"
+    );
     assert_eq!(poll["messages"][0]["sender"], "admin");
     assert_eq!(poll["messages"][0]["adminInfo"]["name"], "sarah");
     assert_eq!(poll["messages"][1]["sender"], "user");
@@ -37,7 +46,13 @@ async fn limit_defaults_caps_and_reports_more() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_lim")).await;
     for i in 0..130 {
-        app.send(&token, "chat_lim", &format!("msg_l_{i:03}"), &format!("m{i}")).await;
+        app.send(
+            &token,
+            "chat_lim",
+            &format!("msg_l_{i:03}"),
+            &format!("m{i}"),
+        )
+        .await;
     }
     let first = app.poll(&token, "chat_lim", None).await;
     assert_eq!(first["messages"].as_array().unwrap().len(), 50);
@@ -45,11 +60,22 @@ async fn limit_defaults_caps_and_reports_more() {
     let (_, capped) = app.get("/api/chat/poll/chat_lim?limit=500", &token).await;
     assert_eq!(capped["data"]["messages"].as_array().unwrap().len(), 100);
     assert_eq!(capped["data"]["hasMoreMessages"], true);
-    let (_, tail) = app.get("/api/chat/poll/chat_lim?after=msg_l_100&limit=100", &token).await;
+    let (_, tail) = app
+        .get("/api/chat/poll/chat_lim?after=msg_l_100&limit=100", &token)
+        .await;
     assert_eq!(tail["data"]["messages"].as_array().unwrap().len(), 29);
     assert_eq!(tail["data"]["hasMoreMessages"], false);
-    for bad in ["limit=0", "limit=-5", "limit=ten", "limit=184467440737095516150", "wait=-1", "wait=abc"] {
-        let (status, body) = app.get(&format!("/api/chat/poll/chat_lim?{bad}"), &token).await;
+    for bad in [
+        "limit=0",
+        "limit=-5",
+        "limit=ten",
+        "limit=184467440737095516150",
+        "wait=-1",
+        "wait=abc",
+    ] {
+        let (status, body) = app
+            .get(&format!("/api/chat/poll/chat_lim?{bad}"), &token)
+            .await;
         assert_error(status, &body, 400, "VALIDATION_ERROR");
     }
 }
@@ -59,12 +85,16 @@ async fn an_unknown_cursor_is_400() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_cur")).await;
-    let (status, body) = app.get("/api/chat/poll/chat_cur?after=msg_never_sent", &token).await;
+    let (status, body) = app
+        .get("/api/chat/poll/chat_cur?after=msg_never_sent", &token)
+        .await;
     assert_error(status, &body, 400, "INVALID_CURSOR");
     // A message id of another session is not a cursor here either.
     app.start_session(&token, Some("chat_cur2")).await;
     app.send(&token, "chat_cur2", "msg_elsewhere", "x").await;
-    let (status, body) = app.get("/api/chat/poll/chat_cur?after=msg_elsewhere", &token).await;
+    let (status, body) = app
+        .get("/api/chat/poll/chat_cur?after=msg_elsewhere", &token)
+        .await;
     assert_error(status, &body, 400, "INVALID_CURSOR");
 }
 
@@ -108,7 +138,11 @@ async fn an_agent_end_shows_in_the_poll_with_its_reason() {
     assert_eq!(data["sessionEnded"], true);
     assert_eq!(data["sessionStatus"], "ended_by_admin");
     assert_eq!(data["endReason"], "Issue resolved");
-    assert_eq!(data["messages"].as_array().unwrap().len(), 1, "the last answer still arrives");
+    assert_eq!(
+        data["messages"].as_array().unwrap().len(),
+        1,
+        "the last answer still arrives"
+    );
 }
 
 #[tokio::test]
@@ -119,12 +153,40 @@ async fn polling_marks_agent_messages_delivered() {
     app.send(&token, "chat_dlv", "msg_d1", "hi").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     app.agent_reply(&agent, "chat_dlv", "hello").await;
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL"), 0);
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL"
+        ),
+        0
+    );
     app.poll(&token, "chat_dlv", Some("msg_d1")).await;
     assert!(
         eventually(std::time::Duration::from_secs(5), || async {
-            app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL") == 1
+            app.count_rows(
+                "SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL",
+            ) == 1
         })
         .await
     );
+}
+
+#[tokio::test]
+async fn a_restart_loses_nothing_the_hub_said() {
+    let app = TestApp::spawn().await;
+    let token = app.user_token("u1");
+    app.start_session(&token, Some("chat_rs")).await;
+    app.send(&token, "chat_rs", "msg_rs1", "before the restart")
+        .await;
+    let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
+    let reply = app.agent_reply(&agent, "chat_rs", "answer").await;
+    let shown = app.poll(&token, "chat_rs", Some("msg_rs1")).await;
+    assert_eq!(shown["messages"][0]["messageId"], reply["messageId"]);
+    let dir = app.stop().await;
+    let app = TestApp::spawn_in(dir, |_| {}).await;
+    let again = app.poll(&token, "chat_rs", Some("msg_rs1")).await;
+    assert_eq!(again["messages"], shown["messages"]);
+    let current = app
+        .poll(&token, "chat_rs", reply["messageId"].as_str())
+        .await;
+    assert_eq!(current["messages"], json!([]));
 }

@@ -9,7 +9,9 @@ use crate::helpers::*;
 async fn creates_a_session_with_the_clients_id_and_a_welcome_message() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
-    let data = app.start_session(&token, Some("chat_1733514600000_k3j9x")).await;
+    let data = app
+        .start_session(&token, Some("chat_1733514600000_k3j9x"))
+        .await;
     assert_eq!(data["sessionId"], "chat_1733514600000_k3j9x");
     assert_eq!(data["status"], "active");
     assert_eq!(data["queuePosition"], 1);
@@ -30,12 +32,22 @@ async fn the_same_id_from_the_same_user_is_the_same_session() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     let first = app.start_session(&token, Some("chat_1_same")).await;
-    let (status, again) = app.post("/api/chat/session", &token, json!({ "sessionId": "chat_1_same" })).await;
+    let (status, again) = app
+        .post(
+            "/api/chat/session",
+            &token,
+            json!({ "sessionId": "chat_1_same" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["data"]["sessionId"], "chat_1_same");
     assert_eq!(again["data"]["createdAt"], first["createdAt"]);
     assert_eq!(app.count_rows("SELECT COUNT(*) FROM sessions"), 1);
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM messages"), 1, "one welcome only");
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages"),
+        1,
+        "one welcome only"
+    );
 }
 
 #[tokio::test]
@@ -63,7 +75,11 @@ async fn without_an_id_the_active_session_is_resumed() {
     assert_eq!(second["resumed"], true);
     // Once it has ended, a new one starts.
     let (status, _) = app
-        .post("/api/chat/session/end", &token, json!({ "sessionId": first["sessionId"] }))
+        .post(
+            "/api/chat/session/end",
+            &token,
+            json!({ "sessionId": first["sessionId"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let third = app.start_session(&token, None).await;
@@ -84,7 +100,9 @@ async fn an_empty_welcome_turns_it_off() {
     let app = TestApp::spawn_with(|s| s.welcome_message = None).await;
     let token = app.user_token("u1");
     let data = app.start_session(&token, Some("chat_quiet")).await;
-    let poll = app.poll(&token, data["sessionId"].as_str().unwrap(), None).await;
+    let poll = app
+        .poll(&token, data["sessionId"].as_str().unwrap(), None)
+        .await;
     assert_eq!(poll["messages"].as_array().unwrap().len(), 0);
 }
 
@@ -108,7 +126,11 @@ async fn user_info_and_metadata_are_stored_and_checked() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let name: String = rusqlite::Connection::open(app.dir.path().join("frontdesk.db"))
         .unwrap()
-        .query_row("SELECT user_name FROM sessions WHERE id = 'chat_info_1'", [], |r| r.get(0))
+        .query_row(
+            "SELECT user_name FROM sessions WHERE id = 'chat_info_1'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(name, "<b>Ann</b>", "stored verbatim");
 
@@ -116,35 +138,71 @@ async fn user_info_and_metadata_are_stored_and_checked() {
         (json!({ "metadata": [1, 2] }), "metadata"),
         (json!({ "metadata": { "x": "y".repeat(5000) } }), "metadata"),
         (json!({ "startTime": "yesterday" }), "startTime"),
-        (json!({ "userInfo": { "name": "n".repeat(101) } }), "userInfo.name"),
+        (
+            json!({ "userInfo": { "name": "n".repeat(101) } }),
+            "userInfo.name",
+        ),
         (json!({ "userInfo": "Ann" }), "userInfo"),
         (json!({ "sessionId": 42 }), "sessionId"),
-        (json!({ "sessionId": "<script>alert(1)</script>" }), "sessionId"),
+        (
+            json!({ "sessionId": "<script>alert(1)</script>" }),
+            "sessionId",
+        ),
         (json!({ "sessionId": "c".repeat(129) }), "sessionId"),
     ] {
         let (status, answer) = app.post("/api/chat/session", &token, body.clone()).await;
         assert_error(status, &answer, 400, "VALIDATION_ERROR");
-        assert_eq!(answer["error"]["details"]["field"], field, "{body} -> {answer}");
+        assert_eq!(
+            answer["error"]["details"]["field"], field,
+            "{body} -> {answer}"
+        );
     }
-    assert_eq!(app.count_rows("SELECT COUNT(*) FROM sessions"), 1, "bad input changed nothing");
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM sessions"),
+        1,
+        "bad input changed nothing"
+    );
 }
 
 #[tokio::test]
 async fn starting_needs_a_token_unless_guests_are_allowed() {
     let app = TestApp::spawn().await;
-    let (status, body) = app.request(reqwest::Method::POST, "/api/chat/session", None, Some(json!({}))).await;
+    let (status, body) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/chat/session",
+            None,
+            Some(json!({})),
+        )
+        .await;
     assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
 
     let open = TestApp::spawn_with(|s| s.allow_guests = true).await;
-    let (status, body) = open.request(reqwest::Method::POST, "/api/chat/session", None, Some(json!({}))).await;
+    let (status, body) = open
+        .request(
+            reqwest::Method::POST,
+            "/api/chat/session",
+            None,
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let guest_token = body["data"]["sessionToken"].as_str().unwrap().to_string();
     let session_id = body["data"]["sessionId"].as_str().unwrap().to_string();
-    let (status, sent) = open.send(&guest_token, &session_id, "msg_g_1", "hello as a guest").await;
+    let (status, sent) = open
+        .send(&guest_token, &session_id, "msg_g_1", "hello as a guest")
+        .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     // A guest token is no key to anybody else's session.
-    let other = open.start_session(&open.user_token("u1"), Some("chat_member")).await;
-    let (status, body) = open.get(&format!("/api/chat/poll/{}", other["sessionId"].as_str().unwrap()), &guest_token).await;
+    let other = open
+        .start_session(&open.user_token("u1"), Some("chat_member"))
+        .await;
+    let (status, body) = open
+        .get(
+            &format!("/api/chat/poll/{}", other["sessionId"].as_str().unwrap()),
+            &guest_token,
+        )
+        .await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
 }
 
@@ -153,13 +211,21 @@ async fn an_unknown_persona_is_not_found_and_a_known_one_is_kept() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     let (status, body) = app
-        .post("/api/chat/session", &token, json!({ "personaId": "persona_nope" }))
+        .post(
+            "/api/chat/session",
+            &token,
+            json!({ "personaId": "persona_nope" }),
+        )
         .await;
     assert_error(status, &body, 404, "NOT_FOUND");
 
     let (_, admin) = app.agent("boss@example.com", "super_admin").await;
     let (status, persona) = app
-        .post("/api/admin/personas", &admin, json!({ "name": "Emma", "bio": "Friendly" }))
+        .post(
+            "/api/admin/personas",
+            &admin,
+            json!({ "name": "Emma", "bio": "Friendly" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{persona}");
     let persona_id = persona["data"]["persona"]["personaId"].as_str().unwrap();
@@ -167,7 +233,11 @@ async fn an_unknown_persona_is_not_found_and_a_known_one_is_kept() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed["data"]["personas"][0]["name"], "Emma");
     let (status, body) = app
-        .post("/api/chat/session", &token, json!({ "personaId": persona_id }))
+        .post(
+            "/api/chat/session",
+            &token,
+            json!({ "personaId": persona_id }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["personaId"], persona_id);
@@ -179,6 +249,8 @@ async fn personas_list_may_be_empty_and_needs_a_token() {
     let (status, body) = app.get("/api/chat/personas", &app.user_token("u1")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["personas"], json!([]));
-    let (status, body) = app.request(reqwest::Method::GET, "/api/chat/personas", None, None).await;
+    let (status, body) = app
+        .request(reqwest::Method::GET, "/api/chat/personas", None, None)
+        .await;
     assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
 }

@@ -40,17 +40,67 @@ async fn malformed_mistyped_and_oversized_bodies_answer_in_the_envelope() {
     for (paths, token) in [(CLIENT_POSTS, &user), (ADMIN_POSTS, &agent)] {
         for path in paths.iter().copied() {
             for (content_type, body, status, code) in [
-                (Some("application/json"), b"{\"sessionId\": ".to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), b"not json at all".to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), b"[]".to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), b"\"a string\"".to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), b"{} trailing".to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), nested.as_bytes().to_vec(), 400, "VALIDATION_ERROR"),
-                (Some("application/json"), huge_json.clone(), 413, "PAYLOAD_TOO_LARGE"),
-                (Some("text/plain"), b"{}".to_vec(), 415, "UNSUPPORTED_MEDIA_TYPE"),
-                (Some("application/x-www-form-urlencoded"), b"a=b".to_vec(), 415, "UNSUPPORTED_MEDIA_TYPE"),
+                (
+                    Some("application/json"),
+                    b"{\"sessionId\": ".to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    b"not json at all".to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    b"[]".to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    b"\"a string\"".to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    b"{} trailing".to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    nested.as_bytes().to_vec(),
+                    400,
+                    "VALIDATION_ERROR",
+                ),
+                (
+                    Some("application/json"),
+                    huge_json.clone(),
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                ),
+                (
+                    Some("text/plain"),
+                    b"{}".to_vec(),
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                ),
+                (
+                    Some("application/x-www-form-urlencoded"),
+                    b"a=b".to_vec(),
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                ),
                 (None, b"{}".to_vec(), 415, "UNSUPPORTED_MEDIA_TYPE"),
-                (Some("application/octet-stream"), huge.clone(), 415, "UNSUPPORTED_MEDIA_TYPE"),
+                (
+                    Some("application/octet-stream"),
+                    huge.clone(),
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                ),
             ] {
                 let (got, answer) = app.post_raw(path, Some(token), content_type, body).await;
                 assert_error(got, &answer, status, code);
@@ -65,7 +115,12 @@ async fn malformed_mistyped_and_oversized_bodies_answer_in_the_envelope() {
 async fn unknown_routes_and_wrong_methods_answer_in_the_envelope() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
-    for path in ["/api/chat/nothing", "/nope", "/api/admin/nothing/here", "/api/chat/poll"] {
+    for path in [
+        "/api/chat/nothing",
+        "/nope",
+        "/api/admin/nothing/here",
+        "/api/chat/poll",
+    ] {
         let (status, body) = app.get(path, &token).await;
         assert_error(status, &body, 404, "NOT_FOUND");
     }
@@ -105,5 +160,8 @@ async fn health_answers_in_the_envelope() {
     let app = TestApp::spawn().await;
     let (status, body) = app.request(Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({ "success": true, "data": { "status": "ok" }, "message": "ok" }));
+    assert_eq!(
+        body,
+        json!({ "success": true, "data": { "status": "ok" }, "message": "ok" })
+    );
 }

@@ -1,7 +1,6 @@
 //! Test harness: every test gets its own server on a random port with its own SQLite file in
 //! a temporary directory, and typed helpers to talk HTTP to it.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +19,6 @@ pub const AGENT_PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
-    pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub services: Arc<Services>,
     pub clock: Clock,
@@ -73,7 +71,6 @@ impl TestApp {
         });
         TestApp {
             base: format!("http://{addr}"),
-            addr,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -139,23 +136,33 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::GET, path, Some(token), None).await
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::PUT, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::PUT, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::DELETE, path, Some(token), None).await
+        self.request(reqwest::Method::DELETE, path, Some(token), None)
+            .await
     }
 
     /// Sends raw bytes with the given content type.
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.post(self.url(path)).body(body);
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -178,7 +185,13 @@ impl TestApp {
         body["data"].clone()
     }
 
-    pub async fn send(&self, token: &str, session_id: &str, message_id: &str, text: &str) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        token: &str,
+        session_id: &str,
+        message_id: &str,
+        text: &str,
+    ) -> (StatusCode, Value) {
         self.post(
             "/api/chat/message",
             token,
@@ -241,7 +254,11 @@ impl TestApp {
 
     pub async fn agent_reply(&self, agent_token: &str, session_id: &str, text: &str) -> Value {
         let (status, body) = self
-            .post("/api/admin/chat/message", agent_token, json!({ "sessionId": session_id, "message": text }))
+            .post(
+                "/api/admin/chat/message",
+                agent_token,
+                json!({ "sessionId": session_id, "message": text }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "agent reply: {body}");
         body["data"].clone()
@@ -249,7 +266,9 @@ impl TestApp {
 
     /// Runs one round of background upkeep now (expiry, reassignment).
     pub async fn maintenance(&self) {
-        service::maintenance::tick(&self.services).await.expect("maintenance");
+        service::maintenance::tick(&self.services)
+            .await
+            .expect("maintenance");
     }
 
     /// Counts rows of a table straight from the database file.
@@ -262,7 +281,8 @@ impl TestApp {
 pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body");
-    let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {status} {text:?}"));
+    let value: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {status} {text:?}"));
     (status, value)
 }
 
@@ -281,17 +301,26 @@ pub fn user_token_with(claims: Value) -> String {
 
 /// Asserts the error envelope: status, code, and the top-level message repeated.
 pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &str) {
-    assert_eq!(status.as_u16(), expected_status, "status for {code}: {body}");
+    assert_eq!(
+        status.as_u16(),
+        expected_status,
+        "status for {code}: {body}"
+    );
     assert_eq!(body["success"], false, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
     let message = body["message"].as_str().expect("top-level message");
     assert!(!message.is_empty());
     assert_eq!(body["error"]["message"], message);
-    assert!(body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{body}");
+    assert!(
+        body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{body}"
+    );
 }
 
 pub fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Polls `check` until it returns true or `timeout` passes.

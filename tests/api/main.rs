@@ -2,6 +2,12 @@
 
 mod helpers;
 
+mod admin_agents;
+mod admin_analytics;
+mod admin_assignment;
+mod admin_content;
+mod admin_queue;
+mod admin_roles;
 mod client_end_rating;
 mod client_messages;
 mod client_poll;

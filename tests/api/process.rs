@@ -77,8 +77,18 @@ impl Drop for Server {
     }
 }
 
-async fn post(client: &reqwest::Client, url: String, token: &str, body: serde_json::Value) -> Result<(StatusCode, serde_json::Value), reqwest::Error> {
-    let response = client.post(url).bearer_auth(token).json(&body).send().await?;
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: serde_json::Value,
+) -> Result<(StatusCode, serde_json::Value), reqwest::Error> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
     let status = response.status();
     let value = response.json().await?;
     Ok((status, value))
@@ -94,15 +104,25 @@ async fn every_acknowledged_message_survives_kill_9() {
 
     let sessions: Vec<String> = (0..4).map(|i| format!("chat_crash_{i}")).collect();
     for id in &sessions {
-        let (status, _) = post(&client, format!("{}/api/chat/session", server.base), &token, json!({ "sessionId": id }))
-            .await
-            .unwrap();
+        let (status, _) = post(
+            &client,
+            format!("{}/api/chat/session", server.base),
+            &token,
+            json!({ "sessionId": id }),
+        )
+        .await
+        .unwrap();
         assert_eq!(status, StatusCode::OK);
     }
     let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let mut senders = Vec::new();
     for session in sessions.clone() {
-        let (client, base, token, acked) = (client.clone(), server.base.clone(), token.clone(), acked.clone());
+        let (client, base, token, acked) = (
+            client.clone(),
+            server.base.clone(),
+            token.clone(),
+            acked.clone(),
+        );
         senders.push(tokio::spawn(async move {
             for n in 0.. {
                 let id = format!("msg_{session}_{n}");
@@ -122,21 +142,32 @@ async fn every_acknowledged_message_survives_kill_9() {
         sender.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 8, "the senders got going before the kill ({} acked)", acked.len());
+    assert!(
+        acked.len() >= 8,
+        "the senders got going before the kill ({} acked)",
+        acked.len()
+    );
 
     let server = Server::start(&db);
     for session in &sessions {
         let mut stored = Vec::new();
         for page in 1.. {
             let response = client
-                .get(format!("{}/api/chat/messages/{session}?page={page}&limit=100", server.base))
+                .get(format!(
+                    "{}/api/chat/messages/{session}?page={page}&limit=100",
+                    server.base
+                ))
                 .bearer_auth(&token)
                 .send()
                 .await
                 .unwrap();
             let body: serde_json::Value = response.json().await.unwrap();
             let messages = body["data"]["messages"].as_array().unwrap().clone();
-            stored.extend(messages.iter().map(|m| m["messageId"].as_str().unwrap().to_string()));
+            stored.extend(
+                messages
+                    .iter()
+                    .map(|m| m["messageId"].as_str().unwrap().to_string()),
+            );
             if body["data"]["pagination"]["hasNext"] != true {
                 break;
             }
@@ -156,16 +187,25 @@ async fn every_acknowledged_message_survives_kill_9() {
         .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))
         .unwrap();
     let text = format!("message {}", id.rsplit('_').next().unwrap());
-    let (status, body) = post(&client, format!("{}/api/chat/message", server.base), &token, json!({ "sessionId": session, "messageId": id, "message": text }))
-        .await
-        .unwrap();
+    let (status, body) = post(
+        &client,
+        format!("{}/api/chat/message", server.base),
+        &token,
+        json!({ "sessionId": session, "messageId": id, "message": text }),
+    )
+    .await
+    .unwrap();
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["duplicate"], true);
     drop(server);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let after: i64 = conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+    let after: i64 = conn
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(before, after);
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
 }
 
@@ -176,9 +216,14 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
     let token = user_token_with(json!({ "sub": "u1", "exp": now_secs() + 3600 }));
     let client = reqwest::Client::new();
     let mut server = Server::start(&db);
-    post(&client, format!("{}/api/chat/session", server.base), &token, json!({ "sessionId": "chat_term" }))
-        .await
-        .unwrap();
+    post(
+        &client,
+        format!("{}/api/chat/session", server.base),
+        &token,
+        json!({ "sessionId": "chat_term" }),
+    )
+    .await
+    .unwrap();
     let first: serde_json::Value = client
         .get(format!("{}/api/chat/poll/chat_term", server.base))
         .bearer_auth(&token)
@@ -188,9 +233,19 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
         .json()
         .await
         .unwrap();
-    let last = first["data"]["messages"][0]["messageId"].as_str().unwrap().to_string();
+    let last = first["data"]["messages"][0]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let held = tokio::spawn({
-        let (client, url, token) = (client.clone(), format!("{}/api/chat/poll/chat_term?after={last}&wait=30", server.base), token.clone());
+        let (client, url, token) = (
+            client.clone(),
+            format!(
+                "{}/api/chat/poll/chat_term?after={last}&wait=30",
+                server.base
+            ),
+            token.clone(),
+        );
         async move {
             let started = std::time::Instant::now();
             let response = client.get(url).bearer_auth(token).send().await.unwrap();
@@ -198,11 +253,17 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
         }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let status = Command::new("kill").args(["-TERM", &server.pid()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let (poll_status, waited) = held.await.unwrap();
     assert_eq!(poll_status, StatusCode::OK);
-    assert!(waited < Duration::from_secs(10), "the held poll was released at shutdown ({waited:?})");
+    assert!(
+        waited < Duration::from_secs(10),
+        "the held poll was released at shutdown ({waited:?})"
+    );
     let exit = tokio::task::spawn_blocking(move || {
         let code = server.child.wait().unwrap();
         (code, server.log.lock().unwrap().join("\n"))
@@ -213,9 +274,17 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
     assert!(exit.1.contains("shutting down"));
 }
 
-fn run(db: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> (bool, String, String) {
+fn run(
+    db: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
     let mut cmd = command(db);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -239,11 +308,17 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bad.db");
     for (env, name) in [
-        (("RATE_LIMIT_MAX_REQUESTS", "lots"), "RATE_LIMIT_MAX_REQUESTS"),
+        (
+            ("RATE_LIMIT_MAX_REQUESTS", "lots"),
+            "RATE_LIMIT_MAX_REQUESTS",
+        ),
         (("MAX_MESSAGE_LENGTH", "0"), "MAX_MESSAGE_LENGTH"),
         (("BIND_ADDR", "not an address"), "BIND_ADDR"),
         (("ALLOW_GUESTS", "maybe"), "ALLOW_GUESTS"),
-        (("JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"), "JWT_PUBLIC_KEY_FILE"),
+        (
+            ("JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"),
+            "JWT_PUBLIC_KEY_FILE",
+        ),
         (("JWT_SECRET", "short"), "JWT_SECRET"),
         (("JWKS_URL", "ftp://example.com/keys"), "JWKS_URL"),
     ] {
@@ -252,7 +327,10 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "one line for {name}: {stderr:?}");
         assert!(lines[0].contains(name), "{name} named in {stderr:?}");
-        assert!(!stderr.contains("short") || name != "JWT_SECRET", "the secret itself is not printed");
+        assert!(
+            !stderr.contains("short") || name != "JWT_SECRET",
+            "the secret itself is not printed"
+        );
     }
     assert!(!db.exists(), "nothing was created");
 }
@@ -263,7 +341,17 @@ fn agents_are_managed_from_the_command_line() {
     let db = dir.path().join("cli.db");
     let (ok, out, err) = run(
         &db,
-        &["admin", "create", "--email", "root@example.com", "--name", "Root", "--role", "super_admin", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+            "--role",
+            "super_admin",
+            "--password-stdin",
+        ],
         &[],
         Some("first password\n"),
     );
@@ -271,28 +359,68 @@ fn agents_are_managed_from_the_command_line() {
     assert!(db.exists(), "a fresh path is created and migrated");
     let (ok, _, err) = run(
         &db,
-        &["admin", "create", "--email", "root@example.com", "--name", "Again", "--role", "chat_admin", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Again",
+            "--role",
+            "chat_admin",
+            "--password-stdin",
+        ],
         &[],
         Some("another password\n"),
     );
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, _, err) = run(
         &db,
-        &["admin", "create", "--email", "x@example.com", "--name", "X", "--role", "king", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "king",
+            "--password-stdin",
+        ],
         &[],
         Some("a password\n"),
     );
     assert!(!ok && err.contains("role"), "{err}");
     let (ok, _, err) = run(
         &db,
-        &["admin", "create", "--email", "y@example.com", "--name", "Y", "--role", "chat_admin", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "y@example.com",
+            "--name",
+            "Y",
+            "--role",
+            "chat_admin",
+            "--password-stdin",
+        ],
         &[],
         Some("short\n"),
     );
     assert!(!ok && err.contains("at least 8"), "{err}");
     let (ok, _, _) = run(
         &db,
-        &["admin", "create", "--email", "ann@example.com", "--name", "Ann", "--role", "chat_admin", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ann@example.com",
+            "--name",
+            "Ann",
+            "--role",
+            "chat_admin",
+            "--password-stdin",
+        ],
         &[],
         Some("ann password\n"),
     );
@@ -301,19 +429,44 @@ fn agents_are_managed_from_the_command_line() {
     assert!(ok);
     assert!(list.contains("root@example.com") && list.contains("super_admin"));
     assert!(list.contains("ann@example.com") && list.contains("chat_admin"));
-    let (ok, _, _) = run(&db, &["admin", "set-password", "--email", "ann@example.com", "--password-stdin"], &[], Some("new ann password\n"));
+    let (ok, _, _) = run(
+        &db,
+        &[
+            "admin",
+            "set-password",
+            "--email",
+            "ann@example.com",
+            "--password-stdin",
+        ],
+        &[],
+        Some("new ann password\n"),
+    );
     assert!(ok);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (hash, version): (String, i64) = conn
-        .query_row("SELECT password_hash, token_version FROM agents WHERE email = 'ann@example.com'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT password_hash, token_version FROM agents WHERE email = 'ann@example.com'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert!(hash.starts_with("$argon2id$"));
     assert_eq!(version, 1, "old tokens are void");
-    let (ok, _, _) = run(&db, &["admin", "disable", "--email", "ann@example.com"], &[], None);
+    let (ok, _, _) = run(
+        &db,
+        &["admin", "disable", "--email", "ann@example.com"],
+        &[],
+        None,
+    );
     assert!(ok);
     let (ok, list, _) = run(&db, &["admin", "list"], &[], None);
     assert!(ok && list.contains("disabled"));
-    let (ok, _, err) = run(&db, &["admin", "disable", "--email", "nobody@example.com"], &[], None);
+    let (ok, _, err) = run(
+        &db,
+        &["admin", "disable", "--email", "nobody@example.com"],
+        &[],
+        None,
+    );
     assert!(!ok && err.contains("not found"), "{err}");
 }
 
@@ -328,7 +481,17 @@ fn migrate_and_backup() {
     assert!(ok, "migrating twice is harmless");
     let (ok, _, _) = run(
         &db,
-        &["admin", "create", "--email", "root@example.com", "--name", "Root", "--role", "super_admin", "--password-stdin"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+            "--role",
+            "super_admin",
+            "--password-stdin",
+        ],
         &[],
         Some("first password\n"),
     );
@@ -337,10 +500,17 @@ fn migrate_and_backup() {
     let (ok, _, err) = run(&db, &["backup", copy.to_str().unwrap()], &[], None);
     assert!(ok, "{err}");
     let conn = rusqlite::Connection::open(&copy).unwrap();
-    let agents: i64 = conn.query_row("SELECT COUNT(*) FROM agents", [], |r| r.get(0)).unwrap();
+    let agents: i64 = conn
+        .query_row("SELECT COUNT(*) FROM agents", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(agents, 1);
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     let (ok, _, err) = run(&db, &["backup", copy.to_str().unwrap()], &[], None);
-    assert!(!ok && err.contains("already exists"), "a backup never overwrites: {err}");
+    assert!(
+        !ok && err.contains("already exists"),
+        "a backup never overwrites: {err}"
+    );
 }

@@ -28,7 +28,12 @@ impl ShippedClient<'_> {
         }))
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .app
             .client
@@ -44,7 +49,11 @@ impl ShippedClient<'_> {
 }
 
 fn client_id(prefix: &str, n: u32) -> String {
-    format!("{prefix}_{}_{}", 1_733_514_600_000u64 + u64::from(n), ["k3j9x", "a8f2", "z9q1"][n as usize % 3])
+    format!(
+        "{prefix}_{}_{}",
+        1_733_514_600_000u64 + u64::from(n),
+        ["k3j9x", "a8f2", "z9q1"][n as usize % 3]
+    )
 }
 
 #[tokio::test]
@@ -92,11 +101,20 @@ async fn the_shipped_client_flow_works_unchanged() {
     assert_eq!(session, wanted);
 
     // First poll at once, without `after`: the welcome message.
-    let (status, first) = phone.call(reqwest::Method::GET, &format!("/api/chat/poll/{session}"), None).await;
+    let (status, first) = phone
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["success"], true);
     let welcome = &first["data"]["messages"][0];
-    assert_ne!(welcome["sender"], "user", "anything not from the user is support");
+    assert_ne!(
+        welcome["sender"], "user",
+        "anything not from the user is support"
+    );
     let mut last_id = welcome["messageId"].as_str().unwrap().to_string();
     assert_eq!(first["data"]["sessionEnded"], false);
 
@@ -112,33 +130,65 @@ async fn the_shipped_client_flow_works_unchanged() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sent["data"]["messageId"], mine.as_str());
     let (_, echo) = phone
-        .call(reqwest::Method::GET, &format!("/api/chat/poll/{session}?after={last_id}"), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={last_id}"),
+            None,
+        )
         .await;
-    assert_eq!(echo["data"]["messages"][0]["messageId"], mine.as_str(), "its own echo, to reconcile");
+    assert_eq!(
+        echo["data"]["messages"][0]["messageId"],
+        mine.as_str(),
+        "its own echo, to reconcile"
+    );
     last_id = mine.clone();
     let (_, empty) = phone
-        .call(reqwest::Method::GET, &format!("/api/chat/poll/{session}?after={last_id}"), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={last_id}"),
+            None,
+        )
         .await;
     assert_eq!(empty["data"]["messages"], json!([]));
 
     // The agent answers; the next poll shows it.
-    app.agent_reply(&agent, &session, "I can see your order was shipped yesterday.").await;
+    app.agent_reply(
+        &agent,
+        &session,
+        "I can see your order was shipped yesterday.",
+    )
+    .await;
     let (_, reply) = phone
-        .call(reqwest::Method::GET, &format!("/api/chat/poll/{session}?after={last_id}"), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={last_id}"),
+            None,
+        )
         .await;
     let answer = &reply["data"]["messages"][0];
-    assert_eq!(answer["message"], "I can see your order was shipped yesterday.");
+    assert_eq!(
+        answer["message"],
+        "I can see your order was shipped yesterday."
+    );
     assert_ne!(answer["sender"], "user");
     assert!(answer["timestamp"].is_string());
     last_id = answer["messageId"].as_str().unwrap().to_string();
 
     // The agent ends the chat; the poll says so.
     let (status, _) = app
-        .post("/api/admin/chat/session/end", &agent, json!({ "sessionId": session, "endReason": "Issue resolved" }))
+        .post(
+            "/api/admin/chat/session/end",
+            &agent,
+            json!({ "sessionId": session, "endReason": "Issue resolved" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, ended) = phone
-        .call(reqwest::Method::GET, &format!("/api/chat/poll/{session}?after={last_id}"), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={last_id}"),
+            None,
+        )
         .await;
     assert_eq!(ended["data"]["sessionEnded"], true);
 
@@ -151,17 +201,42 @@ async fn the_shipped_client_flow_works_unchanged() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(end["data"]["status"], "ended_by_admin", "the first end stands");
+    assert_eq!(
+        end["data"]["status"], "ended_by_admin",
+        "the first end stands"
+    );
     let rating = json!({ "sessionId": session, "rating": 5, "feedback": "Excellent!", "timestamp": "2025-12-06T15:46:00.000Z", "categories": ["helpful"] });
-    let (status, rated) = phone.call(reqwest::Method::POST, "/api/chat/rating", Some(rating.clone())).await;
+    let (status, rated) = phone
+        .call(
+            reqwest::Method::POST,
+            "/api/chat/rating",
+            Some(rating.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rated["success"], true);
-    let (status, again) = phone.call(reqwest::Method::POST, "/api/chat/rating", Some(rating)).await;
+    let (status, again) = phone
+        .call(reqwest::Method::POST, "/api/chat/rating", Some(rating))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(again["message"].as_str().unwrap().contains("already submitted"));
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("already submitted")
+    );
 
     // History shows it.
-    let (_, history) = phone.call(reqwest::Method::GET, "/api/chat/history?page=1&limit=10", None).await;
-    assert_eq!(history["data"]["sessions"][0]["sessionId"], session.as_str());
+    let (_, history) = phone
+        .call(
+            reqwest::Method::GET,
+            "/api/chat/history?page=1&limit=10",
+            None,
+        )
+        .await;
+    assert_eq!(
+        history["data"]["sessions"][0]["sessionId"],
+        session.as_str()
+    );
     assert_eq!(history["data"]["sessions"][0]["rating"], 5);
 }

@@ -8,7 +8,7 @@ use super::views;
 use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, AppState, session_path};
+use crate::http::extract::{AgentAuth, ApiJson, AppState, present, session_path};
 use crate::service::{assignment, notes, queue, replies, transcript, typing};
 
 fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
@@ -245,7 +245,9 @@ pub async fn add_note(
 
 #[derive(Deserialize)]
 pub struct PriorityBody {
-    priority: Option<Value>,
+    /// `null` clears the override; absent is an error.
+    #[serde(default, deserialize_with = "present")]
+    priority: Option<Option<String>>,
 }
 
 pub async fn set_priority(
@@ -261,17 +263,10 @@ pub async fn set_priority(
                 Error::validation("priority", "priority is required (null clears it)").into(),
             );
         }
-        Some(Value::Null) => None,
-        Some(Value::String(p)) => Some(Priority::parse(&p).ok_or_else(|| {
+        Some(None) => None,
+        Some(Some(p)) => Some(Priority::parse(&p).ok_or_else(|| {
             Error::validation("priority", "priority must be low, medium, high or urgent")
         })?),
-        Some(_) => {
-            return Err(Error::validation(
-                "priority",
-                "priority must be low, medium, high, urgent or null",
-            )
-            .into());
-        }
     };
     let row = assignment::set_priority(&ctx, &agent, session_id.as_str(), priority).await?;
     Ok(ApiOk::new(

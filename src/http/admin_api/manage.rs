@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::views;
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param};
+use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present};
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
 use crate::service::canned::{self, CannedInput};
 use crate::service::personas::{self, PersonaInput};
@@ -81,10 +81,6 @@ pub struct UpdateAgentBody {
     role: Option<String>,
     max_concurrent_chats: Option<i64>,
     password: Option<String>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 pub async fn update_agent(

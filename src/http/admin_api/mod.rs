@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
             "/api/admin/chat/session/{session_id}/priority",
             put(chats::set_priority),
         )
+        .route("/api/admin/chat/analytics", get(reports::analytics))
+        .route("/api/admin/chat/reports", get(reports::reports))
         .route("/api/admin/stats", get(reports::stats))
         .route("/api/admin/audit", get(manage::audit))
         .route(

@@ -1,13 +1,71 @@
-//! Numbers: headline stats, analytics and reports.
+//! Numbers: headline stats, analytics, and reports as JSON or CSV.
 
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, AppState};
+use crate::error::Error;
+use crate::http::envelope::{ApiError, ApiOk, ApiResult};
+use crate::http::extract::{AgentAuth, ApiQuery, AppState};
+use crate::service::analytics::{self, DateRange, ReportTable};
 use crate::service::queue;
 
 pub async fn stats(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
     let stats = queue::stats(&ctx, &agent).await?;
     Ok(ApiOk::new("Stats retrieved successfully", json!(stats)))
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+    table: Option<String>,
+}
+
+pub async fn analytics(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> ApiResult<Value> {
+    let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
+    let data = analytics::analytics(&ctx, &agent, range).await?;
+    Ok(ApiOk::new("Analytics retrieved successfully", json!(data)))
+}
+
+/// JSON (all tables) or CSV (one table: `table=days|agents|sessions`).
+pub async fn reports(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Response, ApiError> {
+    let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
+    let table = ReportTable::parse(q.table.as_deref())?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv") {
+        return Err(Error::validation("format", "format must be json or csv").into());
+    }
+    let report = analytics::report(&ctx, &agent, range).await?;
+    if format == "json" {
+        return Ok(ApiOk::new("Report generated successfully", json!(report)).into_response());
+    }
+    let body = analytics::report_csv(&report, table)?;
+    let filename = format!(
+        "frontdesk-{}-{}-to-{}.csv",
+        table.name(),
+        range.from,
+        range.to
+    );
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }
