@@ -25,6 +25,14 @@ impl Clock {
         Clock::default()
     }
 
+    /// A running clock that reads `at` now (tests use it to write history, then advance).
+    pub fn running_from(at: Timestamp) -> Self {
+        let clock = Clock::default();
+        let offset = at.0 - chrono::Utc::now().timestamp_millis();
+        clock.state.offset_ms.store(offset, Ordering::Relaxed);
+        clock
+    }
+
     /// A clock that stands still at `at` until advanced.
     pub fn fixed(at: Timestamp) -> Self {
         Clock {

@@ -30,7 +30,7 @@ pub fn router(ctx: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(admin_api::routes())
-        .merge(dashboard::routes())
+        .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
         .route("/healthz", get(health))
         .fallback(not_found)

@@ -294,6 +294,8 @@ pub async fn send_user_message(
             ctx.hub
                 .set_typing(&session_id, crate::realtime::Typist::User, None);
             ctx.bus
+                .publish(DashboardEvent::UserTyping(session_id.clone()));
+            ctx.bus
                 .publish(DashboardEvent::Transcript(session_id.clone()));
             ctx.bus.publish(DashboardEvent::QueueChanged);
             super::auto_assign::nudge_all(ctx);

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auto_assign;
 pub mod canned;
 pub mod chat;
+pub mod dashboard_auth;
 pub mod live;
 pub mod maintenance;
 pub mod notes;

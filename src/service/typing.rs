@@ -49,3 +49,26 @@ fn set(ctx: &Services, session_id: &str, who: Typist, is_typing: bool) -> Result
         Err(Error::SessionEnded)
     }
 }
+
+/// For the agent's chat view: the user's display name and whether they are typing now.
+pub async fn user_typing_now(
+    ctx: &Services,
+    agent: &AgentPrincipal,
+    session_id: &str,
+) -> Result<(String, bool)> {
+    agent.require(Permission::ViewChats)?;
+    let id = session_id.to_string();
+    let row = ctx
+        .store
+        .read(move |conn| crate::store::sessions::get(conn, &id))
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    let now = ctx.clock.now();
+    let typing = row.status.is_active()
+        && ctx
+            .hub
+            .get(session_id)
+            .is_some_and(|cell| cell.state().user_typing(now));
+    let name = row.user_name.or(row.user_email).unwrap_or(row.user_id);
+    Ok((name, typing))
+}

@@ -1,0 +1,108 @@
+//! How dashboard errors look: a sign-in redirect, an error page for plain requests, and for
+//! htmx requests the same page plus an `X-Frontdesk-Message` header the page script shows as
+//! a toast.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::Error;
+use crate::http::envelope::InternalErrorDetail;
+
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): go to the sign-in page.
+    SignIn,
+    Forbidden(String),
+    NotFound(String),
+    BadRequest(String),
+    Conflict(String),
+    TooMany(String),
+    Internal(String),
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        let message = e.to_string();
+        match e {
+            Error::Unauthenticated(_) => PageError::SignIn,
+            Error::Forbidden(_) => PageError::Forbidden(message),
+            Error::SessionNotFound | Error::NotFound(_) => PageError::NotFound(message),
+            Error::Validation { .. } | Error::InvalidRating | Error::InvalidCursor => {
+                PageError::BadRequest(message)
+            }
+            Error::RateLimited { .. } => PageError::TooMany(message),
+            Error::Internal(detail) => PageError::Internal(detail),
+            Error::SessionEnded
+            | Error::SessionActive
+            | Error::AlreadyRated
+            | Error::DuplicateMessageId
+            | Error::AgentAtCapacity
+            | Error::AlreadyAssigned
+            | Error::Conflict(_)
+            | Error::SessionExpired => PageError::Conflict(message),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/error_page.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message, internal) = match self {
+            PageError::SignIn => {
+                let mut response =
+                    (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin/login")]).into_response();
+                response
+                    .headers_mut()
+                    .insert("hx-redirect", HeaderValue::from_static("/admin/login"));
+                return response;
+            }
+            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m, None),
+            PageError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m, None),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Please check the form", m, None),
+            PageError::Conflict(m) => (StatusCode::CONFLICT, "That did not work", m, None),
+            PageError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m, None),
+            PageError::Internal(detail) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side; please try again.".to_string(),
+                Some(detail),
+            ),
+        };
+        let body = ErrorPage {
+            title,
+            message: &message,
+        }
+        .render()
+        .unwrap_or_else(|_| message.clone());
+        let mut response = (status, Html(body)).into_response();
+        // Header values must be visible ASCII; our messages are, but be safe.
+        let ascii: String = message
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&ascii) {
+            response.headers_mut().insert("x-frontdesk-message", value);
+        }
+        if let Some(detail) = internal {
+            response
+                .extensions_mut()
+                .insert(InternalErrorDetail(detail));
+        }
+        response
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;

@@ -1,0 +1,100 @@
+//! The live queue page and the rows partial it refreshes on every queue event.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::error::PageResult;
+use super::session::DashboardAuth;
+use super::views::{Layout, priority_class, shorten, span, user_label};
+use crate::http::extract::AppState;
+use crate::service::queue::{self, QueueEntry};
+
+pub struct QueueRow {
+    pub id: String,
+    pub user: String,
+    pub persona: Option<String>,
+    pub priority: &'static str,
+    pub priority_class: &'static str,
+    pub awaiting: bool,
+    pub wait: String,
+    pub agent: Option<String>,
+    pub unread: i64,
+    pub preview: String,
+    pub typing: bool,
+}
+
+impl QueueRow {
+    fn of(e: &QueueEntry) -> Self {
+        let s = &e.row.session;
+        QueueRow {
+            id: s.id.clone(),
+            user: user_label(s),
+            persona: e.row.persona_name.clone(),
+            priority: e.priority.as_str(),
+            priority_class: priority_class(e.priority),
+            awaiting: e.awaiting_reply,
+            wait: span(e.waiting_seconds),
+            agent: e.row.agent_name.clone(),
+            unread: s.unread_by_agent,
+            preview: e
+                .row
+                .last_message
+                .as_deref()
+                .map(|m| shorten(m, 90))
+                .unwrap_or_default(),
+            typing: e.user_typing,
+        }
+    }
+}
+
+/// One line above the list: how many chats, how many waiting, how many urgent.
+fn summary(entries: &[QueueEntry]) -> String {
+    let waiting = entries.iter().filter(|e| e.awaiting_reply).count();
+    let unassigned = entries
+        .iter()
+        .filter(|e| e.row.session.assigned_agent_id.is_none())
+        .count();
+    format!(
+        "{} active · {waiting} waiting for an answer · {unassigned} unassigned",
+        entries.len()
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/queue_page.html")]
+pub struct QueuePage {
+    layout: Layout,
+    rows: Vec<QueueRow>,
+    summary: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/queue_rows_partial.html")]
+pub struct QueueRowsPartial {
+    rows: Vec<QueueRow>,
+    summary: String,
+}
+
+pub async fn page(
+    State(ctx): State<AppState>,
+    DashboardAuth(session): DashboardAuth,
+) -> PageResult<QueuePage> {
+    let entries = queue::active_sessions(&ctx, &session.agent).await?;
+    Ok(QueuePage {
+        layout: Layout::new(&session, "queue"),
+        summary: summary(&entries),
+        rows: entries.iter().map(QueueRow::of).collect(),
+    })
+}
+
+pub async fn rows(
+    State(ctx): State<AppState>,
+    DashboardAuth(session): DashboardAuth,
+) -> PageResult<QueueRowsPartial> {
+    let entries = queue::active_sessions(&ctx, &session.agent).await?;
+    Ok(QueueRowsPartial {
+        summary: summary(&entries),
+        rows: entries.iter().map(QueueRow::of).collect(),
+    })
+}

@@ -1,0 +1,132 @@
+//! The dashboard's cookie session and CSRF protection.
+//!
+//! - `fd_session`: the session cookie (HttpOnly, SameSite=Strict, Path=/admin, Secure when
+//!   PUBLIC_URL is https). Resolved by [`DashboardAuth`].
+//! - Every POST under /admin carries the session's CSRF token, in the `X-CSRF-Token` header
+//!   (htmx, set once on `<body>`) or a hidden `csrf` form field (plain forms without JS);
+//!   [`csrf_guard`] refuses the request before any handler runs.
+//! - The sign-in and setup forms come before any session, so they use a double-submit token:
+//!   a random `fd_form` cookie that the form must echo.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use subtle::ConstantTimeEq;
+
+use super::error::PageError;
+use crate::http::extract::AppState;
+use crate::service::dashboard_auth::{self, DashboardSession};
+
+pub const SESSION_COOKIE: &str = "fd_session";
+pub const FORM_COOKIE: &str = "fd_form";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Paths that take a POST before any session exists.
+const PRE_SESSION_FORMS: [&str; 2] = ["/admin/login", "/admin/setup"];
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// A cookie scoped to the dashboard with the flags every dashboard cookie needs.
+pub fn cookie(ctx: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/admin")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(ctx.settings.secure_cookies())
+        .build()
+}
+
+pub fn removal(ctx: &AppState, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(ctx, name, String::new());
+    c.make_removal();
+    c
+}
+
+/// The signed-in agent of a dashboard request.
+#[derive(Clone)]
+pub struct DashboardAuth(pub DashboardSession);
+
+impl FromRequestParts<AppState> for DashboardAuth {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<DashboardAuth>() {
+            return Ok(auth.clone());
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+            .ok_or(PageError::SignIn)?;
+        let session = dashboard_auth::resume(ctx, &token)
+            .await
+            .map_err(|_| PageError::SignIn)?;
+        let auth = DashboardAuth(session);
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}
+
+/// Refuses a POST under /admin whose CSRF token is missing or not this session's.
+pub async fn csrf_guard(State(ctx): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let header_token = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return PageError::BadRequest("The form is too large".into()).into_response();
+    };
+    let submitted = header_token
+        .or_else(|| form_field(&bytes, "csrf"))
+        .unwrap_or_default();
+
+    let valid = if PRE_SESSION_FORMS.contains(&parts.uri.path()) {
+        let jar = CookieJar::from_headers(&parts.headers);
+        jar.get(FORM_COOKIE).is_some_and(|c| {
+            !submitted.is_empty() && bool::from(c.value().as_bytes().ct_eq(submitted.as_bytes()))
+        })
+    } else {
+        match DashboardAuth::from_request_parts(&mut parts, &ctx).await {
+            Ok(auth) => dashboard_auth::csrf_matches(&auth.0, &submitted),
+            Err(e) => return e.into_response(),
+        }
+    };
+    if !valid {
+        return PageError::Forbidden("This form has expired or did not come from this dashboard. Reload the page and try again.".into())
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// True for requests htmx made (they get partials and toasts instead of pages).
+pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// Sends a plain form back to a page after a POST (Post/Redirect/Get).
+pub fn see_other(location: &str) -> Response {
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
