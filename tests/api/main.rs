@@ -9,6 +9,7 @@ mod admin_content;
 mod admin_queue;
 mod admin_roles;
 mod client_end_rating;
+mod dashboard;
 mod client_messages;
 mod client_poll;
 mod client_session;
