@@ -64,11 +64,12 @@ async fn method_not_allowed() -> ApiError {
 
 /// Logs each internal error once, with its detail (which the client never sees).
 async fn log_internal_errors(request: Request, next: Next) -> Response {
+    // Cheap clones (the URI shares its bytes): this runs on every request, polls included.
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     if let Some(InternalErrorDetail(detail)) = response.extensions().get::<InternalErrorDetail>() {
-        tracing::error!(%method, %path, error = %detail, "internal error");
+        tracing::error!(%method, path = uri.path(), error = %detail, "internal error");
     }
     response
 }

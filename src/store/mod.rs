@@ -19,6 +19,7 @@ pub mod sessions;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -73,6 +74,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 pub struct Store {
     path: Arc<Path>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Reads started so far; lets tests prove that a path never touches SQLite.
+    reads: Arc<AtomicU64>,
     writer: Arc<Writer>,
 }
 
@@ -109,6 +112,7 @@ impl Store {
         Ok(Store {
             path: Arc::from(path),
             readers,
+            reads: Arc::new(AtomicU64::new(0)),
             writer: Arc::new(Writer::start(conn)?),
         })
     }
@@ -119,6 +123,7 @@ impl Store {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let pool = self.readers.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -128,6 +133,11 @@ impl Store {
         })
         .await
         .map_err(|e| Error::internal(format!("read task failed: {e}")))?
+    }
+
+    /// How many reads have been started since the store opened.
+    pub fn reads_started(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 
     /// Runs `f` inside the writer's current transaction and answers once that transaction has

@@ -381,9 +381,13 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
     save_screenshot(&c, "queue").await;
 
     // If the event stream drops, the page says so and polls until it is back.
-    c.execute("document.dispatchEvent(new Event('htmx:sseError'))", vec![]).await.unwrap();
+    c.execute("document.dispatchEvent(new Event('htmx:sseError'))", vec![])
+        .await
+        .unwrap();
     wait_for_text(&c, "[data-live-state]", "Reconnecting").await;
-    c.execute("document.dispatchEvent(new Event('htmx:sseOpen'))", vec![]).await.unwrap();
+    c.execute("document.dispatchEvent(new Event('htmx:sseOpen'))", vec![])
+        .await
+        .unwrap();
     wait_for_text(&c, "[data-live-state]", "Live").await;
 
     // Open it: the hostile message is text in the transcript too.
