@@ -99,7 +99,7 @@ fn mean_rating(sum: i64, n: i64) -> Option<f64> {
 }
 
 /// The headline metrics of a day or a range.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     pub total_sessions: i64,
@@ -132,7 +132,7 @@ impl Metrics {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DayMetrics {
     pub date: String,
@@ -230,7 +230,7 @@ pub async fn analytics(
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentReportRow {
     pub agent_id: String,
@@ -265,7 +265,7 @@ impl AgentReportRow {
 }
 
 /// Usage metering for one session.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRow {
     pub session_id: String,
@@ -380,127 +380,39 @@ fn cell(text: &str) -> String {
     }
 }
 
-/// A number as its JSON text (so `4.0` stays `4.0`), empty when absent.
-fn opt<T: Serialize>(value: &Option<T>) -> String {
-    match value {
-        Some(v) => serde_json::to_string(v).unwrap_or_default(),
-        None => String::new(),
+/// One table of the report as RFC 4180 CSV (CRLF line ends, quotes where needed). Rows are
+/// the same values the JSON report carries, column names are the JSON field names in order,
+/// numbers are written as JSON writes them (`4.0` stays `4.0`) and `null` as an empty cell.
+pub fn report_csv(report: &Report, table: ReportTable) -> Result<String> {
+    match table {
+        ReportTable::Days => rows_to_csv(&report.days),
+        ReportTable::Agents => rows_to_csv(&report.agents),
+        ReportTable::Sessions => rows_to_csv(&report.sessions),
     }
 }
 
-/// One table of the report as RFC 4180 CSV (CRLF line ends, quotes where needed); the header
-/// names are the JSON field names.
-pub fn report_csv(report: &Report, table: ReportTable) -> Result<String> {
+fn rows_to_csv<T: Serialize + Default>(rows: &[T]) -> Result<String> {
+    let csv_error = |e: &dyn std::fmt::Display| Error::internal(format!("csv: {e}"));
+    let as_object = |row: &T| match serde_json::to_value(row) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::internal("csv: a report row is not an object")),
+        Err(e) => Err(csv_error(&e)),
+    };
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let mut write = |record: Vec<String>| {
-        out.write_record(&record)
-            .map_err(|e| Error::internal(format!("csv: {e}")))
-    };
-    match table {
-        ReportTable::Days => {
-            write(
-                [
-                    "date",
-                    "totalSessions",
-                    "messagesExchanged",
-                    "averageDuration",
-                    "averageFirstResponseTime",
-                    "resolutionRate",
-                    "ratingsCount",
-                    "satisfactionScore",
-                    "csatPercent",
-                ]
-                .map(String::from)
-                .to_vec(),
-            )?;
-            for d in &report.days {
-                let m = &d.metrics;
-                write(vec![
-                    d.date.clone(),
-                    m.total_sessions.to_string(),
-                    m.messages_exchanged.to_string(),
-                    opt(&m.average_duration),
-                    opt(&m.average_first_response_time),
-                    opt(&m.resolution_rate),
-                    m.ratings_count.to_string(),
-                    opt(&m.satisfaction_score),
-                    opt(&m.csat_percent),
-                ])?;
-            }
-        }
-        ReportTable::Agents => {
-            write(
-                [
-                    "agentId",
-                    "name",
-                    "email",
-                    "role",
-                    "chatsHandled",
-                    "messagesSent",
-                    "chatsEnded",
-                    "averageFirstResponseTime",
-                    "ratingsCount",
-                    "satisfactionScore",
-                    "csatPercent",
-                ]
-                .map(String::from)
-                .to_vec(),
-            )?;
-            for a in &report.agents {
-                write(vec![
-                    cell(&a.agent_id),
-                    cell(&a.name),
-                    cell(&a.email),
-                    a.role.clone(),
-                    a.chats_handled.to_string(),
-                    a.messages_sent.to_string(),
-                    a.chats_ended.to_string(),
-                    opt(&a.average_first_response_time),
-                    a.ratings_count.to_string(),
-                    opt(&a.satisfaction_score),
-                    opt(&a.csat_percent),
-                ])?;
-            }
-        }
-        ReportTable::Sessions => {
-            write(
-                [
-                    "sessionId",
-                    "userId",
-                    "persona",
-                    "status",
-                    "createdAt",
-                    "endedAt",
-                    "userMessages",
-                    "agentMessages",
-                    "messageCount",
-                    "minutesUsed",
-                ]
-                .map(String::from)
-                .to_vec(),
-            )?;
-            for s in &report.sessions {
-                write(vec![
-                    cell(&s.session_id),
-                    cell(&s.user_id),
-                    s.persona.as_deref().map(cell).unwrap_or_default(),
-                    s.status.clone(),
-                    s.created_at.rfc3339(),
-                    s.ended_at.map(Timestamp::rfc3339).unwrap_or_default(),
-                    s.user_messages.to_string(),
-                    s.agent_messages.to_string(),
-                    s.message_count.to_string(),
-                    s.minutes_used.to_string(),
-                ])?;
-            }
-        }
+    let header = as_object(rows.first().unwrap_or(&T::default()))?;
+    out.write_record(header.keys()).map_err(|e| csv_error(&e))?;
+    for row in rows {
+        let cells = as_object(row)?.into_iter().map(|(_, value)| match value {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(text) => cell(&text),
+            other => other.to_string(),
+        });
+        out.write_record(cells).map_err(|e| csv_error(&e))?;
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| Error::internal(format!("csv: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::internal(format!("csv: {e}")))
+    let bytes = out.into_inner().map_err(|e| csv_error(&e))?;
+    String::from_utf8(bytes).map_err(|e| csv_error(&e))
 }
 
 #[cfg(test)]
