@@ -70,6 +70,11 @@ CREATE INDEX sessions_by_user ON sessions (user_id, created_at DESC);
 CREATE INDEX sessions_active ON sessions (status, created_at) WHERE status = 'active';
 CREATE INDEX sessions_by_created ON sessions (created_at);
 CREATE INDEX sessions_by_agent ON sessions (assigned_agent_id) WHERE status = 'active';
+-- The queue position of a new chat counts these; the sweeper looks for silent ones; the wait
+-- estimate reads the newest first responses. Each is a short index range, not a table scan.
+CREATE INDEX sessions_waiting ON sessions (created_at) WHERE status = 'active' AND assigned_agent_id IS NULL;
+CREATE INDEX sessions_by_activity ON sessions (last_activity_at) WHERE status = 'active';
+CREATE INDEX sessions_by_first_response ON sessions (first_response_at) WHERE first_response_at IS NOT NULL;
 
 CREATE TABLE messages (
     seq              INTEGER PRIMARY KEY AUTOINCREMENT, -- orders everything; never reused

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 use crate::auth::jwks;
@@ -15,14 +15,14 @@ use crate::service::{self, Services};
 /// A built application: its services (tests reach in for the clock and maintenance) and router.
 pub struct App {
     pub services: Arc<Services>,
-    router: Router,
+    http: crate::http::HttpService,
 }
 
 /// Opens the database and builds everything; nothing is listening yet.
 pub async fn build(settings: Settings) -> Result<App> {
     let services = Services::open(settings).await?;
-    let router = crate::http::router(services.clone());
-    Ok(App { services, router })
+    let http = crate::http::service(services.clone());
+    Ok(App { services, http })
 }
 
 /// Serves on `listener` until `shutdown` completes. Held long-polls and streams are released
@@ -32,17 +32,15 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let App { services, router } = app;
+    let App { services, http } = app;
     start_background(&services).await?;
     let token = services.shutdown.clone();
     let signal = async move {
         shutdown.await;
         token.cancel();
     };
-    let outcome = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
+    let make_service = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(http);
+    let outcome = axum::serve(listener, make_service)
     .with_graceful_shutdown(signal)
     .await;
     services.shutdown.cancel();

@@ -6,17 +6,40 @@ use clap::Parser;
 use frontdesk::cli;
 use frontdesk::config::Cli;
 
+/// Blocking work is SQLite reads (a pool of 8 connections) and argon2; more threads than this
+/// only wait, and each one costs memory.
+const MAX_BLOCKING_THREADS: usize = 16;
+
+/// glibc's allocator, left alone, keeps freed memory: after the first 19 MiB argon2 buffer is
+/// freed it raises its mmap threshold, so later buffers come from the heap and stay resident.
+/// A fixed threshold sends big buffers back to the system at once; fixing it also pins the
+/// trim threshold, which is raised so the heap is not trimmed (and refilled) constantly.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread
+    // exists and takes no pointers.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "frontdesk=info,tower_http=warn".into()),
+                .unwrap_or_else(|_| "frontdesk=info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    tune_allocator();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -42,8 +42,10 @@ impl<T: Serialize> IntoResponse for ApiOk<T> {
             data: &self.data,
             message: self.message,
         };
-        match serde_json::to_vec(&body) {
-            Ok(bytes) => json_response(StatusCode::OK, bytes),
+        // Sized for a typical answer so that writing it does not grow the buffer repeatedly.
+        let mut bytes = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut bytes, &body) {
+            Ok(()) => json_response(StatusCode::OK, bytes),
             Err(e) => {
                 ApiError::from(Error::internal(format!("serialising answer: {e}"))).into_response()
             }
@@ -70,7 +72,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub details: Value,
+    /// Boxed: a `Value` object is large and every handler returns `Result<_, ApiError>`.
+    pub details: Box<Value>,
     pub retry_after: Option<Duration>,
     internal: Option<String>,
 }
@@ -81,14 +84,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            details: json!({}),
+            details: Box::new(json!({})),
             retry_after: None,
             internal: None,
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
+        self.details = Box::new(details);
         self
     }
 
@@ -150,10 +153,10 @@ impl From<Error> for ApiError {
         };
         let mut api = ApiError::new(status, code, message);
         match e {
-            Error::Validation { field, .. } => api.details = json!({ "field": field }),
+            Error::Validation { field, .. } => api.details = Box::new(json!({ "field": field })),
             Error::RateLimited { retry_after } => {
                 let seconds = retry_after.as_secs_f64().ceil() as u64;
-                api.details = json!({ "retryAfterSeconds": seconds.max(1) });
+                api.details = Box::new(json!({ "retryAfterSeconds": seconds.max(1) }));
                 api.retry_after = Some(retry_after);
             }
             Error::Internal(detail) => {

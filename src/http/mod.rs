@@ -4,30 +4,31 @@
 pub mod admin_api;
 pub mod api;
 mod assets;
+mod guard;
 pub mod dashboard;
 pub mod envelope;
 pub mod extract;
 
-use std::any::Any;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower::{Layer, ServiceBuilder};
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
-use envelope::{ApiError, ApiOk, InternalErrorDetail};
+use envelope::{ApiError, ApiOk};
 use extract::AppState;
+use guard::{Guard, GuardLayer};
 
-/// The whole HTTP surface.
-pub fn router(ctx: AppState) -> Router {
+/// The whole HTTP surface: the routes, wrapped once in the layers every request passes.
+///
+/// The layers wrap the router as one service instead of going through `Router::layer`, which
+/// would wrap every route separately: axum clones a route's boxed service on each request, so
+/// per-route layers cost allocations on the hottest path (polls).
+pub fn service(ctx: AppState) -> HttpService {
     let body_limit = ctx.settings.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .merge(api::routes())
         .merge(admin_api::routes())
         .merge(dashboard::routes(ctx.clone()))
@@ -35,9 +36,8 @@ pub fn router(ctx: AppState) -> Router {
         .route("/healthz", get(health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(log_internal_errors))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(ctx);
+    ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -46,9 +46,14 @@ pub fn router(ctx: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(ctx)
+        .layer(GuardLayer)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .service(router)
 }
+
+/// The HTTP service `service` builds, as `app::run` serves it.
+pub type HttpService =
+    SetResponseHeader<SetResponseHeader<Guard<<DefaultBodyLimit as Layer<Router>>::Service>, HeaderValue>, HeaderValue>;
 
 async fn health() -> ApiOk<serde_json::Value> {
     ApiOk::new("ok", json!({ "status": "ok" }))
@@ -60,26 +65,4 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
-}
-
-/// Logs each internal error once, with its detail (which the client never sees).
-async fn log_internal_errors(request: Request, next: Next) -> Response {
-    // Cheap clones (the URI shares its bytes): this runs on every request, polls included.
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let response = next.run(request).await;
-    if let Some(InternalErrorDetail(detail)) = response.extensions().get::<InternalErrorDetail>() {
-        tracing::error!(%method, path = uri.path(), error = %detail, "internal error");
-    }
-    response
-}
-
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let detail = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("panic");
-    tracing::error!(panic = %detail, "request handler panicked");
-    ApiError::from(crate::error::Error::internal("handler panicked")).into_response()
 }

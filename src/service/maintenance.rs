@@ -38,7 +38,8 @@ pub async fn tick(ctx: &Services) -> Result<()> {
     let expired = ctx
         .store
         .write(move |conn| {
-            let ids = sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms)?;
+            let reason = super::live::expiry_reason(timeout_ms);
+            let ids = sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms, &reason)?;
             let snapshots = ids
                 .iter()
                 .map(|id| super::live::load_snapshot(conn, id))

@@ -13,7 +13,7 @@ pub fn recent_first_response_seconds(conn: &Connection, last: i64) -> Result<Opt
     let avg: Option<f64> = conn
         .prepare_cached(
             "SELECT AVG(first_response_at - first_user_message_at) FROM (
-                 SELECT first_response_at, first_user_message_at FROM sessions
+                 SELECT first_response_at, first_user_message_at FROM sessions INDEXED BY sessions_by_first_response
                  WHERE first_response_at IS NOT NULL ORDER BY first_response_at DESC LIMIT ?1)",
         )?
         .query_row([last], |r| r.get(0))?;

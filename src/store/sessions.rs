@@ -238,15 +238,15 @@ pub fn end(conn: &Connection, id: &str, e: &EndSession<'_>) -> Result<bool> {
 
 /// Active sessions idle since before `cutoff`, ended as `expired` at the moment they went
 /// quiet for good (`last_activity_at + timeout_ms`). Returns their ids.
-pub fn expire_idle(conn: &Connection, cutoff: Timestamp, timeout_ms: i64) -> Result<Vec<String>> {
+pub fn expire_idle(conn: &Connection, cutoff: Timestamp, timeout_ms: i64, reason: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "UPDATE sessions SET status = 'expired', ended_by = 'system',
-             end_reason = 'No messages for a while', ended_at = last_activity_at + ?2, awaiting_since = NULL
+        "UPDATE sessions INDEXED BY sessions_by_activity SET status = 'expired', ended_by = 'system',
+             end_reason = ?3, ended_at = last_activity_at + ?2, awaiting_since = NULL
          WHERE status = 'active' AND last_activity_at < ?1
          RETURNING id",
     )?;
     let ids = stmt
-        .query_map(params![cutoff, timeout_ms], |r| r.get(0))?
+        .query_map(params![cutoff, timeout_ms, reason], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }
@@ -288,14 +288,20 @@ pub fn count_assigned(conn: &Connection, agent_id: &str) -> Result<i64> {
         .query_row([agent_id], |r| r.get(0))?)
 }
 
-/// Unassigned active sessions started no later than `created_at` (this one's place in line).
+/// Most places in line a new chat is told; a longer queue reads as this many.
+pub const MAX_QUEUE_POSITION: i64 = 1000;
+
+/// Unassigned active sessions started no later than `created_at` (this one's place in line),
+/// counted up to [`MAX_QUEUE_POSITION`].
 pub fn queue_position(conn: &Connection, created_at: Timestamp) -> Result<i64> {
     Ok(conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM sessions
-             WHERE status = 'active' AND assigned_agent_id IS NULL AND created_at <= ?1",
+            "SELECT COUNT(*) FROM (
+                 SELECT 1 FROM sessions INDEXED BY sessions_waiting
+                 WHERE status = 'active' AND assigned_agent_id IS NULL AND created_at <= ?1
+                 ORDER BY created_at DESC LIMIT ?2)",
         )?
-        .query_row([created_at], |r| r.get(0))?)
+        .query_row(params![created_at, MAX_QUEUE_POSITION], |r| r.get(0))?)
 }
 
 /// Every active session, oldest first.
