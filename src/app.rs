@@ -39,10 +39,12 @@ pub async fn run(
         shutdown.await;
         token.cancel();
     };
-    let make_service = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(http);
+    let make_service = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        SocketAddr,
+    >(http);
     let outcome = axum::serve(listener, make_service)
-    .with_graceful_shutdown(signal)
-    .await;
+        .with_graceful_shutdown(signal)
+        .await;
     services.shutdown.cancel();
     outcome.map_err(|e| crate::error::Error::internal(format!("server error: {e}")))
 }

@@ -70,7 +70,10 @@ where
             started: Instant::now(),
         };
         match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
-            Ok(inner) => GuardFuture::Running { inner, seen: Some(seen) },
+            Ok(inner) => GuardFuture::Running {
+                inner,
+                seen: Some(seen),
+            },
             Err(panic) => GuardFuture::Done {
                 response: Some(panic_response(&*panic)),
                 seen: Some(seen),
@@ -128,7 +131,9 @@ where
                 }
             }
             GuardProjection::Done { response, seen } => {
-                let response = response.take().expect("a guard future is polled to completion once");
+                let response = response
+                    .take()
+                    .expect("a guard future is polled to completion once");
                 finish(seen.take(), &response);
                 Poll::Ready(Ok(response))
             }
@@ -152,7 +157,9 @@ mod tests {
             .await
             .unwrap();
         let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 
@@ -167,7 +174,10 @@ mod tests {
         .await;
         assert_eq!(status, 500);
         assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
-        assert!(!body.to_string().contains("boom"), "details stay in the log");
+        assert!(
+            !body.to_string().contains("boom"),
+            "details stay in the log"
+        );
     }
 
     #[derive(Clone)]

@@ -4,10 +4,10 @@
 pub mod admin_api;
 pub mod api;
 mod assets;
-mod guard;
 pub mod dashboard;
 pub mod envelope;
 pub mod extract;
+mod guard;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -52,8 +52,10 @@ pub fn service(ctx: AppState) -> HttpService {
 }
 
 /// The HTTP service `service` builds, as `app::run` serves it.
-pub type HttpService =
-    SetResponseHeader<SetResponseHeader<Guard<<DefaultBodyLimit as Layer<Router>>::Service>, HeaderValue>, HeaderValue>;
+pub type HttpService = SetResponseHeader<
+    SetResponseHeader<Guard<<DefaultBodyLimit as Layer<Router>>::Service>, HeaderValue>,
+    HeaderValue,
+>;
 
 async fn health() -> ApiOk<serde_json::Value> {
     ApiOk::new("ok", json!({ "status": "ok" }))

@@ -39,7 +39,8 @@ pub async fn tick(ctx: &Services) -> Result<()> {
         .store
         .write(move |conn| {
             let reason = super::live::expiry_reason(timeout_ms);
-            let ids = sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms, &reason)?;
+            let ids =
+                sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms, &reason)?;
             let snapshots = ids
                 .iter()
                 .map(|id| super::live::load_snapshot(conn, id))

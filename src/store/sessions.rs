@@ -238,7 +238,12 @@ pub fn end(conn: &Connection, id: &str, e: &EndSession<'_>) -> Result<bool> {
 
 /// Active sessions idle since before `cutoff`, ended as `expired` at the moment they went
 /// quiet for good (`last_activity_at + timeout_ms`). Returns their ids.
-pub fn expire_idle(conn: &Connection, cutoff: Timestamp, timeout_ms: i64, reason: &str) -> Result<Vec<String>> {
+pub fn expire_idle(
+    conn: &Connection,
+    cutoff: Timestamp,
+    timeout_ms: i64,
+    reason: &str,
+) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE sessions INDEXED BY sessions_by_activity SET status = 'expired', ended_by = 'system',
              end_reason = ?3, ended_at = last_activity_at + ?2, awaiting_since = NULL
