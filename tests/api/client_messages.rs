@@ -320,6 +320,12 @@ async fn the_sweeper_expires_silent_sessions() {
         app.count_rows("SELECT COUNT(*) FROM sessions WHERE status = 'expired'"),
         1
     );
+    let poll = app.poll(&token, "chat_sweep", None).await;
+    assert_eq!(poll["sessionStatus"], "expired");
+    assert_eq!(
+        poll["endReason"], "Session expired after 5 minutes without messages",
+        "the sweeper writes the reason polls report"
+    );
 }
 
 #[tokio::test]
