@@ -436,8 +436,17 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
             polls.len() as f64 / secs >= expected * 0.98,
         );
     }
+    // The spec's memory target is for phones polling (50,000 active sessions). Held polls and
+    // streams keep a connection each, and their memory is mostly the connections' buffers.
     if let Some(rss) = rss {
-        check("server RSS < 150 MB", rss < 150.0);
+        if held_polls {
+            println!(
+                "memory per phone  {:.1} KB (each holds a connection)",
+                rss * 1024.0 / args.phones as f64
+            );
+        } else {
+            check("server RSS < 150 MB", rss < 150.0);
+        }
     }
     Ok(())
 }

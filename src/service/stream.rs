@@ -69,7 +69,9 @@ impl StreamCursor {
 /// One thing to tell the client.
 #[derive(Debug)]
 pub enum ClientEvent {
-    Message(MessageRow),
+    /// Boxed: the channel to each stream allocates its slots up front, so a small event keeps
+    /// thousands of open streams light.
+    Message(Box<MessageRow>),
     Typing(bool),
     /// Agents have seen the user's messages up to this one.
     Read {
@@ -214,7 +216,7 @@ async fn catch_up(
         mark_delivered(ctx, session_id, &rows);
         for row in rows {
             cursor.message_seq = row.seq;
-            if tx.send((ClientEvent::Message(row), *cursor)).await.is_err() {
+            if tx.send((ClientEvent::Message(Box::new(row)), *cursor)).await.is_err() {
                 return Ok(false);
             }
         }
