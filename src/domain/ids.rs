@@ -62,11 +62,6 @@ macro_rules! string_id {
                 Self(generate($prefix, now_ms))
             }
 
-            /// Wraps an id read back from storage (already validated when stored).
-            pub fn from_stored(raw: String) -> Self {
-                Self(raw)
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }

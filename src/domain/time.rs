@@ -38,14 +38,6 @@ impl Timestamp {
     pub fn plus_millis(self, ms: i64) -> Self {
         Timestamp(self.0.saturating_add(ms))
     }
-
-    /// The UTC calendar day, `2025-12-06`.
-    pub fn utc_date(self) -> String {
-        DateTime::<Utc>::from_timestamp_millis(self.0)
-            .unwrap_or_default()
-            .format("%Y-%m-%d")
-            .to_string()
-    }
 }
 
 impl Serialize for Timestamp {

@@ -1,7 +1,6 @@
 //! Agents: signing in, knowing who is calling, and managing accounts.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use serde_json::json;
 
@@ -529,12 +528,4 @@ pub async fn set_password(ctx: &Services, id: &str, new_password: String) -> Res
             )
         })
         .await
-}
-
-/// How long a locked-out login must wait, for messages.
-pub fn retry_hint(retry_after: Duration) -> String {
-    format!(
-        "Too many failed sign-in attempts; try again in {} seconds",
-        retry_after.as_secs().max(1)
-    )
 }

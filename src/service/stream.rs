@@ -216,7 +216,11 @@ async fn catch_up(
         mark_delivered(ctx, session_id, &rows);
         for row in rows {
             cursor.message_seq = row.seq;
-            if tx.send((ClientEvent::Message(Box::new(row)), *cursor)).await.is_err() {
+            if tx
+                .send((ClientEvent::Message(Box::new(row)), *cursor))
+                .await
+                .is_err()
+            {
                 return Ok(false);
             }
         }
