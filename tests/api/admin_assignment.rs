@@ -99,18 +99,9 @@ async fn assign_to_self_or_another_and_capacity_is_enforced() {
         .await;
     assert_error(status, &body, 409, "ALREADY_ASSIGNED");
 
-    let (_, support) = app.agent("sue@example.com", "support_admin").await;
-    let _ = support;
-    let sue_id = app.count_rows("SELECT COUNT(*) FROM agents WHERE role = 'support_admin'");
-    assert_eq!(sue_id, 1);
-    let sue: String = rusqlite::Connection::open(app.dir.path().join("frontdesk.db"))
-        .unwrap()
-        .query_row(
-            "SELECT id FROM agents WHERE role = 'support_admin'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let sue = app
+        .create_agent("sue@example.com", "Sue", "support_admin")
+        .await;
     let (status, body) = app
         .post(
             "/api/admin/chat/session/assign",

@@ -277,6 +277,13 @@ async fn notes_never_reach_users() {
         )
         .await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
+    for path in [
+        "/api/admin/chat/session/chat_none",
+        "/api/admin/chat/session/%3Cscript%3E",
+    ] {
+        let (status, body) = app.get(path, &sue).await;
+        assert_error(status, &body, 404, "SESSION_NOT_FOUND");
+    }
     assert_eq!(app.count_rows("SELECT COUNT(*) FROM notes"), 1);
 }
 

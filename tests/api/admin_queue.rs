@@ -149,7 +149,7 @@ async fn priority_rises_with_the_wait_and_the_queue_is_most_urgent_first() {
     let entries = queue(&app, &agent).await;
     assert_eq!(
         entries[0]["sessionId"], "chat_t4",
-        "urgent by override, after the longer-waiting urgent? no: t0 is now low"
+        "t4 is urgent by override; t0 (overridden to low) drops to the end"
     );
     assert_eq!(entries.last().unwrap()["sessionId"], "chat_t0");
     assert_eq!(find(&entries, "chat_t0")["waitPriority"], "urgent");
