@@ -93,6 +93,11 @@ fn missing_field(message: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A body field every request must carry; absent (or `null`) is 400 naming it.
+pub fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
+    value.ok_or_else(|| Error::validation(field, format!("{field} is required")))
+}
+
 /// For fields where `null` differs from absent: `#[serde(default, deserialize_with = "present")]`
 /// on an `Option<Option<T>>` gives `None` when absent and `Some(None)` for `null`.
 pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

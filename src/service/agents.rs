@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use super::{Services, blocking};
-use crate::auth::password;
 use crate::auth::throttle::{PER_ADDRESS, PER_EMAIL, Verdict};
+use crate::auth::{AgentClaims, password};
 use crate::domain::text::{optional_text, required_text};
 use crate::domain::{Permission, Role, Timestamp};
 use crate::error::{Error, Result};
@@ -64,7 +64,11 @@ pub struct AgentView {
 
 /// Resolves an agent bearer token: valid signature, enabled agent, current token version.
 pub async fn authenticate_token(ctx: &Services, token: &str) -> Result<AgentPrincipal> {
-    let claims = ctx.agent_tokens.verify(token)?;
+    authenticate_claims(ctx, &ctx.agent_tokens.verify(token)?).await
+}
+
+/// The agent a verified token names, if still enabled and the token not revoked.
+pub async fn authenticate_claims(ctx: &Services, claims: &AgentClaims) -> Result<AgentPrincipal> {
     let row = load_enabled(ctx, &claims.sub).await?;
     if row.token_version != claims.ver {
         return Err(Error::Unauthenticated(

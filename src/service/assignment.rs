@@ -5,8 +5,7 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::chat::snapshot_in_tx;
-use super::live::expire_if_idle;
+use super::live::{expire_if_idle, snapshot_in_tx};
 use super::{AgentPrincipal, Services};
 use crate::domain::text::optional_text;
 use crate::domain::{EndedBy, Permission, Priority, Role, SessionStatus, Timestamp};

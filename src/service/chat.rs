@@ -2,16 +2,18 @@
 //! list past sessions. Every write checks ownership inside its transaction, so another user's
 //! session id behaves exactly like one that does not exist.
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 
-use super::live::{self, expire_if_idle};
+use super::live::{self, expire_if_idle, snapshot_in_tx};
 use super::{PageRequest, Pagination, Services};
 use crate::auth::UserPrincipal;
 use crate::domain::{
     EndedBy, MessageId, MessageKind, MessageText, SendAs, Sender, SessionId, SessionStatus,
 };
 use crate::error::{Error, Result};
-use crate::realtime::{DashboardEvent, SessionSnapshot};
+use crate::realtime::{DashboardEvent, SessionSnapshot, Typist};
 use crate::store::messages::{self, MessageRow, NewMessage};
 use crate::store::ratings::{self, RatingRow};
 use crate::store::sessions::{self, EndSession, NewSession, SessionRow};
@@ -278,11 +280,30 @@ pub async fn send_user_message(
             Ok(SendOutcome::Sent(message, snapshot))
         })
         .await?;
+    let (sent, stored) = after_send(ctx, outcome, Typist::User)?;
+    if let Some(session_id) = stored {
+        // The agent's view drops "is typing"; a new message may be waiting for an agent.
+        ctx.bus.publish(DashboardEvent::UserTyping(session_id));
+        super::auto_assign::nudge_all(ctx);
+    }
+    Ok(sent)
+}
+
+/// After a send's transaction has committed: tell the hub and the dashboard, and shape the
+/// answer. Returns the session id when a new message was stored (not for a retry).
+pub(crate) fn after_send(
+    ctx: &Services,
+    outcome: SendOutcome,
+    sender: Typist,
+) -> Result<(SentMessage, Option<Arc<str>>)> {
     match outcome {
-        SendOutcome::Existing(message) => Ok(SentMessage {
-            message,
-            duplicate: true,
-        }),
+        SendOutcome::Existing(message) => Ok((
+            SentMessage {
+                message,
+                duplicate: true,
+            },
+            None,
+        )),
         SendOutcome::Expired(snapshot) => {
             ctx.hub.publish(snapshot);
             ctx.bus.publish(DashboardEvent::QueueChanged);
@@ -291,18 +312,18 @@ pub async fn send_user_message(
         SendOutcome::Sent(message, snapshot) => {
             let session_id = snapshot.session_id.clone();
             ctx.hub.publish(snapshot);
-            ctx.hub
-                .set_typing(&session_id, crate::realtime::Typist::User, None);
-            ctx.bus
-                .publish(DashboardEvent::UserTyping(session_id.clone()));
+            // A message ends its sender's typing indicator.
+            ctx.hub.set_typing(&session_id, sender, None);
             ctx.bus
                 .publish(DashboardEvent::Transcript(session_id.clone()));
             ctx.bus.publish(DashboardEvent::QueueChanged);
-            super::auto_assign::nudge_all(ctx);
-            Ok(SentMessage {
-                message,
-                duplicate: false,
-            })
+            Ok((
+                SentMessage {
+                    message,
+                    duplicate: false,
+                },
+                Some(session_id),
+            ))
         }
     }
 }
@@ -391,15 +412,6 @@ pub(crate) fn insert_message(
         row.message_count += 1;
     }
     Ok(message)
-}
-
-/// A full snapshot of `row` read inside the current transaction.
-pub(crate) fn snapshot_in_tx(conn: &Connection, row: &SessionRow) -> Result<SessionSnapshot> {
-    let latest = messages::latest(conn, &row.id)?;
-    Ok(live::snapshot_of(
-        row,
-        latest.as_ref().map(|(s, id)| (*s, id.as_str())),
-    ))
 }
 
 /// One page of the user's own transcript.

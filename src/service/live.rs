@@ -92,16 +92,21 @@ pub fn snapshot_of(row: &SessionRow, latest: Option<(i64, &str)>) -> SessionSnap
     }
 }
 
-/// Reads a full snapshot inside a transaction or a read.
-pub fn load_snapshot(conn: &Connection, session_id: &str) -> Result<Option<SessionSnapshot>> {
-    let Some(row) = sessions::get(conn, session_id)? else {
-        return Ok(None);
-    };
-    let latest = messages::latest(conn, session_id)?;
-    Ok(Some(snapshot_of(
-        &row,
+/// A snapshot of `row` with its newest message, read on the same connection (inside a write
+/// job, so it is exactly what that transaction commits).
+pub fn snapshot_in_tx(conn: &Connection, row: &SessionRow) -> Result<SessionSnapshot> {
+    let latest = messages::latest(conn, &row.id)?;
+    Ok(snapshot_of(
+        row,
         latest.as_ref().map(|(s, id)| (*s, id.as_str())),
-    )))
+    ))
+}
+
+/// Reads a full snapshot by session id; `None` when there is no such session.
+pub fn load_snapshot(conn: &Connection, session_id: &str) -> Result<Option<SessionSnapshot>> {
+    sessions::get(conn, session_id)?
+        .map(|row| snapshot_in_tx(conn, &row))
+        .transpose()
 }
 
 /// The session's cell: from the hub, or loaded from the database on a miss. `None` when the

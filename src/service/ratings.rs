@@ -3,8 +3,8 @@
 use rusqlite::Connection;
 
 use super::Services;
-use super::chat::{owned_session, snapshot_in_tx};
-use super::live::expire_if_idle;
+use super::chat::owned_session;
+use super::live::{expire_if_idle, snapshot_in_tx};
 use crate::auth::UserPrincipal;
 use crate::domain::text::optional_text;
 use crate::domain::{SessionId, Timestamp};

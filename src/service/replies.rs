@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use super::assignment::{active_session, assign_in_tx, check_can_take};
-use super::chat::{SendOutcome, SentMessage, duplicate_of, insert_message, reply_identity};
+use super::chat::{
+    SendOutcome, SentMessage, after_send, duplicate_of, insert_message, reply_identity,
+};
 use super::{AgentPrincipal, Services, live};
 use crate::domain::{MessageId, MessageKind, MessageText, Permission, SendAs, Sender, SessionId};
 use crate::error::{Error, Result};
@@ -38,7 +40,7 @@ pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Res
             let mut row = match active_session(conn, req.session_id.as_str(), now, timeout_ms) {
                 Err(Error::SessionExpired) => {
                     let row = crate::store::sessions::get(conn, req.session_id.as_str())?.ok_or(Error::SessionNotFound)?;
-                    return Ok((SendOutcome::Expired(super::chat::snapshot_in_tx(conn, &row)?), false));
+                    return Ok((SendOutcome::Expired(live::snapshot_in_tx(conn, &row)?), false));
                 }
                 other => other?,
             };
@@ -79,30 +81,10 @@ pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Res
             Ok((SendOutcome::Sent(message, snapshot), assigned))
         })
         .await?;
-    match outcome {
-        (SendOutcome::Existing(message), _) => Ok(SentMessage {
-            message,
-            duplicate: true,
-        }),
-        (SendOutcome::Expired(snapshot), _) => {
-            ctx.hub.publish(snapshot);
-            ctx.bus.publish(DashboardEvent::QueueChanged);
-            Err(Error::SessionExpired)
-        }
-        (SendOutcome::Sent(message, snapshot), assigned) => {
-            let session_id = snapshot.session_id.clone();
-            ctx.hub.publish(snapshot);
-            ctx.hub.set_typing(&session_id, Typist::Agent, None);
-            ctx.bus
-                .publish(DashboardEvent::Transcript(session_id.clone()));
-            if assigned {
-                ctx.bus.publish(DashboardEvent::SessionDetails(session_id));
-            }
-            ctx.bus.publish(DashboardEvent::QueueChanged);
-            Ok(SentMessage {
-                message,
-                duplicate: false,
-            })
-        }
+    let (outcome, assigned) = outcome;
+    let (sent, stored) = after_send(ctx, outcome, Typist::Agent)?;
+    if let (Some(session_id), true) = (stored, assigned) {
+        ctx.bus.publish(DashboardEvent::SessionDetails(session_id));
     }
+    Ok(sent)
 }

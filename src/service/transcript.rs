@@ -2,7 +2,7 @@
 //! rating and the user's earlier chats. Opening it marks the user's messages read.
 
 use super::{AgentPrincipal, Services, live};
-use crate::domain::{Permission, SessionStatus};
+use crate::domain::{Permission, Sender, SessionStatus};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, LiveState};
 use crate::store::agents::{self, AgentRow};
@@ -30,6 +30,17 @@ pub struct SessionDetail {
 }
 
 impl SessionDetail {
+    /// True when a user message has not been seen by an agent yet.
+    fn has_unread(&self) -> bool {
+        let newest_from_user = self
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.sender == Sender::User)
+            .map_or(0, |m| m.seq);
+        self.session.unread_by_agent > 0 || newest_from_user > self.session.agent_read_seq
+    }
+
     pub fn agent_name(&self, agent_id: &str) -> Option<&str> {
         self.agent_names
             .iter()
@@ -44,9 +55,16 @@ pub async fn detail(
     session_id: &str,
 ) -> Result<SessionDetail> {
     actor.require(Permission::ViewChats)?;
-    if actor.role.can(Permission::Reply) {
+    let detail = load(ctx, session_id).await?;
+    // Most views (every live refresh) find nothing unread: only then is the writer involved.
+    if actor.role.can(Permission::Reply) && detail.has_unread() {
         mark_read(ctx, session_id).await?;
+        return load(ctx, session_id).await;
     }
+    Ok(detail)
+}
+
+async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
     let id = session_id.to_string();
     let now = ctx.clock.now();
     let timeout_ms = ctx.session_timeout_ms();

@@ -8,12 +8,8 @@ use super::views;
 use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, AppState, present, session_path};
+use crate::http::extract::{AgentAuth, ApiJson, AppState, present, required, session_path};
 use crate::service::{assignment, notes, queue, replies, transcript, typing};
-
-fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
-    value.ok_or_else(|| Error::validation(field, format!("{field} is required")))
-}
 
 fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
     SessionId::parse(&required("sessionId", raw)?)

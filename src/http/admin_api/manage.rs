@@ -7,15 +7,11 @@ use serde_json::{Value, json};
 use super::views;
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present};
+use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present, required};
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
 use crate::service::canned::{self, CannedInput};
 use crate::service::personas::{self, PersonaInput};
 use crate::store::audit::AuditFilter;
-
-fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
-    value.ok_or_else(|| Error::validation(field, format!("{field} is required")))
-}
 
 pub async fn list_agents(
     State(ctx): State<AppState>,

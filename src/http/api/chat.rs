@@ -13,16 +13,12 @@ use crate::error::Error;
 use crate::http::envelope::{ApiError, ApiOk, ApiResult};
 use crate::http::extract::{
     ApiJson, ApiQuery, AppState, Caller, MaybeUserAuth, UserAuth, bounded_param, page_param,
-    session_path,
+    required, session_path,
 };
 use crate::service::chat::{self, StartRequest, UserEnd, UserSend};
 use crate::service::poll::{self, PollRequest};
 use crate::service::ratings::{self, RatingInput};
 use crate::service::{personas, receipts, replies, typing};
-
-fn required<T>(field: &'static str, value: Option<T>) -> Result<T, Error> {
-    value.ok_or_else(|| Error::validation(field, format!("{field} is required")))
-}
 
 fn client_timestamp(raw: Option<String>) -> Result<Option<String>, Error> {
     match raw {
