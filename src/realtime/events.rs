@@ -15,12 +15,15 @@ pub enum DashboardEvent {
     UserTyping(Arc<str>),
     /// Assignment, priority, notes or status of this session changed.
     SessionDetails(Arc<str>),
+    /// An agent came online, went offline, was disabled or had its capacity changed: who can
+    /// take a waiting chat may have changed.
+    AgentsChanged,
 }
 
 impl DashboardEvent {
     pub fn session_id(&self) -> Option<&str> {
         match self {
-            DashboardEvent::QueueChanged => None,
+            DashboardEvent::QueueChanged | DashboardEvent::AgentsChanged => None,
             DashboardEvent::Transcript(id)
             | DashboardEvent::UserTyping(id)
             | DashboardEvent::SessionDetails(id) => Some(id),

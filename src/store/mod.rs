@@ -1,189 +1,26 @@
-//! The only code that knows SQL. Reads run on a pool of read-only connections off the async
-//! runtime; every write goes through the single group-commit writer (see `writer.rs`).
+//! Storage behind an interface named by use case. service/ talks to the traits in this module
+//! ([`ChatStore`], [`TeamStore`], together [`Storage`]); each engine lives in its own module
+//! (`sqlite/` today) and owns its SQL, transactions and migrations.
+//!
+//! Transitional: the table modules and the closure-taking `read`/`write` of the SQLite engine are
+//! still re-exported here while service/ moves onto the traits; they go once nothing uses them.
 
-mod codec;
-mod migrate;
-mod writer;
+pub mod chats;
+pub mod sqlite;
+pub mod team;
 
-pub mod agents;
-pub mod analytics;
-pub mod audit;
-pub mod canned;
-pub mod dashboard_sessions;
-pub mod messages;
-pub mod notes;
-pub mod personas;
-pub mod ratings;
-pub mod server_settings;
-pub mod sessions;
+pub use chats::ChatStore;
+pub use team::TeamStore;
 
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+pub use sqlite::SqliteStore;
+pub use sqlite::SqliteStore as Store;
+pub use sqlite::{
+    MIGRATION_COUNT, agents, analytics, audit, canned, dashboard_sessions, is_unique_violation,
+    messages, notes, personas, ratings, server_settings, sessions,
+};
 
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags};
-use tracing::Instrument;
+/// Everything service/ needs from storage. A second engine implements the two traits and runs
+/// the conformance suite in tests/store.
+pub trait Storage: ChatStore + TeamStore + Send + Sync + 'static {}
 
-use crate::error::{Error, Result};
-use writer::Writer;
-
-pub use migrate::MIGRATION_COUNT;
-
-/// How long a connection waits for a lock before reporting busy. Only the writer writes, so
-/// this covers checkpoints and external tools (a `sqlite3` shell, `frontdesk backup`).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const READ_POOL_SIZE: u32 = 8;
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::Internal(format!("sqlite: {e}"))
-    }
-}
-
-impl From<r2d2::Error> for Error {
-    fn from(e: r2d2::Error) -> Self {
-        Error::Internal(format!("connection pool: {e}"))
-    }
-}
-
-/// True when `e` is a UNIQUE or PRIMARY KEY violation: a conflict the caller should name.
-pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
-}
-
-/// Pragmas every connection needs. WAL lets readers run beside the writer;
-/// `synchronous=FULL` makes each commit durable on power loss, not just on a process crash.
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.execute_batch(
-        "PRAGMA foreign_keys = ON;
-         PRAGMA synchronous = FULL;
-         PRAGMA temp_store = MEMORY;",
-    )
-}
-
-/// Handle to the database: cheap to clone.
-#[derive(Clone)]
-pub struct Store {
-    path: Arc<Path>,
-    readers: r2d2::Pool<SqliteConnectionManager>,
-    /// Reads started so far; lets tests prove that a path never touches SQLite.
-    reads: Arc<AtomicU64>,
-    writer: Arc<Writer>,
-}
-
-impl Store {
-    /// Opens (creating if needed) and migrates the database at `path`, then starts the writer.
-    pub fn open(path: &Path) -> Result<Store> {
-        let mut conn = Connection::open(path)
-            .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::internal(format!(
-                "SQLite refused WAL mode (got {mode})"
-            )));
-        }
-        configure(&conn)?;
-        migrate::apply(&mut conn)?;
-
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )
-            .with_init(|c| {
-                configure(c)?;
-                c.execute_batch("PRAGMA query_only = ON;")
-            });
-        let readers = r2d2::Pool::builder()
-            .max_size(READ_POOL_SIZE)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
-
-        Ok(Store {
-            path: Arc::from(path),
-            readers,
-            reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn)?),
-        })
-    }
-
-    /// Runs a read on a pooled read-only connection, off the async runtime.
-    pub async fn read<R, F>(&self, f: F) -> Result<R>
-    where
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        let pool = self.readers.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let conn = pool.get()?;
-            f(&conn)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("read task failed: {e}")))?
-    }
-
-    /// How many reads have been started since the store opened.
-    pub fn reads_started(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
-    }
-
-    /// Runs `f` inside the writer's current transaction and answers once that transaction has
-    /// committed durably. An `Err` from `f` rolls back only `f`'s own changes.
-    pub async fn write<R, F>(&self, f: F) -> Result<R>
-    where
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        self.writer
-            .submit(f)
-            .instrument(tracing::Span::current())
-            .await
-    }
-
-    /// Writes a consistent copy of the live database to `target` (which must not exist).
-    pub async fn backup_to(&self, target: &Path) -> Result<()> {
-        if target.exists() {
-            return Err(Error::validation(
-                "path",
-                format!("{} already exists", target.display()),
-            ));
-        }
-        let target = target.to_string_lossy().into_owned();
-        let source = self.path.clone();
-        // VACUUM INTO reads one snapshot, so the copy is consistent even while writes go on. It
-        // cannot run inside the writer's transaction, so it gets a connection of its own.
-        tokio::task::spawn_blocking(move || {
-            let conn = Connection::open(&*source)?;
-            configure(&conn)?;
-            conn.execute("VACUUM INTO ?1", [&target])?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| Error::internal(format!("backup task failed: {e}")))?
-    }
-
-    /// `PRAGMA integrity_check`; `Ok` only when SQLite answers "ok".
-    pub async fn integrity_check(&self) -> Result<()> {
-        let answer: String = self
-            .read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
-            .await?;
-        if answer == "ok" {
-            Ok(())
-        } else {
-            Err(Error::internal(format!("integrity check: {answer}")))
-        }
-    }
-}
+impl<T: ChatStore + TeamStore + Send + Sync + 'static> Storage for T {}

@@ -1,0 +1,11 @@
+//! [`ChatStore`] on SQLite. Each method runs as one job of the group-commit writer (or one read
+//! on the reader pool) and keeps its guarantee with conditional statements, not by relying on
+//! there being a single writer.
+
+use async_trait::async_trait;
+
+use super::SqliteStore;
+use crate::store::ChatStore;
+
+#[async_trait]
+impl ChatStore for SqliteStore {}
