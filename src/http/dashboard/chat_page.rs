@@ -4,13 +4,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{PageError, PageResult};
+use super::form::Form;
 use super::session::{DashboardAuth, is_htmx, see_other};
 use super::views::{Layout, clock_time, date_time, span, user_label};
 use crate::domain::{MessageText, Permission, Priority, SendAs, Sender, SessionId, SessionStatus};
