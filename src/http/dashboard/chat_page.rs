@@ -20,6 +20,8 @@ use crate::service::transcript::{self, SessionDetail};
 use crate::service::{agents, assignment, canned, notes, replies, typing};
 
 pub struct MessageView {
+    /// The message id: the page script adds new messages by it instead of redrawing them all.
+    pub key: String,
     /// `user`, `agent` or `system`: the bubble's side and colour.
     pub side: &'static str,
     pub from: String,
@@ -59,6 +61,7 @@ fn messages_of(d: &SessionDetail) -> Vec<MessageView> {
                     (None, None) => "Sent",
                 });
             MessageView {
+                key: m.id.clone(),
                 side,
                 from,
                 real_agent,
