@@ -1,6 +1,7 @@
 //! A chat open while things happen: live updates keep what the agent is typing in the details
 //! panel, keep the transcript where the agent scrolled to (following only from the bottom), and
-//! add new messages to the transcript's aria-live log without redrawing the ones shown.
+//! add new messages to the transcript's aria-live log without redrawing the ones shown. Ending
+//! the chat (an htmx form) asks first, and cancelling sends no request.
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -190,5 +191,34 @@ async fn live_updates_keep_typing_scroll_and_announce_new_messages() {
     )
     .await;
     save_screenshot(&c, "chat-live").await;
+
+    // Ending (an htmx form) asks too: cancelling sends no request; accepting ends the chat
+    // with the reason that survived the live updates.
+    js(
+        &c,
+        "window.fdEndRequests = 0; \
+         document.body.addEventListener('htmx:beforeRequest', function (e) { \
+           if (e.detail.elt.matches(\"form[action$='/end']\")) { window.fdEndRequests++; } \
+         }); return true",
+    )
+    .await;
+    click(&c, "form[action$='/end'] button[type=submit]").await;
+    let asked = eventually(WAIT, || async {
+        c.get_alert_text()
+            .await
+            .is_ok_and(|t| t.contains("End this chat?"))
+    })
+    .await;
+    assert!(asked, "ending asks first");
+    c.dismiss_alert().await.unwrap();
+    assert_eq!(
+        js(&c, "return window.fdEndRequests").await,
+        json!(0),
+        "cancelling sends nothing"
+    );
+    click(&c, "form[action$='/end'] button[type=submit]").await;
+    let accepted = eventually(WAIT, || async { c.accept_alert().await.is_ok() }).await;
+    assert!(accepted, "the question comes back");
+    wait_for_text(&c, "#details", &format!("Ended by support — {END_REASON}")).await;
     c.close().await.unwrap();
 }
