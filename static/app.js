@@ -42,11 +42,87 @@
     });
   }
 
-  // ---- transcript stays scrolled to the newest message ----
+  // ---- destructive actions ask first ----
+  // `data-confirm` works on plain forms (which htmx never sees, so its hx-confirm would not) and
+  // on htmx forms alike: this listener runs in the capture phase, before htmx's own.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var question = form instanceof HTMLFormElement && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // ---- the transcript: new messages are added, never redrawn ----
+  // It is an aria-live log, so only additions may touch it (a redraw would read the whole chat
+  // out again), and it sticks to the bottom only when the agent was already there.
+  var BOTTOM_SLACK_PX = 24;
+  function atBottom(box) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight <= BOTTOM_SLACK_PX;
+  }
   function scrollTranscript() {
     var t = document.getElementById("transcript");
     if (t) { t.scrollTop = t.scrollHeight; }
   }
+  // Only the receipt of a message already shown can change.
+  function updateReceipt(shown, fresh) {
+    var was = shown.querySelector(".receipt");
+    var now = fresh.querySelector(".receipt");
+    if (was && now) {
+      if (was.textContent !== now.textContent) { was.textContent = now.textContent; }
+    } else if (now) {
+      shown.appendChild(now);
+    } else if (was) {
+      was.remove();
+    }
+  }
+  function mergeTranscript(box, html) {
+    var incoming = document.createElement("template");
+    incoming.innerHTML = html;
+    var fresh = incoming.content.querySelectorAll("article[data-key]");
+    if (fresh.length === 0) { box.replaceChildren(incoming.content); return; }
+    var shown = new Map();
+    Array.prototype.slice.call(box.children).forEach(function (child) {
+      var key = child.getAttribute("data-key");
+      if (key === null) { child.remove(); } else { shown.set(key, child); }
+    });
+    var keep = new Set();
+    var previous = null;
+    fresh.forEach(function (msg) {
+      var key = msg.getAttribute("data-key");
+      var old = shown.get(key);
+      keep.add(key);
+      if (old) {
+        updateReceipt(old, msg);
+        previous = old;
+      } else {
+        box.insertBefore(msg, previous ? previous.nextSibling : box.firstChild);
+        localTimes(msg);
+        previous = msg;
+      }
+    });
+    shown.forEach(function (old, key) { if (!keep.has(key)) { old.remove(); } });
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var box = e.detail.target;
+    if (!box || box.id !== "transcript" || !e.detail.shouldSwap || e.detail.isError) { return; }
+    e.detail.shouldSwap = false;
+    var sent = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var stick = atBottom(box) || (sent && sent.id === "reply");
+    var top = box.scrollTop;
+    mergeTranscript(box, e.detail.serverResponse);
+    box.scrollTop = stick ? box.scrollHeight : top;
+  });
+
+  // ---- the details panel: a box whose form was just sent starts empty again ----
+  // Its typing boxes survive live swaps (hx-preserve), which would also keep the text the
+  // agent has just sent; a failed request keeps it, so it can be fixed and sent again.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var form = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!(form instanceof HTMLFormElement) || !e.detail.shouldSwap || e.detail.isError) { return; }
+    form.querySelectorAll("[hx-preserve]").forEach(function (box) { box.value = ""; });
+  });
 
   // ---- toasts for failed htmx requests ----
   function toast(text) {
@@ -116,7 +192,6 @@
 
   document.addEventListener("htmx:afterSwap", function (e) {
     localTimes(e.detail.target);
-    if (e.detail.target.id === "transcript") { scrollTranscript(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);

@@ -13,6 +13,7 @@ mod client_messages;
 mod client_poll;
 mod client_session;
 mod dashboard;
+mod dashboard_fixes;
 mod envelope;
 mod hub_consistency;
 mod process;

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +9,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::error::{PageError, PageResult};
+use super::form::Form;
 use super::session::{self, DashboardAuth, FORM_COOKIE, SESSION_COOKIE, see_other};
 use crate::domain::ids::random_token;
 use crate::error::Error;

@@ -4,13 +4,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{PageError, PageResult};
+use super::form::Form;
 use super::session::{DashboardAuth, is_htmx, see_other};
 use super::views::{Layout, clock_time, date_time, span, user_label};
 use crate::domain::{MessageText, Permission, Priority, SendAs, Sender, SessionId, SessionStatus};
@@ -20,6 +20,8 @@ use crate::service::transcript::{self, SessionDetail};
 use crate::service::{agents, assignment, canned, notes, replies, typing};
 
 pub struct MessageView {
+    /// The message id: the page script adds new messages by it instead of redrawing them all.
+    pub key: String,
     /// `user`, `agent` or `system`: the bubble's side and colour.
     pub side: &'static str,
     pub from: String,
@@ -59,6 +61,7 @@ fn messages_of(d: &SessionDetail) -> Vec<MessageView> {
                     (None, None) => "Sent",
                 });
             MessageView {
+                key: m.id.clone(),
                 side,
                 from,
                 real_agent,

@@ -3,13 +3,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{PageError, PageResult};
+use super::form::Form;
 use super::session::{DashboardAuth, see_other};
 use super::views::{Layout, date_time};
 use crate::domain::{Permission, Role};

@@ -9,6 +9,7 @@ mod charts;
 mod chat_page;
 mod error;
 mod events;
+mod form;
 mod manage_pages;
 mod queue_page;
 mod session;
