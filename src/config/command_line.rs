@@ -23,10 +23,10 @@ pub struct Cli {
     /// TOML file of settings; keys are the environment variable names in lower case.
     #[arg(long, env = "FRONTDESK_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Every setting (as clap read it from flags, environment and defaults; the config file is
-    /// layered in by [`super::Settings::resolve`]).
+    /// Declares the settings flags; not read, because it lacks the config file's layer: the
+    /// settings come from [`super::Settings::resolve`].
     #[command(flatten)]
-    pub settings: SettingArgs,
+    settings: SettingArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -138,12 +138,11 @@ impl CommandLine {
 }
 
 /// Every setting's id, which is also its config-file key.
-pub(super) fn setting_ids() -> impl Iterator<Item = String> {
+fn setting_ids() -> Vec<String> {
     SettingArgs::augment_args(clap::Command::new("settings"))
         .get_arguments()
         .map(|arg| arg.get_id().to_string())
-        .collect::<Vec<_>>()
-        .into_iter()
+        .collect()
 }
 
 /// Each setting's default as clap declares it, keyed by config-file key.

@@ -172,6 +172,31 @@ async fn the_file_beats_the_default_env_beats_the_file_and_a_flag_beats_env() {
     );
 }
 
+#[tokio::test]
+async fn an_empty_welcome_message_in_the_environment_turns_it_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "welcome-test-secret-0123456789";
+    let mut command = frontdesk(dir.path());
+    command
+        .env("JWT_SECRET", secret)
+        .env("WELCOME_MESSAGE", "")
+        .args(["--bind", "127.0.0.1:0"]);
+    let server = Running::start(command);
+    let token = hs256_token(secret, "quiet");
+    let (status, started) = start_chat(&server, &token).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let session = started["data"]["sessionId"].as_str().unwrap();
+    let response = reqwest::Client::new()
+        .get(server.url(&format!("/api/chat/poll/{session}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let polled: Value = response.json().await.unwrap();
+    assert_eq!(polled["data"]["messages"], json!([]), "{polled}");
+}
+
 #[test]
 fn help_shows_each_settings_type_and_default() {
     for args in [&["--help"][..], &["serve", "--help"][..]] {
