@@ -69,15 +69,21 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
     })
 }
 
-/// TOML's own message with its line number; it can quote the bad value, so not on a secret's line.
+/// TOML's own message with its line number; it can quote the bad value, so not when that may be
+/// a secret's.
 fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let names_secret = |line: &str| SECRETS.iter().any(|key| line.trim_start().starts_with(key));
     let Some(span) = error.span() else {
-        return error.message().to_string();
+        return if text.lines().any(names_secret) {
+            "not valid TOML".to_string()
+        } else {
+            error.message().to_string()
+        };
     };
     let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or_default();
     let number = text[..span.start].matches('\n').count() + 1;
-    if SECRETS.iter().any(|key| line.trim_start().starts_with(key)) {
+    if names_secret(line) {
         format!("line {number}: the value cannot be read")
     } else {
         format!("line {number}: {}", error.message())
