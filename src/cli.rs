@@ -4,16 +4,16 @@ use std::io::Read;
 
 use tokio::net::TcpListener;
 
-use crate::config::{AdminCommand, Cli, Command, ServeArgs, Settings};
+use crate::config::{AdminCommand, Command, CommandLine, Settings};
 use crate::service::{self, Services};
 
-/// Runs the command; an `Err` is the one line to print before exiting with failure.
-pub async fn run(cli: Cli) -> Result<(), String> {
-    match &cli.command {
-        None => serve(&cli, &ServeArgs::default()).await,
-        Some(Command::Serve(args)) => serve(&cli, args.as_ref()).await,
+/// Runs the command; an `Err` is the one line to print before exiting with failure. Every
+/// command, the bare binary included, resolves the same settings first.
+pub async fn run(command_line: CommandLine) -> Result<(), String> {
+    let settings = Settings::resolve(&command_line).map_err(|e| e.to_string())?;
+    match &command_line.cli.command {
+        None | Some(Command::Serve) => serve(settings).await,
         Some(Command::Migrate) => {
-            let settings = Settings::for_database(&cli).map_err(|e| e.to_string())?;
             crate::store::Store::open(&settings.database_path).map_err(|e| e.to_string())?;
             println!(
                 "database {} is at schema version {}",
@@ -23,7 +23,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Backup { path }) => {
-            let services = open(&cli).await?;
+            let services = open(settings).await?;
             services
                 .store
                 .backup_to(path)
@@ -32,17 +32,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("wrote a consistent copy to {}", path.display());
             Ok(())
         }
-        Some(Command::Admin(command)) => admin(&cli, command).await,
+        Some(Command::Admin(command)) => admin(settings, command).await,
     }
 }
 
-async fn open(cli: &Cli) -> Result<std::sync::Arc<Services>, String> {
-    let settings = Settings::for_database(cli).map_err(|e| e.to_string())?;
+async fn open(settings: Settings) -> Result<std::sync::Arc<Services>, String> {
     Services::open(settings).await.map_err(|e| e.to_string())
 }
 
-async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
-    let settings = Settings::resolve(cli, args).map_err(|e| e.to_string())?;
+async fn serve(settings: Settings) -> Result<(), String> {
     let bind = settings.bind_addr;
     let db = settings.database_path.clone();
     let app = crate::app::build(settings)
@@ -95,8 +93,8 @@ fn read_password() -> Result<String, String> {
     Ok(password)
 }
 
-async fn admin(cli: &Cli, command: &AdminCommand) -> Result<(), String> {
-    let services = open(cli).await?;
+async fn admin(settings: Settings, command: &AdminCommand) -> Result<(), String> {
+    let services = open(settings).await?;
     let ctx = &services;
     match command {
         AdminCommand::Create {

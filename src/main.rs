@@ -1,10 +1,8 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use frontdesk::cli;
-use frontdesk::config::Cli;
+use frontdesk::config::{CommandLine, CommandLineError};
 
 /// Blocking work is SQLite reads (a pool of 8 connections) and argon2; more threads than this
 /// only wait, and each one costs memory.
@@ -25,7 +23,14 @@ fn tune_allocator() {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command_line = match CommandLine::from_args(std::env::args_os()) {
+        Ok(command_line) => command_line,
+        Err(CommandLineError::Setting(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        Err(CommandLineError::Usage(error)) => error.exit(),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -46,7 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    match runtime.block_on(cli::run(command_line)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

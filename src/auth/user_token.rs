@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::jwks::{self, JwksKeys};
 use super::{GUEST_AUDIENCE, ISSUER, KIND_CLAIM_AGENT, KIND_CLAIM_GUEST};
-use crate::config::UserTokenSettings;
+use crate::config::{ExposeSecret, UserTokenSettings};
 use crate::error::{Error, Result};
 
 /// The caller of a client endpoint.
@@ -89,7 +89,7 @@ impl UserTokenVerifier {
         let hs256 = settings
             .jwt_secret
             .as_ref()
-            .map(|s| DecodingKey::from_secret(s.0.as_bytes()));
+            .map(|s| DecodingKey::from_secret(s.expose_secret().as_bytes()));
         let rsa = if let Some(path) = &settings.public_key_file {
             let pem = std::fs::read(path)
                 .map_err(|e| Error::internal(format!("JWT_PUBLIC_KEY_FILE: {e}")))?;
@@ -300,11 +300,10 @@ fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Use
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
 
     fn hs_settings() -> UserTokenSettings {
         UserTokenSettings {
-            jwt_secret: Some(Secret("test-secret-test-secret".into())),
+            jwt_secret: Some("test-secret-test-secret".into()),
             ..UserTokenSettings::default()
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frontdesk::clock::Clock;
-use frontdesk::config::{Secret, Settings};
+use frontdesk::config::Settings;
 use frontdesk::service::{self, Services};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
@@ -54,7 +54,7 @@ impl TestApp {
             database_path: dir.path().join("frontdesk.db"),
             ..Settings::default()
         };
-        settings.user_tokens.jwt_secret = Some(Secret(JWT_SECRET.into()));
+        settings.user_tokens.jwt_secret = Some(JWT_SECRET.into());
         adjust(&mut settings);
         let clock = settings.clock.clone();
         let app = frontdesk::build(settings).await.expect("app builds");

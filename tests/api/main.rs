@@ -18,5 +18,6 @@ mod envelope;
 mod hub_consistency;
 mod process;
 mod realtime;
+mod settings;
 mod shipped_client;
 mod tokens;

@@ -321,16 +321,24 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         ),
         (("JWT_SECRET", "short"), "JWT_SECRET"),
         (("JWKS_URL", "ftp://example.com/keys"), "JWKS_URL"),
+        (("POLL_INTERVAL_SECONDS", "0"), "POLL_INTERVAL_SECONDS"),
+        (
+            ("FRONTDESK_CONFIG", "/nonexistent/frontdesk.toml"),
+            "FRONTDESK_CONFIG",
+        ),
     ] {
-        let (ok, _, stderr) = run(&db, &["serve"], &[env], None);
-        assert!(!ok, "{name} should stop start-up");
-        let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(lines.len(), 1, "one line for {name}: {stderr:?}");
-        assert!(lines[0].contains(name), "{name} named in {stderr:?}");
-        assert!(
-            !stderr.contains("short") || name != "JWT_SECRET",
-            "the secret itself is not printed"
-        );
+        // The bare binary serves too, so it must refuse the same values.
+        for args in [&["serve"][..], &[][..]] {
+            let (ok, _, stderr) = run(&db, args, &[env], None);
+            assert!(!ok, "{name} should stop start-up ({args:?})");
+            let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "one line for {name}: {stderr:?}");
+            assert!(lines[0].contains(name), "{name} named in {stderr:?}");
+            assert!(
+                !stderr.contains("short") || name != "JWT_SECRET",
+                "the secret itself is not printed"
+            );
+        }
     }
     assert!(!db.exists(), "nothing was created");
 }

@@ -1,0 +1,271 @@
+//! Every setting, declared once. A field's name is its config-file key and, in upper case, its
+//! environment variable; its `#[arg]` gives the flag, the value's type and the default; a
+//! `within` bound is checked whichever layer the value came from.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+
+/// The welcome message's default, the first message of every new session.
+pub const DEFAULT_WELCOME: &str =
+    "Hi! Thanks for reaching out. A member of our support team will be with you shortly.";
+
+/// The settings as given, before the checks that span several of them; [`super::Settings`] is
+/// what the server uses.
+///
+/// The flags are global so that `frontdesk`, `frontdesk serve` and every other subcommand read
+/// exactly the same settings.
+#[derive(Args, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+#[command(next_help_heading = "Settings (flag > environment variable > config file > default)")]
+pub struct SettingArgs {
+    /// SQLite database file, created and migrated when missing.
+    #[arg(
+        long = "db",
+        env = "DATABASE_PATH",
+        global = true,
+        value_name = "PATH",
+        default_value = "frontdesk.db"
+    )]
+    pub database_path: String,
+
+    /// Address and port to listen on.
+    #[arg(
+        long = "bind",
+        env = "BIND_ADDR",
+        global = true,
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind_addr: SocketAddr,
+
+    /// Where agents reach the dashboard; https:// turns on Secure cookies.
+    #[arg(long, env = "PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// HS256 secret that user tokens are signed with, at least 16 characters.
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<SecretString>,
+
+    /// RS256 public key (PEM) that user tokens are verified with.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE", global = true, value_name = "FILE")]
+    pub jwt_public_key_file: Option<String>,
+
+    /// RS256 keys for user tokens, as a JWKS document.
+    #[arg(long, env = "JWKS_FILE", global = true, value_name = "FILE")]
+    pub jwks_file: Option<String>,
+
+    /// RS256 keys for user tokens, fetched and refreshed in the background.
+    #[arg(long, env = "JWKS_URL", global = true, value_name = "URL")]
+    pub jwks_url: Option<String>,
+
+    /// How often JWKS_URL is fetched.
+    #[arg(
+        long,
+        env = "JWKS_REFRESH_SECONDS",
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 3600
+    )]
+    #[serde(deserialize_with = "within::<10, 86_400, _, _>")]
+    pub jwks_refresh_seconds: u64,
+
+    /// Required `iss` of user tokens.
+    #[arg(long, env = "JWT_ISSUER", global = true, value_name = "ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` of user tokens.
+    #[arg(long, env = "JWT_AUDIENCE", global = true, value_name = "AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Message rate-limit window.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_WINDOW_MS",
+        global = true,
+        value_name = "MS",
+        default_value_t = 60_000
+    )]
+    #[serde(deserialize_with = "within::<100, 86_400_000, _, _>")]
+    pub rate_limit_window_ms: u64,
+
+    /// Messages per session per window.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_MAX_REQUESTS",
+        global = true,
+        value_name = "N",
+        default_value_t = 30
+    )]
+    #[serde(deserialize_with = "within::<1, 1_000_000, _, _>")]
+    pub rate_limit_max_requests: u32,
+
+    /// Characters (not bytes) per message.
+    #[arg(
+        long,
+        env = "MAX_MESSAGE_LENGTH",
+        global = true,
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    #[serde(deserialize_with = "within::<1, 20_000, _, _>")]
+    pub max_message_length: usize,
+
+    /// Silence after which a session expires.
+    #[arg(
+        long,
+        env = "SESSION_TIMEOUT_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 30
+    )]
+    #[serde(deserialize_with = "within::<1, 525_600, _, _>")]
+    pub session_timeout_minutes: u64,
+
+    /// Poll interval advertised to clients.
+    #[arg(
+        long,
+        env = "POLL_INTERVAL_SECONDS",
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 2
+    )]
+    #[serde(deserialize_with = "within::<1, 300, _, _>")]
+    pub poll_interval_seconds: u32,
+
+    /// Allow starting a chat without a token.
+    #[arg(long, env = "ALLOW_GUESTS", global = true, value_name = "BOOL",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
+    pub allow_guests: bool,
+
+    /// First message of every session; empty turns it off.
+    #[arg(long, env = "WELCOME_MESSAGE", global = true, value_name = "TEXT",
+          default_value = DEFAULT_WELCOME)]
+    pub welcome_message: String,
+
+    /// Wait after which a chat's priority is medium.
+    #[arg(
+        long,
+        env = "PRIORITY_MEDIUM_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 5
+    )]
+    #[serde(deserialize_with = "within::<1, 10_000, _, _>")]
+    pub priority_medium_minutes: u32,
+
+    /// Wait after which a chat's priority is high.
+    #[arg(
+        long,
+        env = "PRIORITY_HIGH_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 15
+    )]
+    #[serde(deserialize_with = "within::<1, 10_000, _, _>")]
+    pub priority_high_minutes: u32,
+
+    /// Wait after which a chat's priority is urgent.
+    #[arg(
+        long,
+        env = "PRIORITY_URGENT_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 30
+    )]
+    #[serde(deserialize_with = "within::<1, 10_000, _, _>")]
+    pub priority_urgent_minutes: u32,
+
+    /// Hand waiting chats round-robin to online agents under capacity.
+    #[arg(long, env = "AUTO_ASSIGN", global = true, value_name = "BOOL",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
+    pub auto_assign: bool,
+
+    /// Return a chat to the queue when its agent leaves the user waiting this long; 0 is off.
+    #[arg(
+        long,
+        env = "REASSIGN_AFTER_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 0
+    )]
+    #[serde(deserialize_with = "within::<0, 10_000, _, _>")]
+    pub reassign_after_minutes: u32,
+
+    /// Long-polls and streams one user may hold open.
+    #[arg(
+        long,
+        env = "MAX_HELD_POLLS_PER_USER",
+        global = true,
+        value_name = "N",
+        default_value_t = 4
+    )]
+    #[serde(deserialize_with = "within::<1, 1000, _, _>")]
+    pub max_held_polls_per_user: usize,
+
+    /// Dashboard sign-in expires after this much inactivity.
+    #[arg(
+        long,
+        env = "DASHBOARD_IDLE_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 480
+    )]
+    #[serde(deserialize_with = "within::<1, 43_200, _, _>")]
+    pub dashboard_idle_minutes: u64,
+
+    /// Lifetime of admin-API bearer tokens.
+    #[arg(
+        long,
+        env = "AGENT_TOKEN_HOURS",
+        global = true,
+        value_name = "HOURS",
+        default_value_t = 12
+    )]
+    #[serde(deserialize_with = "within::<1, 720, _, _>")]
+    pub agent_token_hours: u64,
+
+    /// Largest request body (413 above).
+    #[arg(
+        long,
+        env = "MAX_BODY_BYTES",
+        global = true,
+        value_name = "BYTES",
+        default_value_t = 65_536
+    )]
+    #[serde(deserialize_with = "within::<1024, 16_777_216, _, _>")]
+    pub max_body_bytes: usize,
+}
+
+/// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.
+fn within<'de, const LO: u64, const HI: u64, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: TryFrom<u64>,
+    D: Deserializer<'de>,
+{
+    let value = u64::deserialize(deserializer)?;
+    if !(LO..=HI).contains(&value) {
+        return Err(serde::de::Error::custom(format!(
+            "must be between {LO} and {HI}, got {value}"
+        )));
+    }
+    T::try_from(value).map_err(|_| serde::de::Error::custom(format!("{value} is too large")))
+}
+
+/// The words accepted for true and false; the layering (figment's lossy reading) accepts the
+/// same ones, so a flag and a file agree on what a boolean is.
+fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}

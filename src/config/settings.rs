@@ -1,0 +1,173 @@
+//! The resolved settings the server runs with, and the checks that need more than one value
+//! or the file system.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::ConfigError;
+use super::command_line::{CommandLine, RawLayer};
+use super::declared::SettingArgs;
+use super::layers;
+use crate::clock::Clock;
+use crate::domain::PriorityThresholds;
+
+/// How user tokens (issued by the business's own auth) are verified.
+#[derive(Clone, Debug, Default)]
+pub struct UserTokenSettings {
+    pub jwt_secret: Option<SecretString>,
+    pub public_key_file: Option<PathBuf>,
+    pub jwks_file: Option<PathBuf>,
+    pub jwks_url: Option<String>,
+    pub jwks_refresh: Duration,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// Everything the server needs, resolved and validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind_addr: SocketAddr,
+    pub database_path: PathBuf,
+    /// Where agents reach the dashboard; `https://` turns on Secure cookies.
+    pub public_url: Option<String>,
+    pub user_tokens: UserTokenSettings,
+    pub rate_limit_window: Duration,
+    pub rate_limit_max_requests: u32,
+    pub max_message_length: usize,
+    pub session_timeout: Duration,
+    pub poll_interval_seconds: u32,
+    pub allow_guests: bool,
+    /// `None` when the welcome message is turned off.
+    pub welcome_message: Option<String>,
+    pub priority: PriorityThresholds,
+    pub auto_assign: bool,
+    /// `None` turns reassignment of silent chats off.
+    pub reassign_after: Option<Duration>,
+    pub max_held_polls_per_user: usize,
+    pub dashboard_idle: Duration,
+    pub agent_token_ttl: Duration,
+    pub max_body_bytes: usize,
+    /// Not a setting: the time source, replaced by tests.
+    pub clock: Clock,
+}
+
+impl Default for Settings {
+    /// The declared defaults, with no file, environment or flag.
+    fn default() -> Self {
+        let args = layers::extract(None, &RawLayer::new(), &RawLayer::new())
+            .expect("the declared defaults are readable");
+        Settings::from_args(args).expect("the declared defaults are valid")
+    }
+}
+
+impl Settings {
+    /// Secure cookies when the dashboard is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Resolves every setting: flag > environment variable > config file > default.
+    pub fn resolve(command_line: &CommandLine) -> Result<Settings, ConfigError> {
+        let args = layers::extract(
+            command_line.cli.config.as_deref(),
+            &command_line.from_env,
+            &command_line.from_flags,
+        )?;
+        Settings::from_args(args)
+    }
+
+    /// Checks what a single value's type and bounds cannot, and converts to the units used.
+    fn from_args(args: SettingArgs) -> Result<Settings, ConfigError> {
+        let public_url = http_url("PUBLIC_URL", args.public_url)?;
+        let jwks_url = http_url("JWKS_URL", args.jwks_url)?;
+        let jwt_secret = args
+            .jwt_secret
+            .filter(|secret| !secret.expose_secret().trim().is_empty());
+        if let Some(secret) = &jwt_secret
+            && secret.expose_secret().chars().count() < 16
+        {
+            return Err(ConfigError::new(
+                "JWT_SECRET",
+                "must be at least 16 characters",
+            ));
+        }
+        let priority = PriorityThresholds {
+            medium_minutes: args.priority_medium_minutes,
+            high_minutes: args.priority_high_minutes,
+            urgent_minutes: args.priority_urgent_minutes,
+        };
+        if !(priority.medium_minutes < priority.high_minutes
+            && priority.high_minutes < priority.urgent_minutes)
+        {
+            return Err(ConfigError::new(
+                "PRIORITY_HIGH_MINUTES",
+                "priority thresholds must grow: medium < high < urgent",
+            ));
+        }
+        if args.database_path.trim().is_empty() {
+            return Err(ConfigError::new("DATABASE_PATH", "must not be empty"));
+        }
+        let welcome = args.welcome_message.trim();
+        Ok(Settings {
+            bind_addr: args.bind_addr,
+            database_path: PathBuf::from(args.database_path),
+            public_url,
+            user_tokens: UserTokenSettings {
+                jwt_secret,
+                public_key_file: existing_file("JWT_PUBLIC_KEY_FILE", args.jwt_public_key_file)?,
+                jwks_file: existing_file("JWKS_FILE", args.jwks_file)?,
+                jwks_url,
+                jwks_refresh: Duration::from_secs(args.jwks_refresh_seconds),
+                issuer: non_empty(args.jwt_issuer),
+                audience: non_empty(args.jwt_audience),
+            },
+            rate_limit_window: Duration::from_millis(args.rate_limit_window_ms),
+            rate_limit_max_requests: args.rate_limit_max_requests,
+            max_message_length: args.max_message_length,
+            session_timeout: Duration::from_secs(60 * args.session_timeout_minutes),
+            poll_interval_seconds: args.poll_interval_seconds,
+            allow_guests: args.allow_guests,
+            welcome_message: (!welcome.is_empty()).then(|| welcome.to_string()),
+            priority,
+            auto_assign: args.auto_assign,
+            reassign_after: (args.reassign_after_minutes > 0)
+                .then(|| Duration::from_secs(60 * u64::from(args.reassign_after_minutes))),
+            max_held_polls_per_user: args.max_held_polls_per_user,
+            dashboard_idle: Duration::from_secs(60 * args.dashboard_idle_minutes),
+            agent_token_ttl: Duration::from_secs(3600 * args.agent_token_hours),
+            max_body_bytes: args.max_body_bytes,
+            clock: Clock::system(),
+        })
+    }
+}
+
+/// An empty value means "not set", as an empty environment variable usually does.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn http_url(name: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match non_empty(value) {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => Err(
+            ConfigError::new(name, "must start with http:// or https://"),
+        ),
+        url => Ok(url),
+    }
+}
+
+fn existing_file(name: &str, value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    match non_empty(value).map(PathBuf::from) {
+        Some(path) if !path.is_file() => Err(ConfigError::new(
+            name,
+            format!("no such file: {}", path.display()),
+        )),
+        path => Ok(path),
+    }
+}

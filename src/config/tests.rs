@@ -1,0 +1,164 @@
+use std::time::Duration;
+
+use clap::CommandFactory;
+
+use super::*;
+
+fn command_line(args: &[&str]) -> CommandLine {
+    let mut argv = vec!["frontdesk"];
+    argv.extend_from_slice(args);
+    CommandLine::from_args(argv).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn with_file(contents: &str, args: &[&str]) -> (CommandLine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frontdesk.toml");
+    std::fs::write(&path, contents).unwrap();
+    let mut argv = vec!["--config", path.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    (command_line(&argv), dir)
+}
+
+#[test]
+fn flags_beat_the_file_and_the_file_beats_defaults() {
+    let (cli, _dir) = with_file(
+        "max_message_length = 500\nrate_limit_max_requests = 7\n",
+        &["--max-message-length", "800"],
+    );
+    let settings = Settings::resolve(&cli).unwrap();
+    assert_eq!(settings.max_message_length, 800);
+    assert_eq!(settings.rate_limit_max_requests, 7);
+    assert_eq!(settings.session_timeout, Duration::from_secs(1800));
+}
+
+#[test]
+fn the_bare_binary_and_serve_read_the_same_settings() {
+    let args = ["--bind", "0.0.0.0:9090", "--allow-guests", "yes"];
+    let bare = Settings::resolve(&command_line(&args)).unwrap();
+    let mut with_serve = vec!["serve"];
+    with_serve.extend_from_slice(&args);
+    let serve = Settings::resolve(&command_line(&with_serve)).unwrap();
+    for settings in [bare, serve] {
+        assert_eq!(settings.bind_addr.to_string(), "0.0.0.0:9090");
+        assert!(settings.allow_guests);
+    }
+}
+
+#[test]
+fn a_bad_file_value_names_the_setting_in_one_line() {
+    for (contents, name) in [
+        (
+            "rate_limit_max_requests = \"lots\"\n",
+            "RATE_LIMIT_MAX_REQUESTS",
+        ),
+        ("max_message_length = 0\n", "MAX_MESSAGE_LENGTH"),
+        ("bind_addr = \"nowhere\"\n", "BIND_ADDR"),
+        ("allow_guests = \"maybe\"\n", "ALLOW_GUESTS"),
+        ("jwks_url = \"ftp://example.com\"\n", "JWKS_URL"),
+        ("max_message_length = [1]\n", "MAX_MESSAGE_LENGTH"),
+    ] {
+        let (cli, _dir) = with_file(contents, &[]);
+        let line = Settings::resolve(&cli).unwrap_err().to_string();
+        assert!(line.contains(name), "{contents}: {line}");
+        assert!(!line.contains('\n'), "{contents}: {line}");
+    }
+}
+
+#[test]
+fn a_bad_flag_value_names_the_setting_in_one_line() {
+    for (args, name) in [
+        (
+            ["--rate-limit-max-requests", "lots"],
+            "RATE_LIMIT_MAX_REQUESTS",
+        ),
+        (["--bind", "nowhere"], "BIND_ADDR"),
+        (["--auto-assign", "perhaps"], "AUTO_ASSIGN"),
+    ] {
+        let argv = std::iter::once("frontdesk").chain(args);
+        match CommandLine::from_args(argv) {
+            Err(CommandLineError::Setting(e)) => {
+                let line = e.to_string();
+                assert!(line.contains(name), "{line}");
+                assert!(!line.contains('\n'), "{line}");
+            }
+            Err(CommandLineError::Usage(e)) => panic!("{args:?}: not a setting error: {e}"),
+            Ok(_) => panic!("{args:?} accepted"),
+        }
+    }
+    let line = Settings::resolve(&command_line(&["--max-message-length", "0"]))
+        .unwrap_err()
+        .to_string();
+    assert!(line.contains("MAX_MESSAGE_LENGTH") && line.contains("between 1 and 20000"));
+}
+
+#[test]
+fn unknown_or_unreadable_files_are_refused() {
+    let (cli, _dir) = with_file("max_mesage_length = 5\n", &[]);
+    let err = Settings::resolve(&cli).unwrap_err().to_string();
+    assert!(err.contains("max_mesage_length"), "{err}");
+    let cli = command_line(&["--config", "/nonexistent/frontdesk.toml"]);
+    let err = Settings::resolve(&cli).unwrap_err().to_string();
+    assert!(err.contains("FRONTDESK_CONFIG"), "{err}");
+}
+
+#[test]
+fn empty_welcome_turns_it_off_and_secrets_do_not_print() {
+    let (cli, _dir) = with_file(
+        "welcome_message = \"\"\njwt_secret = \"0123456789abcdef-secret\"\n",
+        &[],
+    );
+    let settings = Settings::resolve(&cli).unwrap();
+    assert_eq!(settings.welcome_message, None);
+    let secret = settings.user_tokens.jwt_secret.as_ref().unwrap();
+    assert_eq!(secret.expose_secret(), "0123456789abcdef-secret");
+    assert!(!format!("{settings:?}").contains("0123456789abcdef-secret"));
+    let cli = command_line(&["--jwt-secret", "flag-secret-0123456789"]);
+    assert!(!format!("{:?}", cli.cli).contains("flag-secret-0123456789"));
+}
+
+#[test]
+fn a_numeric_secret_stays_text_and_a_bad_one_is_not_repeated() {
+    let cli = command_line(&["--jwt-secret", "12345678901234567890"]);
+    let settings = Settings::resolve(&cli).unwrap();
+    let secret = settings.user_tokens.jwt_secret.unwrap();
+    assert_eq!(secret.expose_secret(), "12345678901234567890");
+    for (contents, name) in [
+        ("jwt_secret = 9876543210987654\n", "JWT_SECRET"),
+        ("jwt_secret = 98765432109876543210\n", "FRONTDESK_CONFIG"),
+    ] {
+        let (cli, _dir) = with_file(contents, &[]);
+        let line = Settings::resolve(&cli).unwrap_err().to_string();
+        assert!(line.contains(name) && !line.contains("98765"), "{line}");
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let settings = Settings::default();
+    assert_eq!(settings.bind_addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(settings.database_path.to_str(), Some("frontdesk.db"));
+    assert_eq!(settings.rate_limit_window, Duration::from_secs(60));
+    assert_eq!(settings.rate_limit_max_requests, 30);
+    assert_eq!(settings.max_message_length, 1000);
+    assert_eq!(settings.poll_interval_seconds, 2);
+    assert_eq!(settings.user_tokens.jwks_refresh, Duration::from_secs(3600));
+    assert_eq!(settings.welcome_message.as_deref(), Some(DEFAULT_WELCOME));
+    assert_eq!(settings.reassign_after, None);
+    assert_eq!(settings.max_body_bytes, 64 * 1024);
+    assert!(!settings.allow_guests && !settings.auto_assign);
+}
+
+#[test]
+fn help_shows_each_flags_type_and_default() {
+    let help = Cli::command().render_long_help().to_string();
+    for shown in [
+        "--bind <HOST:PORT>",
+        "[default: 127.0.0.1:8080]",
+        "--max-message-length <N>",
+        "[default: 1000]",
+        "--allow-guests <BOOL>",
+        "[env: JWT_SECRET]",
+    ] {
+        assert!(help.contains(shown), "{shown} missing from:\n{help}");
+    }
+}
