@@ -268,23 +268,23 @@ async fn user_text_is_escaped_everywhere_it_is_shown() {
         .await;
     let user = app.user_token("u1");
     let hostile = "<img src=x onerror=alert(1)>";
-    app.post("/api/chat/session", &user, json!({ "sessionId": "chat_xss", "userInfo": { "name": hostile }, "metadata": { "<script>": hostile } }))
+    app.post_ok("/api/chat/session", &user, json!({ "sessionId": "chat_xss", "userInfo": { "name": hostile }, "metadata": { "<script>": hostile } }))
         .await;
-    app.send(&user, "chat_xss", "msg_xss", hostile).await;
+    app.send_ok(&user, "chat_xss", "msg_xss", hostile).await;
     let agent = app.login("root@example.com").await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/chat_xss/notes",
         &agent,
         json!({ "note": hostile }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/canned-responses",
         &agent,
         json!({ "title": hostile, "shortcut": "/x", "text": hostile }),
     )
     .await;
-    app.post("/api/admin/personas", &agent, json!({ "name": hostile }))
+    app.post_ok("/api/admin/personas", &agent, json!({ "name": hostile }))
         .await;
     let mut b = Browser::sign_in(&app, "root@example.com").await;
     for path in [
@@ -412,7 +412,7 @@ async fn forms_work_without_javascript() {
         .await;
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_nojs")).await;
-    app.send(&user, "chat_nojs", "msg_nojs", "hello").await;
+    app.send_ok(&user, "chat_nojs", "msg_nojs", "hello").await;
     let mut b = Browser::sign_in(&app, "root@example.com").await;
     b.get("/admin/chats/chat_nojs").await;
     let csrf = b.csrf.clone();
@@ -457,8 +457,8 @@ async fn forms_work_without_javascript() {
     let poll = app.poll(&user, "chat_nojs", Some("msg_nojs")).await;
     assert_eq!(poll["messages"][0]["message"], "Hi from a plain form");
     assert_eq!(poll["endReason"], "done");
-    let (_, audit) = app
-        .get(
+    let audit = app
+        .get_ok(
             "/api/admin/audit?sessionId=chat_nojs",
             &app.login("root@example.com").await,
         )

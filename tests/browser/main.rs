@@ -152,7 +152,7 @@ async fn user_chat(app: &TestApp, user: &str, id: &str, name: &str, text: &str) 
         .await;
     assert_eq!(status.as_u16(), 200, "{body}");
     let message_id = format!("msg_{id}_1");
-    app.send(&token, id, &message_id, text).await;
+    app.send_ok(&token, id, &message_id, text).await;
     message_id
 }
 
@@ -166,13 +166,13 @@ async fn seed_week(app: &TestApp, agents: [&str; 2]) {
         for i in 0..*chats {
             let user = app.user_token(&format!("hist_{d}_{i}"));
             let id = format!("chat_hist_{d}_{i}");
-            app.post(
+            app.post_ok(
                 "/api/chat/session",
                 &user,
                 json!({ "sessionId": id, "userInfo": { "name": format!("Customer {d}{i}") } }),
             )
             .await;
-            app.send(
+            app.send_ok(
                 &user,
                 &id,
                 &format!("msg_hist_{d}_{i}"),
@@ -184,7 +184,7 @@ async fn seed_week(app: &TestApp, agents: [&str; 2]) {
             app.agent_reply(agents[(d + i) % 2], &id, "Happy to help!")
                 .await;
             if i % 4 == 3 {
-                app.post(
+                app.post_ok(
                     "/api/admin/chat/session/end",
                     agents[0],
                     json!({ "sessionId": id, "endReason": "Answered" }),
@@ -192,7 +192,7 @@ async fn seed_week(app: &TestApp, agents: [&str; 2]) {
                 .await;
             } else {
                 let rating = [5, 4, 5, 3, 4, 5, 2][(d + i) % 7];
-                app.post(
+                app.post_ok(
                     "/api/chat/session/end",
                     &user,
                     json!({ "sessionId": id, "rating": rating }),
@@ -310,27 +310,27 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
 
     // Some context for the screenshots: a canned reply, a persona chat, an urgent one.
     let agent = app.login("dana@example.com").await;
-    app.post(
+    app.post_ok(
         "/api/admin/canned-responses",
         &agent,
         json!({ "title": "Thanks", "shortcut": "/thanks", "text": "Thanks for your patience!" }),
     )
     .await;
-    let (_, persona) = app
-        .post("/api/admin/personas", &agent, json!({ "name": "Emma" }))
+    let persona = app
+        .post_ok("/api/admin/personas", &agent, json!({ "name": "Emma" }))
         .await;
     let persona_id = persona["data"]["persona"]["personaId"]
         .as_str()
         .unwrap()
         .to_string();
     let emma_user = app.user_token("maria");
-    app.post(
+    app.post_ok(
         "/api/chat/session",
         &emma_user,
         json!({ "sessionId": "chat_browser_persona", "personaId": persona_id, "userInfo": { "name": "Maria Gomez" } }),
     )
     .await;
-    app.send(
+    app.send_ok(
         &emma_user,
         "chat_browser_persona",
         "msg_maria_1",
@@ -345,7 +345,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
         "My payment went through twice!",
     )
     .await;
-    app.put(
+    app.put_ok(
         "/api/admin/chat/session/chat_browser_urgent/priority",
         &agent,
         json!({ "priority": "urgent" }),
@@ -412,7 +412,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
 
     // The user types; the agent sees it live.
     let alice = app.user_token("alice");
-    app.post(
+    app.post_ok(
         "/api/chat/typing",
         &alice,
         json!({ "sessionId": "chat_browser_1", "isTyping": true }),
@@ -478,7 +478,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
     );
     assert_eq!(poll["messages"][0]["adminInfo"]["name"], "Dana Lee");
     // The user answers; it appears live.
-    app.send(&alice, "chat_browser_1", "msg_alice_2", "Great, thank you!")
+    app.send_ok(&alice, "chat_browser_1", "msg_alice_2", "Great, thank you!")
         .await;
     wait_for_text(&c, "#transcript", "Great, thank you!").await;
     save_screenshot(&c, "chat").await;
