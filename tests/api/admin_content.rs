@@ -259,6 +259,27 @@ async fn notes_never_reach_users() {
     let poll = app.get_ok("/api/chat/poll/chat_n1", &user).await;
     let page = app.get_ok("/api/chat/messages/chat_n1", &user).await;
     let history = app.get_ok("/api/chat/history", &user).await;
+    // Each answer does show the chat, so the note's absence means something.
+    assert!(
+        poll["data"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["messageId"] == "msg_n1"),
+        "{poll}"
+    );
+    assert!(
+        page["data"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["messageId"] == "msg_n1"),
+        "{page}"
+    );
+    assert_eq!(
+        history["data"]["sessions"][0]["sessionId"], "chat_n1",
+        "{history}"
+    );
     for answer in [poll, page, history] {
         assert!(!answer.to_string().contains("fraud watch"), "{answer}");
     }
