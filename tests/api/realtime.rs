@@ -61,6 +61,7 @@ async fn a_restart_reloads_the_hub_lazily_and_correctly() {
 }
 
 /// A long-poll of `session` after the message `after`, waiting up to `wait` seconds.
+#[must_use = "check the status"]
 async fn held_poll(
     app: &TestApp,
     token: &str,
