@@ -89,9 +89,9 @@ impl TestApp {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
-            tokio::time::timeout(Duration::from_secs(10), server)
+            tokio::time::timeout(PATIENCE, server)
                 .await
-                .expect("server stops within 10 s")
+                .expect("the server stops")
                 .expect("server task");
         }
         let TestApp { dir, services, .. } = self;
