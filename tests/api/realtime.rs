@@ -154,11 +154,11 @@ async fn a_long_poll_wakes_on_an_end_and_on_typing() {
 async fn a_long_poll_times_out_to_a_normal_answer_and_is_not_a_key_to_others() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp3").await;
-    // Held (the server counts it) until its one-second wait runs out, then a normal answer.
+    // Held (the server counts it) until its two-second wait runs out, then a normal answer.
     let poll = tokio::spawn({
         let (client, url, token) = (
             app.client.clone(),
-            app.url(&format!("/api/chat/poll/chat_lp3?after={mine}&wait=1")),
+            app.url(&format!("/api/chat/poll/chat_lp3?after={mine}&wait=2")),
             token.clone(),
         );
         async move { decode(client.get(url).bearer_auth(token).send().await.unwrap()).await }
