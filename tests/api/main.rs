@@ -15,6 +15,8 @@ mod client_end_rating;
 mod client_messages;
 mod client_poll;
 mod client_session;
+mod client_stream;
+mod crash_safety;
 mod dashboard;
 mod envelope;
 mod hub_consistency;
