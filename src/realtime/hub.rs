@@ -233,6 +233,12 @@ impl Hub {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// How many long-polls and streams `user` holds open right now (a condition tests wait on).
+    pub fn held_by(&self, user: &str) -> usize {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(user).copied().unwrap_or(0)
+    }
 }
 
 /// A held long-poll or stream slot; released on drop.

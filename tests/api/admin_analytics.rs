@@ -42,19 +42,19 @@ async fn scenario() -> (TestApp, String) {
     for (u, id) in [("a", "chat_a"), ("b", "chat_b"), ("c", "chat_c")] {
         app.start_session(&user(u), Some(id)).await;
     }
-    app.send(&user("a"), "chat_a", "msg_a1", "where is my parcel?")
+    app.send_ok(&user("a"), "chat_a", "msg_a1", "where is my parcel?")
         .await;
-    app.send(&user("b"), "chat_b", "msg_b1", "refund please")
+    app.send_ok(&user("b"), "chat_b", "msg_b1", "refund please")
         .await;
     step(2); // 01:02
     app.agent_reply(&xavier, "chat_a", "checking").await;
     step(3); // 01:05
     app.agent_reply(&yvonne, "chat_b", "sure").await;
     step(1); // 01:06
-    app.send(&user("a"), "chat_a", "msg_a2", "thanks").await;
+    app.send_ok(&user("a"), "chat_a", "msg_a2", "thanks").await;
     app.agent_reply(&xavier, "chat_a", "it arrives today").await;
     step(4); // 01:10
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/end",
         &xavier,
         json!({ "sessionId": "chat_a", "endReason": "answered" }),
@@ -85,12 +85,12 @@ async fn scenario() -> (TestApp, String) {
     ));
     app.start_session(&user("d"), Some("chat_d")).await;
     app.start_session(&user("e"), Some("chat_e")).await;
-    app.send(&user("d"), "chat_d", "msg_d1", "hello").await;
-    app.send(&user("e"), "chat_e", "msg_e1", "anyone?").await;
+    app.send_ok(&user("d"), "chat_d", "msg_d1", "hello").await;
+    app.send_ok(&user("e"), "chat_e", "msg_e1", "anyone?").await;
     step(1); // 01:01
     app.agent_reply(&xavier, "chat_d", "hi d").await;
     step(1); // 01:02
-    app.post(
+    app.post_ok(
         "/api/chat/session/end",
         &user("d"),
         json!({ "sessionId": "chat_d", "rating": 4 }),
@@ -156,8 +156,8 @@ async fn analytics_match_the_hand_worked_scenario() {
     assert_eq!(d["range"], json!({ "from": DAY_ONE, "to": DAY_TWO }));
 
     // A day with nothing in it is all zeros and nulls.
-    let (_, empty) = app
-        .get(
+    let empty = app
+        .get_ok(
             "/api/admin/chat/analytics?from=2030-01-01&to=2030-01-01",
             &root,
         )

@@ -33,7 +33,7 @@ async fn open_chats(app: &TestApp, ids: &[&str]) {
     for (i, id) in ids.iter().enumerate() {
         let user = app.user_token(&format!("user_{i}_{id}"));
         app.start_session(&user, Some(id)).await;
-        app.send(&user, id, &format!("msg_{id}"), "help please")
+        app.send_ok(&user, id, &format!("msg_{id}"), "help please")
             .await;
     }
 }
@@ -182,7 +182,7 @@ async fn release_is_for_the_holder_or_a_super_admin() {
     let (_, ann) = app.agent("ann@example.com", "chat_admin").await;
     let (_, bob) = app.agent("bob@example.com", "chat_admin").await;
     open_chats(&app, &["chat_r1"]).await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &ann,
         json!({ "sessionId": "chat_r1" }),
@@ -206,7 +206,7 @@ async fn release_is_for_the_holder_or_a_super_admin() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(assigned_to(&app, "chat_r1").await, None);
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &bob,
         json!({ "sessionId": "chat_r1" }),
@@ -237,10 +237,10 @@ async fn transfer_checks_the_target_and_keeps_the_note() {
     let (ann_id, ann) = app.agent("ann@example.com", "chat_admin").await;
     let (bob_id, bob) = app.agent("bob@example.com", "chat_admin").await;
     let (gone_id, _) = app.agent("gone@example.com", "chat_admin").await;
-    app.delete(&format!("/api/admin/agents/{gone_id}"), &root)
+    app.delete_ok(&format!("/api/admin/agents/{gone_id}"), &root)
         .await;
     open_chats(&app, &["chat_x1", "chat_x2"]).await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &ann,
         json!({ "sessionId": "chat_x1" }),
@@ -303,7 +303,7 @@ async fn transfer_checks_the_target_and_keeps_the_note() {
         assigned_to(&app, "chat_x1").await.as_deref(),
         Some(bob_id.as_str())
     );
-    let (_, detail) = app.get("/api/admin/chat/session/chat_x1", &bob).await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_x1", &bob).await;
     let note = detail["data"]["notes"][0]["note"].as_str().unwrap();
     assert!(note.contains("Billing question, <b>VIP</b>"), "{note}");
     // A super admin may move anyone's chat.
@@ -410,30 +410,27 @@ async fn agents_end_chats_with_a_reason() {
 async fn auto_assignment_goes_round_robin_and_waits_for_agents() {
     let app = TestApp::spawn_with(|s| s.auto_assign = true).await;
     open_chats(&app, &["chat_w1", "chat_w2"]).await;
-    // Nobody online: the chats wait.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Nobody online: a hand-out assigns nothing and the chats wait.
+    assert_eq!(app.hand_out_now().await, 0);
     assert_eq!(assigned_to(&app, "chat_w1").await, None);
+    assert_eq!(assigned_to(&app, "chat_w2").await, None);
     // An agent comes online: waiting chats are handed out.
     let (ann_id, _) = app.agent("ann@example.com", "chat_admin").await;
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            assigned_to(&app, "chat_w1").await.as_deref() == Some(ann_id.as_str())
-                && assigned_to(&app, "chat_w2").await.as_deref() == Some(ann_id.as_str())
-        })
-        .await
-    );
+    wait_until("ann gets both waiting chats", || async {
+        assigned_to(&app, "chat_w1").await.as_deref() == Some(ann_id.as_str())
+            && assigned_to(&app, "chat_w2").await.as_deref() == Some(ann_id.as_str())
+    })
+    .await;
     let (bob_id, _) = app.agent("bob@example.com", "chat_admin").await;
     open_chats(&app, &["chat_w3", "chat_w4", "chat_w5"]).await;
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            let mut n = 0;
-            for id in ["chat_w3", "chat_w4", "chat_w5"] {
-                n += assigned_to(&app, id).await.is_some() as i32;
-            }
-            n == 3
-        })
-        .await
-    );
+    wait_until("the three new chats are handed out", || async {
+        let mut n = 0;
+        for id in ["chat_w3", "chat_w4", "chat_w5"] {
+            n += assigned_to(&app, id).await.is_some() as i32;
+        }
+        n == 3
+    })
+    .await;
     let bobs = app.count_rows(&format!(
         "SELECT COUNT(*) FROM sessions WHERE assigned_agent_id = '{bob_id}'"
     ));
@@ -460,13 +457,13 @@ async fn a_silent_agents_chat_goes_back_to_the_queue() {
     .await;
     let (ann_id, ann) = app.agent("ann@example.com", "chat_admin").await;
     open_chats(&app, &["chat_s1", "chat_s2"]).await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &ann,
         json!({ "sessionId": "chat_s1" }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &ann,
         json!({ "sessionId": "chat_s2" }),

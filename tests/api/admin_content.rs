@@ -21,7 +21,9 @@ async fn persona_crud_and_validation() {
     let app = TestApp::spawn().await;
     let (_, root) = app.agent("root@example.com", "super_admin").await;
     let id = persona(&app, &root, "Emma").await;
-    let (_, list) = app.get("/api/chat/personas", &app.user_token("u1")).await;
+    let list = app
+        .get_ok("/api/chat/personas", &app.user_token("u1"))
+        .await;
     assert_eq!(
         list["data"]["personas"][0],
         json!({ "personaId": id, "name": "Emma", "avatarUrl": "https://cdn.example.com/a.png", "bio": "Loves helping" })
@@ -55,7 +57,7 @@ async fn persona_crud_and_validation() {
         .delete(&format!("/api/admin/personas/{id}"), &root)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, list) = app.get("/api/admin/personas", &root).await;
+    let list = app.get_ok("/api/admin/personas", &root).await;
     assert_eq!(list["data"]["personas"], json!([]));
     for (status, body) in [
         app.get(&format!("/api/admin/personas/{id}"), &root).await,
@@ -95,7 +97,7 @@ async fn users_see_the_persona_and_agents_see_the_real_agent() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    app.send(&user, "chat_emma", "msg_hi", "Hi Emma!").await;
+    app.send_ok(&user, "chat_emma", "msg_hi", "Hi Emma!").await;
     let (status, sent) = app
         .post(
             "/api/admin/chat/message",
@@ -119,7 +121,9 @@ async fn users_see_the_persona_and_agents_see_the_real_agent() {
         "the user never learns who is behind the persona"
     );
 
-    let (_, detail) = app.get("/api/admin/chat/session/chat_emma", &sarah).await;
+    let detail = app
+        .get_ok("/api/admin/chat/session/chat_emma", &sarah)
+        .await;
     let reply = &detail["data"]["messages"][2];
     assert_eq!(reply["shownAs"], "Emma");
     assert_eq!(reply["sendAs"], "persona");
@@ -127,8 +131,8 @@ async fn users_see_the_persona_and_agents_see_the_real_agent() {
     assert_eq!(reply["agentName"], "sarah");
     assert_eq!(detail["data"]["persona"]["name"], "Emma");
 
-    let (_, audit) = app
-        .get("/api/admin/audit?sessionId=chat_emma&action=reply", &root)
+    let audit = app
+        .get_ok("/api/admin/audit?sessionId=chat_emma&action=reply", &root)
         .await;
     let events = audit["data"]["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
@@ -167,7 +171,7 @@ async fn canned_responses_for_chat_admins() {
     let row = &body["data"]["cannedResponse"];
     assert_eq!(row["shortcut"], "/refund", "a leading slash is added");
     let id = row["id"].as_str().unwrap().to_string();
-    let (_, list) = app.get("/api/admin/canned-responses", &sue).await;
+    let list = app.get_ok("/api/admin/canned-responses", &sue).await;
     assert_eq!(
         list["data"]["cannedResponses"][0]["text"],
         "Your refund is on its way."
@@ -237,7 +241,7 @@ async fn notes_never_reach_users() {
     let (_, sue) = app.agent("sue@example.com", "support_admin").await;
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_n1")).await;
-    app.send(&user, "chat_n1", "msg_n1", "hi").await;
+    app.send_ok(&user, "chat_n1", "msg_n1", "hi").await;
     let secret = "Customer is on the fraud watch list <script>x</script>";
     let (status, body) = app
         .post(
@@ -248,13 +252,34 @@ async fn notes_never_reach_users() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["note"], secret);
-    let (_, detail) = app.get("/api/admin/chat/session/chat_n1", &sue).await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_n1", &sue).await;
     assert_eq!(detail["data"]["notes"][0]["note"], secret);
     assert_eq!(detail["data"]["notes"][0]["agentName"], "sue");
     // Nothing a user can call shows it.
-    let (_, poll) = app.get("/api/chat/poll/chat_n1", &user).await;
-    let (_, page) = app.get("/api/chat/messages/chat_n1", &user).await;
-    let (_, history) = app.get("/api/chat/history", &user).await;
+    let poll = app.get_ok("/api/chat/poll/chat_n1", &user).await;
+    let page = app.get_ok("/api/chat/messages/chat_n1", &user).await;
+    let history = app.get_ok("/api/chat/history", &user).await;
+    // Each answer does show the chat, so the note's absence means something.
+    assert!(
+        poll["data"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["messageId"] == "msg_n1"),
+        "{poll}"
+    );
+    assert!(
+        page["data"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["messageId"] == "msg_n1"),
+        "{page}"
+    );
+    assert_eq!(
+        history["data"]["sessions"][0]["sessionId"], "chat_n1",
+        "{history}"
+    );
     for answer in [poll, page, history] {
         assert!(!answer.to_string().contains("fraud watch"), "{answer}");
     }
@@ -294,38 +319,38 @@ async fn the_audit_log_records_who_did_what_to_which_session() {
     let (ann_id, ann) = app.agent("ann@example.com", "chat_admin").await;
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_au")).await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/assign",
         &ann,
         json!({ "sessionId": "chat_au" }),
     )
     .await;
     app.agent_reply(&ann, "chat_au", "hello").await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/chat_au/notes",
         &ann,
         json!({ "note": "n" }),
     )
     .await;
-    app.put(
+    app.put_ok(
         "/api/admin/chat/session/chat_au/priority",
         &ann,
         json!({ "priority": "high" }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/transfer",
         &ann,
         json!({ "sessionId": "chat_au", "toAdminId": root_id }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/release",
         &root,
         json!({ "sessionId": "chat_au" }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/end",
         &root,
         json!({ "sessionId": "chat_au", "endReason": "done" }),
@@ -365,8 +390,8 @@ async fn the_audit_log_records_who_did_what_to_which_session() {
             .iter()
             .all(|e| e["at"].as_str().unwrap().ends_with('Z'))
     );
-    let (_, logins) = app
-        .get(
+    let logins = app
+        .get_ok(
             &format!("/api/admin/audit?agentId={ann_id}&action=login"),
             &root,
         )

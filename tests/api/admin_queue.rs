@@ -26,15 +26,16 @@ async fn every_field_of_an_entry() {
     let app = TestApp::spawn().await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     let user = app.user_token("u1");
-    app.post(
+    app.post_ok(
         "/api/chat/session",
         &user,
         json!({ "sessionId": "chat_q1", "userInfo": { "name": "Ann", "phone": "+1" }, "metadata": { "plan": "gold" } }),
     )
     .await;
-    app.send(&user, "chat_q1", "msg_q1", "first question").await;
+    app.send_ok(&user, "chat_q1", "msg_q1", "first question")
+        .await;
     app.clock.advance(Duration::from_secs(90));
-    app.send(&user, "chat_q1", "msg_q2", "second question")
+    app.send_ok(&user, "chat_q1", "msg_q2", "second question")
         .await;
     let entries = queue(&app, &agent).await;
     let e = find(&entries, "chat_q1");
@@ -58,7 +59,7 @@ async fn every_field_of_an_entry() {
     assert_eq!(e["metadata"]["plan"], "gold");
 
     // Opening the chat marks it read; an answer stops the wait.
-    app.get("/api/admin/chat/session/chat_q1", &agent).await;
+    app.get_ok("/api/admin/chat/session/chat_q1", &agent).await;
     app.agent_reply(&agent, "chat_q1", "on it").await;
     let entries = queue(&app, &agent).await;
     let e = find(&entries, "chat_q1");
@@ -87,7 +88,7 @@ async fn priority_rises_with_the_wait_and_the_queue_is_most_urgent_first() {
     {
         app.start_session(&app.user_token(&format!("user{i}")), Some(id))
             .await;
-        app.send(
+        app.send_ok(
             &app.user_token(&format!("user{i}")),
             id,
             &format!("msg_t{i}"),
@@ -140,7 +141,7 @@ async fn priority_rises_with_the_wait_and_the_queue_is_most_urgent_first() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    app.put(
+    app.put_ok(
         "/api/admin/chat/session/chat_t0/priority",
         &agent,
         json!({ "priority": "low" }),
@@ -153,7 +154,7 @@ async fn priority_rises_with_the_wait_and_the_queue_is_most_urgent_first() {
     );
     assert_eq!(entries.last().unwrap()["sessionId"], "chat_t0");
     assert_eq!(find(&entries, "chat_t0")["waitPriority"], "urgent");
-    app.put(
+    app.put_ok(
         "/api/admin/chat/session/chat_t0/priority",
         &agent,
         json!({ "priority": null }),
@@ -192,7 +193,7 @@ async fn thresholds_are_configurable() {
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_cfg")).await;
-    app.send(&user, "chat_cfg", "msg_cfg", "help").await;
+    app.send_ok(&user, "chat_cfg", "msg_cfg", "help").await;
     for (minutes, tier) in [(0, "low"), (1, "medium"), (1, "high"), (1, "urgent")] {
         app.clock.advance(Duration::from_secs(minutes * 60));
         assert_eq!(
@@ -210,7 +211,7 @@ async fn ended_and_expired_chats_leave_the_queue() {
     app.start_session(&user, Some("chat_gone1")).await;
     app.start_session(&app.user_token("u2"), Some("chat_gone2"))
         .await;
-    app.post(
+    app.post_ok(
         "/api/chat/session/end",
         &user,
         json!({ "sessionId": "chat_gone1" }),
@@ -232,7 +233,7 @@ async fn stats_sum_up_the_queue() {
         let user = app.user_token(&format!("s{i}"));
         let id = format!("chat_s{i}");
         app.start_session(&user, Some(&id)).await;
-        app.send(&user, &id, &format!("msg_s{i}"), "hello").await;
+        app.send_ok(&user, &id, &format!("msg_s{i}"), "hello").await;
     }
     app.clock.advance(Duration::from_secs(16 * 60));
     app.agent_reply(&agent, "chat_s0", "hi").await;

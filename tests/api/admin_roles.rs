@@ -40,15 +40,15 @@ const SUPER: [bool; 3] = [true, false, false];
 async fn every_role_against_every_admin_endpoint() {
     let app = TestApp::spawn().await;
     let (_, root) = app.agent("root@example.com", "super_admin").await;
-    let (_, persona) = app
-        .post("/api/admin/personas", &root, json!({ "name": "Emma" }))
+    let persona = app
+        .post_ok("/api/admin/personas", &root, json!({ "name": "Emma" }))
         .await;
     let persona = persona["data"]["persona"]["personaId"]
         .as_str()
         .unwrap()
         .to_string();
-    let (_, canned) = app
-        .post(
+    let canned = app
+        .post_ok(
             "/api/admin/canned-responses",
             &root,
             json!({ "title": "Hi", "shortcut": "/hi", "text": "Hello!" }),

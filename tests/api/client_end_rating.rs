@@ -10,7 +10,7 @@ async fn ending_is_idempotent_and_reports_the_session() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_e1")).await;
-    app.send(&token, "chat_e1", "msg_e1", "hi").await;
+    app.send_ok(&token, "chat_e1", "msg_e1", "hi").await;
     let body = json!({
         "sessionId": "chat_e1", "endTime": "2025-12-06T15:45:00.000Z", "status": "ended_by_user",
         "rating": null, "feedback": null
@@ -117,7 +117,7 @@ async fn ratings_follow_the_rules() {
     let (status, body) = rate(json!({ "sessionId": "chat_r1", "rating": 5 })).await;
     assert_error(status, &body, 409, "SESSION_ACTIVE");
 
-    app.post(
+    app.post_ok(
         "/api/chat/session/end",
         &token,
         json!({ "sessionId": "chat_r1" }),
@@ -210,9 +210,9 @@ async fn history_lists_only_the_users_sessions_newest_first() {
     for i in 0..3 {
         let id = format!("chat_h{i}");
         app.start_session(&token, Some(&id)).await;
-        app.send(&token, &id, &format!("msg_h{i}"), "help").await;
+        app.send_ok(&token, &id, &format!("msg_h{i}"), "help").await;
         app.agent_reply(&agent, &id, &format!("answer {i}")).await;
-        app.post(
+        app.post_ok(
             "/api/chat/session/end",
             &token,
             json!({ "sessionId": id, "rating": 5, "feedback": "ok" }),
@@ -238,16 +238,16 @@ async fn history_lists_only_the_users_sessions_newest_first() {
         (p["totalSessions"].as_i64(), p["totalPages"].as_i64()),
         (Some(3), Some(2))
     );
-    let (_, page2) = app.get("/api/chat/history?page=2&limit=2", &token).await;
+    let page2 = app.get_ok("/api/chat/history?page=2&limit=2", &token).await;
     assert_eq!(page2["data"]["sessions"][0]["sessionId"], "chat_h0");
-    let (_, capped) = app.get("/api/chat/history?limit=5000", &token).await;
+    let capped = app.get_ok("/api/chat/history?limit=5000", &token).await;
     assert_eq!(capped["data"]["sessions"].as_array().unwrap().len(), 3);
     for bad in ["page=0", "limit=x", "page=1e9"] {
         let (status, body) = app.get(&format!("/api/chat/history?{bad}"), &token).await;
         assert_error(status, &body, 400, "VALIDATION_ERROR");
     }
-    let (_, empty) = app
-        .get("/api/chat/history", &app.user_token("nobody"))
+    let empty = app
+        .get_ok("/api/chat/history", &app.user_token("nobody"))
         .await;
     assert_eq!(empty["data"]["sessions"], json!([]));
 }

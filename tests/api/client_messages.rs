@@ -58,10 +58,13 @@ async fn a_retry_returns_the_first_result_and_other_text_is_a_conflict() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_m3")).await;
-    let (_, first) = app.send(&token, "chat_m3", "msg_retry", "same text").await;
+    let first = app
+        .send_ok(&token, "chat_m3", "msg_retry", "same text")
+        .await;
     let (status, again) = app.send(&token, "chat_m3", "msg_retry", "same text").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(again["data"]["timestamp"], first["data"]["timestamp"]);
+    assert_eq!(first["duplicate"], false, "{first}");
+    assert_eq!(again["data"]["timestamp"], first["timestamp"]);
     assert_eq!(again["data"]["duplicate"], true);
     let (status, body) = app
         .send(&token, "chat_m3", "msg_retry", "different text")
@@ -140,7 +143,7 @@ async fn html_is_stored_and_returned_verbatim() {
     assert_eq!(status, StatusCode::OK);
     let poll = app.poll(&token, "chat_html", None).await;
     assert_eq!(poll["messages"][1]["message"], hostile);
-    let (_, page) = app.get("/api/chat/messages/chat_html", &token).await;
+    let page = app.get_ok("/api/chat/messages/chat_html", &token).await;
     assert_eq!(page["data"]["messages"][1]["message"], hostile);
 }
 
@@ -272,7 +275,7 @@ async fn ended_sessions_refuse_messages_and_expired_ones_are_gone() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_end")).await;
-    app.post(
+    app.post_ok(
         "/api/chat/session/end",
         &token,
         json!({ "sessionId": "chat_end" }),
@@ -284,7 +287,8 @@ async fn ended_sessions_refuse_messages_and_expired_ones_are_gone() {
     assert_error(status, &body, 409, "SESSION_ENDED");
 
     app.start_session(&token, Some("chat_idle")).await;
-    app.send(&token, "chat_idle", "msg_before", "first").await;
+    app.send_ok(&token, "chat_idle", "msg_before", "first")
+        .await;
     app.clock.advance(Duration::from_secs(31 * 60));
     let poll = app.poll(&token, "chat_idle", Some("msg_before")).await;
     assert_eq!(poll["sessionEnded"], true);
@@ -383,7 +387,7 @@ async fn the_transcript_pages_and_caps_its_limit() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_pages")).await;
     for i in 0..120 {
-        app.send(
+        app.send_ok(
             &token,
             "chat_pages",
             &format!("msg_p_{i:03}"),
@@ -403,12 +407,12 @@ async fn the_transcript_pages_and_caps_its_limit() {
     assert_eq!(p["hasPrevious"], true);
     assert_eq!(body["data"]["messages"][0]["message"], "message 49");
 
-    let (_, capped) = app
-        .get("/api/chat/messages/chat_pages?limit=1000", &token)
+    let capped = app
+        .get_ok("/api/chat/messages/chat_pages?limit=1000", &token)
         .await;
     assert_eq!(capped["data"]["messages"].as_array().unwrap().len(), 100);
-    let (_, beyond) = app
-        .get("/api/chat/messages/chat_pages?page=2000000", &token)
+    let beyond = app
+        .get_ok("/api/chat/messages/chat_pages?page=2000000", &token)
         .await;
     assert_eq!(beyond["data"]["messages"].as_array().unwrap().len(), 0);
     for bad in [

@@ -11,9 +11,9 @@ async fn polls_after_a_cursor_in_order_with_both_sides() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_p1")).await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
-    app.send(&token, "chat_p1", "msg_u1", "one").await;
+    app.send_ok(&token, "chat_p1", "msg_u1", "one").await;
     app.agent_reply(&agent, "chat_p1", "two").await;
-    app.send(&token, "chat_p1", "msg_u3", "three").await;
+    app.send_ok(&token, "chat_p1", "msg_u3", "three").await;
 
     let poll = app.poll(&token, "chat_p1", Some("msg_u1")).await;
     let texts: Vec<_> = poll["messages"]
@@ -46,7 +46,7 @@ async fn limit_defaults_caps_and_reports_more() {
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_lim")).await;
     for i in 0..130 {
-        app.send(
+        app.send_ok(
             &token,
             "chat_lim",
             &format!("msg_l_{i:03}"),
@@ -57,11 +57,13 @@ async fn limit_defaults_caps_and_reports_more() {
     let first = app.poll(&token, "chat_lim", None).await;
     assert_eq!(first["messages"].as_array().unwrap().len(), 50);
     assert_eq!(first["hasMoreMessages"], true);
-    let (_, capped) = app.get("/api/chat/poll/chat_lim?limit=500", &token).await;
+    let capped = app
+        .get_ok("/api/chat/poll/chat_lim?limit=500", &token)
+        .await;
     assert_eq!(capped["data"]["messages"].as_array().unwrap().len(), 100);
     assert_eq!(capped["data"]["hasMoreMessages"], true);
-    let (_, tail) = app
-        .get("/api/chat/poll/chat_lim?after=msg_l_100&limit=100", &token)
+    let tail = app
+        .get_ok("/api/chat/poll/chat_lim?after=msg_l_100&limit=100", &token)
         .await;
     assert_eq!(tail["data"]["messages"].as_array().unwrap().len(), 29);
     assert_eq!(tail["data"]["hasMoreMessages"], false);
@@ -91,7 +93,7 @@ async fn an_unknown_cursor_is_400() {
     assert_error(status, &body, 400, "INVALID_CURSOR");
     // A message id of another session is not a cursor here either.
     app.start_session(&token, Some("chat_cur2")).await;
-    app.send(&token, "chat_cur2", "msg_elsewhere", "x").await;
+    app.send_ok(&token, "chat_cur2", "msg_elsewhere", "x").await;
     let (status, body) = app
         .get("/api/chat/poll/chat_cur?after=msg_elsewhere", &token)
         .await;
@@ -120,7 +122,7 @@ async fn an_agent_end_shows_in_the_poll_with_its_reason() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_ae")).await;
-    app.send(&token, "chat_ae", "msg_q", "question").await;
+    app.send_ok(&token, "chat_ae", "msg_q", "question").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     app.agent_reply(&agent, "chat_ae", "answer").await;
     let (status, body) = app
@@ -150,7 +152,7 @@ async fn polling_marks_agent_messages_delivered() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_dlv")).await;
-    app.send(&token, "chat_dlv", "msg_d1", "hi").await;
+    app.send_ok(&token, "chat_dlv", "msg_d1", "hi").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     app.agent_reply(&agent, "chat_dlv", "hello").await;
     assert_eq!(
@@ -159,15 +161,15 @@ async fn polling_marks_agent_messages_delivered() {
         ),
         0
     );
-    app.poll(&token, "chat_dlv", Some("msg_d1")).await;
-    assert!(
-        eventually(std::time::Duration::from_secs(5), || async {
-            app.count_rows(
-                "SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL",
-            ) == 1
-        })
-        .await
-    );
+    let poll = app.poll(&token, "chat_dlv", Some("msg_d1")).await;
+    assert_eq!(poll["messages"][0]["message"], "hello");
+    // Delivery is recorded after the poll answers, so wait for it to show.
+    wait_until("the reply is marked delivered", || async {
+        app.count_rows(
+            "SELECT COUNT(*) FROM messages WHERE sender = 'admin' AND delivered_at IS NOT NULL",
+        ) == 1
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -175,7 +177,7 @@ async fn a_restart_loses_nothing_the_hub_said() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_rs")).await;
-    app.send(&token, "chat_rs", "msg_rs1", "before the restart")
+    app.send_ok(&token, "chat_rs", "msg_rs1", "before the restart")
         .await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
     let reply = app.agent_reply(&agent, "chat_rs", "answer").await;

@@ -16,10 +16,19 @@ struct Browser {
     csrf: String,
 }
 
+#[must_use = "check the status"]
 struct Answer {
     status: StatusCode,
     headers: header::HeaderMap,
     body: String,
+}
+
+impl Answer {
+    /// Asserts a 200 (what an arrange step expects) and returns the page.
+    fn ok(self, what: &str) -> String {
+        assert_eq!(self.status, StatusCode::OK, "{what}: {}", self.body);
+        self.body
+    }
 }
 
 fn hidden_csrf(html: &str) -> Option<String> {
@@ -205,7 +214,7 @@ async fn every_page_and_partial_for_every_role_and_signed_out() {
             }
         }
         // The reply box only for those who may reply; the actions only for those who may act.
-        let chat = b.get("/admin/chats/chat_dash").await.body;
+        let chat = b.get("/admin/chats/chat_dash").await.ok(email);
         let replies = email != "support@example.com";
         assert_eq!(chat.contains("id=\"reply-text\""), replies, "{email}");
         assert_eq!(chat.contains("Assign to me"), replies, "{email}");
@@ -232,9 +241,11 @@ async fn pages_carry_no_inline_script_or_style() {
         .await;
     app.start_session(&app.user_token("u1"), Some("chat_dash"))
         .await;
+    // The login page as a signed-out visitor sees it (signed in, it redirects to the queue).
+    let login = Browser::new(&app).get("/admin/login").await.ok("login");
     let mut b = Browser::sign_in(&app, "root@example.com").await;
+    let mut pages = vec![("/admin/login", login)];
     for path in [
-        "/admin/login",
         "/admin/queue",
         "/admin/chats/chat_dash",
         "/admin/analytics",
@@ -243,7 +254,9 @@ async fn pages_carry_no_inline_script_or_style() {
         "/admin/canned",
         "/admin/audit",
     ] {
-        let html = b.get(path).await.body;
+        pages.push((path, b.get(path).await.ok(path)));
+    }
+    for (path, html) in pages {
         for script in html.split("<script").skip(1) {
             assert!(
                 script.trim_start().starts_with("defer src=\"/static/"),
@@ -268,23 +281,23 @@ async fn user_text_is_escaped_everywhere_it_is_shown() {
         .await;
     let user = app.user_token("u1");
     let hostile = "<img src=x onerror=alert(1)>";
-    app.post("/api/chat/session", &user, json!({ "sessionId": "chat_xss", "userInfo": { "name": hostile }, "metadata": { "<script>": hostile } }))
+    app.post_ok("/api/chat/session", &user, json!({ "sessionId": "chat_xss", "userInfo": { "name": hostile }, "metadata": { "<script>": hostile } }))
         .await;
-    app.send(&user, "chat_xss", "msg_xss", hostile).await;
+    app.send_ok(&user, "chat_xss", "msg_xss", hostile).await;
     let agent = app.login("root@example.com").await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/session/chat_xss/notes",
         &agent,
         json!({ "note": hostile }),
     )
     .await;
-    app.post(
+    app.post_ok(
         "/api/admin/canned-responses",
         &agent,
         json!({ "title": hostile, "shortcut": "/x", "text": hostile }),
     )
     .await;
-    app.post("/api/admin/personas", &agent, json!({ "name": hostile }))
+    app.post_ok("/api/admin/personas", &agent, json!({ "name": hostile }))
         .await;
     let mut b = Browser::sign_in(&app, "root@example.com").await;
     for path in [
@@ -297,7 +310,7 @@ async fn user_text_is_escaped_everywhere_it_is_shown() {
         "/admin/personas",
         "/admin/audit",
     ] {
-        let html = b.get(path).await.body;
+        let html = b.get(path).await.ok(path);
         assert!(!html.contains("<img src=x"), "{path} let markup through");
         assert!(
             !html.contains("<script>"),
@@ -412,9 +425,9 @@ async fn forms_work_without_javascript() {
         .await;
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_nojs")).await;
-    app.send(&user, "chat_nojs", "msg_nojs", "hello").await;
+    app.send_ok(&user, "chat_nojs", "msg_nojs", "hello").await;
     let mut b = Browser::sign_in(&app, "root@example.com").await;
-    b.get("/admin/chats/chat_nojs").await;
+    b.get("/admin/chats/chat_nojs").await.ok("the chat page");
     let csrf = b.csrf.clone();
     let go = |answer: Answer| {
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
@@ -457,8 +470,8 @@ async fn forms_work_without_javascript() {
     let poll = app.poll(&user, "chat_nojs", Some("msg_nojs")).await;
     assert_eq!(poll["messages"][0]["message"], "Hi from a plain form");
     assert_eq!(poll["endReason"], "done");
-    let (_, audit) = app
-        .get(
+    let audit = app
+        .get_ok(
             "/api/admin/audit?sessionId=chat_nojs",
             &app.login("root@example.com").await,
         )
@@ -546,7 +559,7 @@ async fn the_session_cookie_is_locked_down_and_expires_when_idle() {
     app.create_agent("ann@example.com", "Ann", "chat_admin")
         .await;
     let mut b = Browser::new(&app);
-    b.get("/admin/login").await;
+    b.get("/admin/login").await.ok("the login page");
     let token = b.csrf.clone();
     let answer = b
         .post(
@@ -599,7 +612,7 @@ async fn the_session_cookie_is_locked_down_and_expires_when_idle() {
         .create_agent("ann@example.com", "Ann", "chat_admin")
         .await;
     let mut b = Browser::new(&secure);
-    b.get("/admin/login").await;
+    b.get("/admin/login").await.ok("the login page");
     let token = b.csrf.clone();
     let answer = b
         .post(
@@ -626,7 +639,7 @@ async fn sign_in_failures_sign_out_and_disabled_agents() {
         .create_agent("ann@example.com", "Ann", "chat_admin")
         .await;
     let mut b = Browser::new(&app);
-    b.get("/admin/login").await;
+    b.get("/admin/login").await.ok("the login page");
     let token = b.csrf.clone();
     let answer = b
         .post(
@@ -645,8 +658,10 @@ async fn sign_in_failures_sign_out_and_disabled_agents() {
     let mut ann = Browser::sign_in(&app, "ann@example.com").await;
     let mut root = Browser::sign_in(&app, "root@example.com").await;
     let csrf = root.csrf.clone();
-    root.post(&format!("/admin/agents/{ann_id}/disable"), &[], Some(&csrf))
+    let disabled = root
+        .post(&format!("/admin/agents/{ann_id}/disable"), &[], Some(&csrf))
         .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.body);
     assert_eq!(
         ann.get("/admin/queue").await.status,
         StatusCode::SEE_OTHER,
@@ -743,7 +758,7 @@ async fn the_queue_stream_announces_changes() {
     let mut response = response;
     app.start_session(&app.user_token("u1"), Some("chat_stream"))
         .await;
-    let got = tokio::time::timeout(Duration::from_secs(5), async {
+    let got = within("a queue event", async {
         let mut seen = String::new();
         while let Some(chunk) = response.chunk().await.unwrap() {
             seen.push_str(&String::from_utf8_lossy(&chunk));
@@ -753,7 +768,6 @@ async fn the_queue_stream_announces_changes() {
         }
         seen
     })
-    .await
-    .expect("an event within a second or so");
+    .await;
     assert!(got.contains("event: queue"), "{got}");
 }

@@ -89,9 +89,9 @@ impl TestApp {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
-            tokio::time::timeout(Duration::from_secs(10), server)
+            tokio::time::timeout(PATIENCE, server)
                 .await
-                .expect("server stops within 10 s")
+                .expect("the server stops")
                 .expect("server task");
         }
         let TestApp { dir, services, .. } = self;
@@ -117,6 +117,7 @@ impl TestApp {
 
     // ---- raw HTTP ----
 
+    #[must_use = "check the status"]
     pub async fn request(
         &self,
         method: reqwest::Method,
@@ -135,27 +136,54 @@ impl TestApp {
         decode(response).await
     }
 
+    #[must_use = "check the status"]
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.request(reqwest::Method::GET, path, Some(token), None)
             .await
     }
 
+    #[must_use = "check the status"]
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.request(reqwest::Method::POST, path, Some(token), Some(body))
             .await
     }
 
+    #[must_use = "check the status"]
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.request(reqwest::Method::PUT, path, Some(token), Some(body))
             .await
     }
 
+    #[must_use = "check the status"]
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.request(reqwest::Method::DELETE, path, Some(token), None)
             .await
     }
 
+    // ---- checked HTTP: for arrange steps, which must not pass on an error ----
+
+    /// GET that must succeed: asserts a 200 success envelope and returns the whole body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        expect_ok(&format!("GET {path}"), self.get(path, token).await)
+    }
+
+    /// POST that must succeed: asserts a 200 success envelope and returns the whole body.
+    pub async fn post_ok(&self, path: &str, token: &str, body: Value) -> Value {
+        expect_ok(&format!("POST {path}"), self.post(path, token, body).await)
+    }
+
+    /// PUT that must succeed: asserts a 200 success envelope and returns the whole body.
+    pub async fn put_ok(&self, path: &str, token: &str, body: Value) -> Value {
+        expect_ok(&format!("PUT {path}"), self.put(path, token, body).await)
+    }
+
+    /// DELETE that must succeed: asserts a 200 success envelope and returns the whole body.
+    pub async fn delete_ok(&self, path: &str, token: &str) -> Value {
+        expect_ok(&format!("DELETE {path}"), self.delete(path, token).await)
+    }
+
     /// Sends raw bytes with the given content type.
+    #[must_use = "check the status"]
     pub async fn post_raw(
         &self,
         path: &str,
@@ -185,6 +213,7 @@ impl TestApp {
         body["data"].clone()
     }
 
+    #[must_use = "check the status"]
     pub async fn send(
         &self,
         token: &str,
@@ -198,6 +227,18 @@ impl TestApp {
             json!({ "sessionId": session_id, "messageId": message_id, "message": text }),
         )
         .await
+    }
+
+    /// Sends a user message that must be accepted; returns the answer's `data`.
+    pub async fn send_ok(
+        &self,
+        token: &str,
+        session_id: &str,
+        message_id: &str,
+        text: &str,
+    ) -> Value {
+        let answer = self.send(token, session_id, message_id, text).await;
+        expect_ok(&format!("send {message_id}"), answer)["data"].clone()
     }
 
     pub async fn poll(&self, token: &str, session_id: &str, after: Option<&str>) -> Value {
@@ -271,6 +312,23 @@ impl TestApp {
             .expect("maintenance");
     }
 
+    /// Runs one automatic hand-out of waiting chats now; returns how many were assigned.
+    pub async fn hand_out_now(&self) -> usize {
+        service::auto_assign::hand_out(&self.services)
+            .await
+            .expect("hand-out")
+    }
+
+    /// Waits until `user` has exactly `count` long-polls or streams held by the server.
+    pub async fn wait_until_held(&self, user: &str, count: usize) {
+        let hub = self.services.hub.clone();
+        wait_until(&format!("{user} holds {count} polls"), || {
+            let held = hub.held_by(user);
+            async move { held == count }
+        })
+        .await;
+    }
+
     /// Counts rows of a table straight from the database file.
     pub fn count_rows(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
@@ -317,10 +375,37 @@ pub fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code
     );
 }
 
+/// Asserts a 200 success envelope; `what` names the step in the failure message.
+pub fn expect_ok(what: &str, (status, body): (StatusCode, Value)) -> Value {
+    assert_eq!(status, StatusCode::OK, "{what}: {body}");
+    assert_eq!(body["success"], true, "{what}: {body}");
+    body
+}
+
 pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// How long a test waits for something that should happen at once before it fails. A safety
+/// net so that a broken server fails the test instead of hanging it; nothing asserts speed.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Awaits `future`, failing the test if it has not finished within [`PATIENCE`].
+pub async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not done within {PATIENCE:?}"))
+}
+
+/// Re-checks `check` until it holds; fails the test if it still does not after [`PATIENCE`].
+pub async fn wait_until<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(eventually(PATIENCE, check).await, "waited for: {what}");
 }
 
 /// Polls `check` until it returns true or `timeout` passes.
@@ -337,6 +422,7 @@ where
         if tokio::time::Instant::now() >= deadline {
             return false;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Spacing between checks of a condition, not a wait for an event to happen.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -1,5 +1,8 @@
 //! Black-box tests: a real server on a random port, a real SQLite file in a temp dir, HTTP.
 
+// An answer whose status nobody looks at lets a failing arrange step pass.
+#![deny(unused_must_use)]
+
 mod helpers;
 
 mod admin_agents;
@@ -12,6 +15,8 @@ mod client_end_rating;
 mod client_messages;
 mod client_poll;
 mod client_session;
+mod client_stream;
+mod crash_safety;
 mod dashboard;
 mod dashboard_fixes;
 mod envelope;

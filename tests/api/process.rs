@@ -1,14 +1,13 @@
-//! The built binary as a child process: crash safety under SIGKILL, graceful SIGTERM,
-//! start-up errors, and the command-line subcommands.
+//! The built binary as a child process: the harness that starts it, graceful SIGTERM,
+//! start-up errors, and the command-line subcommands. Crash safety under SIGKILL is in `crash_safety.rs`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -24,20 +23,21 @@ fn command(db: &Path) -> Command {
     cmd
 }
 
-struct Server {
-    child: std::process::Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: std::process::Child,
+    pub(crate) base: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    fn start(db: &Path) -> Server {
-        let mut child = command(db)
-            .args(["serve", "--bind", "127.0.0.1:0"])
+    /// Starts `serve` on a free port with extra environment; waits for its "serving" line.
+    pub(crate) fn start_with(db: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = command(db);
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts");
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("binary starts");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
@@ -55,8 +55,11 @@ impl Server {
             }
         });
         let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server reports its address")
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|e| {
+                let log = log.lock().unwrap().join("\n");
+                panic!("server reports its address ({e}):\n{log}")
+            })
             .expect("address in the log line");
         Server {
             child,
@@ -77,136 +80,51 @@ impl Drop for Server {
     }
 }
 
-async fn post(
+/// A JSON request; `Err` when no complete answer came back (the server died mid-request).
+pub(crate) async fn call(
     client: &reqwest::Client,
+    method: reqwest::Method,
     url: String,
     token: &str,
-    body: serde_json::Value,
-) -> Result<(StatusCode, serde_json::Value), reqwest::Error> {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
+    body: Option<Value>,
+) -> Result<(StatusCode, Value), reqwest::Error> {
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
     let status = response.status();
     let value = response.json().await?;
     Ok((status, value))
 }
 
-#[tokio::test]
-async fn every_acknowledged_message_survives_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db");
-    let token = user_token_with(json!({ "sub": "crash_user", "exp": now_secs() + 3600 }));
-    let client = reqwest::Client::new();
-    let mut server = Server::start(&db);
-
-    let sessions: Vec<String> = (0..4).map(|i| format!("chat_crash_{i}")).collect();
-    for id in &sessions {
-        let (status, _) = post(
-            &client,
-            format!("{}/api/chat/session", server.base),
-            &token,
-            json!({ "sessionId": id }),
-        )
+/// A request that must get a 200 success envelope; returns the body.
+pub(crate) async fn call_ok(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
+    let what = format!("{method} {url}");
+    let answer = call(client, method, url, token, body)
         .await
-        .unwrap();
-        assert_eq!(status, StatusCode::OK);
-    }
-    let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
-    let mut senders = Vec::new();
-    for session in sessions.clone() {
-        let (client, base, token, acked) = (
-            client.clone(),
-            server.base.clone(),
-            token.clone(),
-            acked.clone(),
-        );
-        senders.push(tokio::spawn(async move {
-            for n in 0.. {
-                let id = format!("msg_{session}_{n}");
-                match post(&client, format!("{base}/api/chat/message"), &token, json!({ "sessionId": session, "messageId": id, "message": format!("message {n}") })).await {
-                    Ok((StatusCode::OK, _)) => acked.lock().unwrap().push((session.clone(), id)),
-                    Ok((StatusCode::TOO_MANY_REQUESTS, _)) => break,
-                    Ok((status, body)) => panic!("unexpected answer {status}: {body}"),
-                    Err(_) => break, // the server died mid-request: not acknowledged
-                }
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
-    for sender in senders {
-        sender.await.unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() >= 8,
-        "the senders got going before the kill ({} acked)",
-        acked.len()
-    );
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    expect_ok(&what, answer)
+}
 
-    let server = Server::start(&db);
-    for session in &sessions {
-        let mut stored = Vec::new();
-        for page in 1.. {
-            let response = client
-                .get(format!(
-                    "{}/api/chat/messages/{session}?page={page}&limit=100",
-                    server.base
-                ))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            let body: serde_json::Value = response.json().await.unwrap();
-            let messages = body["data"]["messages"].as_array().unwrap().clone();
-            stored.extend(
-                messages
-                    .iter()
-                    .map(|m| m["messageId"].as_str().unwrap().to_string()),
-            );
-            if body["data"]["pagination"]["hasNext"] != true {
-                break;
-            }
-        }
-        for (_, id) in acked.iter().filter(|(s, _)| s == session) {
-            assert!(stored.contains(id), "acknowledged {id} was lost");
-        }
-        let mut unique = stored.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), stored.len(), "no duplicates");
-    }
-    // A retry of an acknowledged message after the restart stores nothing new.
-    let (session, id) = acked.last().unwrap().clone();
-    let before = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))
-        .unwrap();
-    let text = format!("message {}", id.rsplit('_').next().unwrap());
-    let (status, body) = post(
-        &client,
-        format!("{}/api/chat/message", server.base),
-        &token,
-        json!({ "sessionId": session, "messageId": id, "message": text }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["data"]["duplicate"], true);
-    drop(server);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let after: i64 = conn
-        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(before, after);
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+/// Opens a long-poll that the server holds for 30 s unless something happens.
+fn spawn_held_poll(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+    let (client, token) = (client.clone(), token.to_string());
+    tokio::spawn(async move {
+        call(&client, reqwest::Method::GET, url, &token, None)
+            .await
+            .expect("an answer, not a dropped connection")
+    })
 }
 
 #[tokio::test]
@@ -215,61 +133,50 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
     let db = dir.path().join("term.db");
     let token = user_token_with(json!({ "sub": "u1", "exp": now_secs() + 3600 }));
     let client = reqwest::Client::new();
-    let mut server = Server::start(&db);
-    post(
-        &client,
-        format!("{}/api/chat/session", server.base),
-        &token,
-        json!({ "sessionId": "chat_term" }),
-    )
-    .await
-    .unwrap();
-    let first: serde_json::Value = client
-        .get(format!("{}/api/chat/poll/chat_term", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // One held poll per user: a second poll is answered at once, which shows the first is held.
+    let mut server = Server::start_with(&db, &[("MAX_HELD_POLLS_PER_USER", "1")]);
+    let url = format!("{}/api/chat/session", server.base);
+    let body = json!({ "sessionId": "chat_term" });
+    call_ok(&client, reqwest::Method::POST, url, &token, Some(body)).await;
+    let url = format!("{}/api/chat/poll/chat_term", server.base);
+    let first = call_ok(&client, reqwest::Method::GET, url, &token, None).await;
     let last = first["data"]["messages"][0]["messageId"]
         .as_str()
         .unwrap()
         .to_string();
-    let held = tokio::spawn({
-        let (client, url, token) = (
-            client.clone(),
-            format!(
-                "{}/api/chat/poll/chat_term?after={last}&wait=30",
-                server.base
-            ),
-            token.clone(),
-        );
-        async move {
-            let started = std::time::Instant::now();
-            let response = client.get(url).bearer_auth(token).send().await.unwrap();
-            (response.status(), started.elapsed())
+    let url = format!(
+        "{}/api/chat/poll/chat_term?after={last}&wait=30",
+        server.base
+    );
+    let mut a = spawn_held_poll(&client, url.clone(), &token);
+    let mut b = spawn_held_poll(&client, url, &token);
+    // Whichever answers first was over the limit, so the other one is held.
+    let (over_limit, held) = within("one poll is answered at once", async {
+        tokio::select! {
+            answer = &mut a => (answer, b),
+            answer = &mut b => (answer, a),
         }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    })
+    .await;
+    let (status, body) = over_limit.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["messages"], json!([]), "nothing new: {body}");
+    assert!(!held.is_finished());
+
     let status = Command::new("kill")
         .args(["-TERM", &server.pid()])
         .status()
         .unwrap();
     assert!(status.success());
-    let (poll_status, waited) = held.await.unwrap();
-    assert_eq!(poll_status, StatusCode::OK);
-    assert!(
-        waited < Duration::from_secs(10),
-        "the held poll was released at shutdown ({waited:?})"
-    );
+    // Released at shutdown, not after its 30 s wait (which would outlast the safety net).
+    let (status, body) = within("the held poll is released", held).await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["messages"], json!([]));
     let exit = tokio::task::spawn_blocking(move || {
         let code = server.child.wait().unwrap();
         (code, server.log.lock().unwrap().join("\n"))
-    })
-    .await
-    .unwrap();
+    });
+    let exit = within("the server exits", exit).await.unwrap();
     assert!(exit.0.success(), "clean exit: {:?}\n{}", exit.0, exit.1);
     assert!(exit.1.contains("shutting down"));
 }

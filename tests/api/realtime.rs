@@ -1,7 +1,7 @@
-//! Realtime: polls answered from memory, long-poll, the client event stream, typing, read
-//! receipts.
+//! Realtime: polls answered from memory, long-poll, typing, read receipts. The client event
+//! stream is in `client_stream.rs`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// Starts a chat with one user message; returns (user token, that message's id).
-async fn chat_with_message(app: &TestApp, user: &str, id: &str) -> (String, String) {
+pub(crate) async fn chat_with_message(app: &TestApp, user: &str, id: &str) -> (String, String) {
     let token = app.user_token(user);
     app.start_session(&token, Some(id)).await;
     let message = format!("msg_{id}_first");
-    app.send(&token, id, &message, "hello").await;
+    app.send_ok(&token, id, &message, "hello").await;
     (token, message)
 }
 
@@ -60,21 +60,49 @@ async fn a_restart_reloads_the_hub_lazily_and_correctly() {
     assert_eq!(app.services.hub.len(), 1);
 }
 
+/// A long-poll of `session` after the message `after`, waiting up to `wait` seconds.
+#[must_use = "check the status"]
 async fn held_poll(
     app: &TestApp,
     token: &str,
     session: &str,
     after: &str,
     wait: u32,
-) -> (Duration, StatusCode, Value) {
-    let started = Instant::now();
-    let (status, body) = app
-        .get(
-            &format!("/api/chat/poll/{session}?after={after}&wait={wait}"),
-            token,
-        )
-        .await;
-    (started.elapsed(), status, body)
+) -> (StatusCode, Value) {
+    app.get(
+        &format!("/api/chat/poll/{session}?after={after}&wait={wait}"),
+        token,
+    )
+    .await
+}
+
+/// Starts a long-poll in the background and returns once the server holds it.
+async fn start_held_poll(
+    app: &TestApp,
+    user: &str,
+    token: &str,
+    session: &str,
+    after: &str,
+) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+    let held_before = app.services.hub.held_by(user);
+    let (client, url, token) = (
+        app.client.clone(),
+        app.url(&format!("/api/chat/poll/{session}?after={after}&wait=30")),
+        token.to_string(),
+    );
+    let poll = tokio::spawn(async move {
+        decode(client.get(url).bearer_auth(token).send().await.unwrap()).await
+    });
+    app.wait_until_held(user, held_before + 1).await;
+    poll
+}
+
+/// The answer of a background long-poll, which must come before the safety net runs out (a
+/// held poll waits 30 s, so one that was not woken fails here).
+async fn answer_of(poll: tokio::task::JoinHandle<(StatusCode, Value)>) -> Value {
+    let (status, body) = within("the held poll answers", poll).await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"].clone()
 }
 
 #[tokio::test]
@@ -82,17 +110,11 @@ async fn a_long_poll_wakes_on_a_message_at_once() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp1").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
-    let (held, _) = tokio::join!(held_poll(&app, &token, "chat_lp1", &mine, 20), async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        app.agent_reply(&agent, "chat_lp1", "right here").await;
-    });
-    let (elapsed, status, body) = held;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["messages"][0]["message"], "right here");
-    assert!(
-        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    let held = start_held_poll(&app, "u1", &token, "chat_lp1", &mine).await;
+    app.agent_reply(&agent, "chat_lp1", "right here").await;
+    let answer = answer_of(held).await;
+    assert_eq!(answer["messages"][0]["message"], "right here");
+    assert_eq!(app.services.hub.held_by("u1"), 0, "the hold is released");
 }
 
 #[tokio::test]
@@ -100,111 +122,116 @@ async fn a_long_poll_wakes_on_an_end_and_on_typing() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp2").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
-    let (held, _) = tokio::join!(held_poll(&app, &token, "chat_lp2", &mine, 20), async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        app.post(
-            "/api/admin/chat/typing",
-            &agent,
-            json!({ "sessionId": "chat_lp2", "isTyping": true }),
-        )
+    let typing = json!({ "sessionId": "chat_lp2", "isTyping": true });
+    let held = start_held_poll(&app, "u1", &token, "chat_lp2", &mine).await;
+    app.post_ok("/api/admin/chat/typing", &agent, typing.clone())
         .await;
-    });
-    let (elapsed, _, body) = held;
-    assert_eq!(body["data"]["agentTyping"], true);
-    assert!(elapsed < Duration::from_secs(5));
-    // Typing refreshed is not news: the next held poll waits for the end.
-    let (held, _) = tokio::join!(held_poll(&app, &token, "chat_lp2", &mine, 20), async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        app.post(
-            "/api/admin/chat/typing",
-            &agent,
-            json!({ "sessionId": "chat_lp2", "isTyping": true }),
-        )
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        app.post(
-            "/api/admin/chat/session/end",
-            &agent,
-            json!({ "sessionId": "chat_lp2", "endReason": "bye" }),
-        )
-        .await;
-    });
-    let (elapsed, _, body) = held;
-    assert!(
-        elapsed >= Duration::from_millis(550),
-        "a refresh did not wake it: {elapsed:?}"
+    let answer = answer_of(held).await;
+    assert_eq!(answer["agentTyping"], true);
+    assert_eq!(answer["messages"], json!([]));
+    // Typing refreshed is not news: the next held poll stays held and answers with the end.
+    let held = start_held_poll(&app, "u1", &token, "chat_lp2", &mine).await;
+    app.post_ok("/api/admin/chat/typing", &agent, typing).await;
+    assert_eq!(
+        app.services.hub.held_by("u1"),
+        1,
+        "a refresh did not wake it"
     );
-    assert_eq!(body["data"]["sessionEnded"], true);
-    assert_eq!(body["data"]["endReason"], "bye");
-    assert_eq!(body["data"]["agentTyping"], false, "an end clears typing");
+    assert!(!held.is_finished(), "a refresh did not answer it");
+    app.post_ok(
+        "/api/admin/chat/session/end",
+        &agent,
+        json!({ "sessionId": "chat_lp2", "endReason": "bye" }),
+    )
+    .await;
+    let answer = answer_of(held).await;
+    assert_eq!(answer["sessionEnded"], true);
+    assert_eq!(answer["endReason"], "bye");
+    assert_eq!(answer["agentTyping"], false, "an end clears typing");
 }
 
 #[tokio::test]
 async fn a_long_poll_times_out_to_a_normal_answer_and_is_not_a_key_to_others() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp3").await;
-    let (elapsed, status, body) = held_poll(&app, &token, "chat_lp3", &mine, 1).await;
+    // Held (the server counts it) until its two-second wait runs out, then a normal answer.
+    let poll = tokio::spawn({
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/chat/poll/chat_lp3?after={mine}&wait=2")),
+            token.clone(),
+        );
+        async move { decode(client.get(url).bearer_auth(token).send().await.unwrap()).await }
+    });
+    app.wait_until_held("u1", 1).await;
+    let (status, body) = within("the wait runs out", poll).await.unwrap();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["messages"], json!([]));
     assert_eq!(body["data"]["sessionStatus"], "active");
-    assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3),
-        "{elapsed:?}"
-    );
+    assert_eq!(app.services.hub.held_by("u1"), 0);
+    // A stranger is refused, never held (a held poll would outlast the safety net).
     let stranger = app.user_token("mallory");
-    let (elapsed, status, body) = held_poll(&app, &stranger, "chat_lp3", &mine, 20).await;
+    let (status, body) = within(
+        "a stranger is refused",
+        held_poll(&app, &stranger, "chat_lp3", &mine, 30),
+    )
+    .await;
     assert_error(status, &body, 404, "SESSION_NOT_FOUND");
-    assert!(
-        elapsed < Duration::from_secs(1),
-        "refused at once, not held"
-    );
+    assert_eq!(app.services.hub.held_by("mallory"), 0);
     // A wait above 30 s is capped, not refused; a cursor that is behind answers at once.
-    app.send(&token, "chat_lp3", "msg_lp3_second", "more").await;
-    let (elapsed, status, body) = held_poll(&app, &token, "chat_lp3", &mine, 31).await;
-    assert_eq!(body["data"]["messages"][0]["messageId"], "msg_lp3_second");
+    app.send_ok(&token, "chat_lp3", "msg_lp3_second", "more")
+        .await;
+    let (status, body) = within(
+        "a poll that is behind answers",
+        held_poll(&app, &token, "chat_lp3", &mine, 31),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(elapsed < Duration::from_secs(3));
+    assert_eq!(body["data"]["messages"][0]["messageId"], "msg_lp3_second");
 }
 
 #[tokio::test]
 async fn held_polls_per_user_are_limited() {
     let app = TestApp::spawn_with(|s| s.max_held_polls_per_user = 2).await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp4").await;
-    let (a, b, c) = tokio::join!(
-        held_poll(&app, &token, "chat_lp4", &mine, 2),
-        held_poll(&app, &token, "chat_lp4", &mine, 2),
-        async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            held_poll(&app, &token, "chat_lp4", &mine, 2).await
-        }
+    let a = start_held_poll(&app, "u1", &token, "chat_lp4", &mine).await;
+    let b = start_held_poll(&app, "u1", &token, "chat_lp4", &mine).await;
+    let (status, body) = within(
+        "a poll over the limit answers",
+        held_poll(&app, &token, "chat_lp4", &mine, 30),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "over the limit: answered, not refused"
     );
-    assert!(a.0 >= Duration::from_millis(1900) && b.0 >= Duration::from_millis(1900));
-    assert_eq!(c.1, StatusCode::OK, "over the limit: answered, not refused");
-    assert!(
-        c.0 < Duration::from_millis(500),
-        "over the limit: answered at once ({:?})",
-        c.0
+    assert_eq!(body["data"]["messages"], json!([]), "{body}");
+    assert_eq!(
+        app.services.hub.held_by("u1"),
+        2,
+        "the first two still held"
     );
+    assert!(!a.is_finished() && !b.is_finished());
+    app.send_ok(&token, "chat_lp4", "msg_lp4_wake", "wake up")
+        .await;
+    for held in [a, b] {
+        assert_eq!(
+            answer_of(held).await["messages"][0]["messageId"],
+            "msg_lp4_wake"
+        );
+    }
 }
 
 #[tokio::test]
 async fn shutdown_releases_held_polls() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_lp5").await;
-    let url = app.url(&format!("/api/chat/poll/chat_lp5?after={mine}&wait=30"));
-    let client = app.client.clone();
-    let held = tokio::spawn(async move {
-        let started = Instant::now();
-        let response = client.get(url).bearer_auth(token).send().await.unwrap();
-        (started.elapsed(), response.status())
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let stopping = Instant::now();
+    let held = start_held_poll(&app, "u1", &token, "chat_lp5", &mine).await;
     app.stop().await;
-    let (elapsed, status) = held.await.unwrap();
-    assert_eq!(status, StatusCode::OK);
-    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
-    assert!(stopping.elapsed() < Duration::from_secs(5));
+    let answer = answer_of(held).await;
+    assert_eq!(answer["messages"], json!([]));
+    assert_eq!(answer["sessionStatus"], "active");
 }
 
 #[tokio::test]
@@ -212,7 +239,7 @@ async fn typing_shows_both_ways_and_lapses() {
     let app = TestApp::spawn().await;
     let (token, mine) = chat_with_message(&app, "u1", "chat_ty").await;
     let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
-    app.post(
+    app.post_ok(
         "/api/admin/chat/typing",
         &agent,
         json!({ "sessionId": "chat_ty", "isTyping": true }),
@@ -237,12 +264,12 @@ async fn typing_shows_both_ways_and_lapses() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, detail) = app.get("/api/admin/chat/session/chat_ty", &agent).await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_ty", &agent).await;
     assert_eq!(detail["data"]["userTyping"], true);
-    let (_, queue) = app.get("/api/admin/chat/active-sessions", &agent).await;
+    let queue = app.get_ok("/api/admin/chat/active-sessions", &agent).await;
     assert_eq!(queue["data"]["sessions"][0]["userTyping"], true);
-    app.send(&token, "chat_ty", "msg_ty_2", "sent").await;
-    let (_, detail) = app.get("/api/admin/chat/session/chat_ty", &agent).await;
+    app.send_ok(&token, "chat_ty", "msg_ty_2", "sent").await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_ty", &agent).await;
     assert_eq!(detail["data"]["userTyping"], false, "sending ends typing");
 
     for (body, status_code, code) in [
@@ -278,7 +305,7 @@ async fn typing_shows_both_ways_and_lapses() {
         )
         .await;
     assert_error(status, &answer, 403, "FORBIDDEN");
-    app.post(
+    app.post_ok(
         "/api/chat/session/end",
         &token,
         json!({ "sessionId": "chat_ty" }),
@@ -310,17 +337,16 @@ async fn delivery_and_read_receipts() {
             .map(|m| (m["deliveredAt"].is_string(), m["readAt"].is_string()))
             .collect()
     };
-    let (_, detail) = app.get("/api/admin/chat/session/chat_rr", &agent).await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_rr", &agent).await;
     assert_eq!(receipts(&detail), vec![(false, false), (false, false)]);
-    app.poll(&token, "chat_rr", Some(&mine)).await;
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            let (_, detail) = app.get("/api/admin/chat/session/chat_rr", &agent).await;
-            receipts(&detail) == vec![(true, false), (true, false)]
-        })
-        .await,
-        "polling delivered them"
-    );
+    let poll = app.poll(&token, "chat_rr", Some(&mine)).await;
+    assert_eq!(poll["messages"].as_array().unwrap().len(), 2, "{poll}");
+    // Delivery is recorded after the poll answers, so wait for the server to show it.
+    wait_until("polling delivered them", || async {
+        let detail = app.get_ok("/api/admin/chat/session/chat_rr", &agent).await;
+        receipts(&detail) == vec![(true, false), (true, false)]
+    })
+    .await;
     let (status, body) = app
         .post(
             "/api/chat/read",
@@ -330,18 +356,18 @@ async fn delivery_and_read_receipts() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["readCount"], 1);
-    let (_, detail) = app.get("/api/admin/chat/session/chat_rr", &agent).await;
+    let detail = app.get_ok("/api/admin/chat/session/chat_rr", &agent).await;
     assert_eq!(receipts(&detail), vec![(true, true), (true, false)]);
-    let (_, body) = app
-        .post(
+    let body = app
+        .post_ok(
             "/api/chat/read",
             &token,
             json!({ "sessionId": "chat_rr", "upTo": second["messageId"] }),
         )
         .await;
     assert_eq!(body["data"]["readCount"], 1);
-    let (_, body) = app
-        .post(
+    let body = app
+        .post_ok(
             "/api/chat/read",
             &token,
             json!({ "sessionId": "chat_rr", "upTo": second["messageId"] }),
@@ -377,191 +403,4 @@ async fn delivery_and_read_receipts() {
         )
         .await;
     assert_error(status, &answer, 404, "SESSION_NOT_FOUND");
-}
-
-/// A tiny server-sent-events reader.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Event {
-    name: String,
-    id: String,
-    data: Value,
-}
-
-impl Events {
-    async fn open(
-        app: &TestApp,
-        token: &str,
-        session: &str,
-        last_event_id: Option<&str>,
-    ) -> Result<Events, (StatusCode, Value)> {
-        let mut request = app
-            .client
-            .get(app.url(&format!("/api/chat/stream/{session}")))
-            .bearer_auth(token);
-        if let Some(id) = last_event_id {
-            request = request.header("last-event-id", id);
-        }
-        let response = request.send().await.unwrap();
-        if response.status() != StatusCode::OK {
-            return Err(decode(response).await);
-        }
-        assert!(
-            response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
-        Ok(Events {
-            response,
-            buffer: String::new(),
-        })
-    }
-
-    async fn next(&mut self, within: Duration) -> Option<Event> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut name, mut id, mut data) = (String::new(), String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        name = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim());
-                    }
-                }
-                if name.is_empty() {
-                    continue; // a heartbeat comment
-                }
-                return Some(Event {
-                    name,
-                    id,
-                    data: serde_json::from_str(&data).unwrap(),
-                });
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .ok()?
-                .ok()??;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
-
-#[tokio::test]
-async fn the_stream_sends_what_poll_would_and_resumes_without_repeats() {
-    let app = TestApp::spawn().await;
-    let (token, mine) = chat_with_message(&app, "u1", "chat_sse").await;
-    let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
-
-    let mut events = Events::open(&app, &token, "chat_sse", None).await.unwrap();
-    let welcome = events.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        (welcome.name.as_str(), welcome.data["sender"].as_str()),
-        ("message", Some("system"))
-    );
-    let own = events.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(own.data["messageId"], mine.as_str());
-
-    let started = Instant::now();
-    app.agent_reply(&agent, "chat_sse", "live answer").await;
-    let reply = events.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(reply.data["message"], "live answer");
-    assert_eq!(reply.data["adminInfo"]["name"], "sarah");
-    assert!(started.elapsed() < Duration::from_secs(2));
-
-    app.post(
-        "/api/admin/chat/typing",
-        &agent,
-        json!({ "sessionId": "chat_sse", "isTyping": true }),
-    )
-    .await;
-    let typing = events.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        (typing.name.as_str(), &typing.data),
-        ("typing", &json!({ "agentTyping": true }))
-    );
-
-    // The agent opens the chat: the user's messages are read.
-    app.get("/api/admin/chat/session/chat_sse", &agent).await;
-    let read = events.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        (read.name.as_str(), &read.data["upTo"]),
-        ("read", &json!(mine))
-    );
-    let resume_from = read.id.clone();
-    drop(events);
-
-    // While disconnected: two answers and the end.
-    app.agent_reply(&agent, "chat_sse", "missed one").await;
-    app.agent_reply(&agent, "chat_sse", "missed two").await;
-    app.post(
-        "/api/admin/chat/session/end",
-        &agent,
-        json!({ "sessionId": "chat_sse", "endReason": "done" }),
-    )
-    .await;
-
-    let mut events = Events::open(&app, &token, "chat_sse", Some(&resume_from))
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    while let Some(e) = events.next(Duration::from_secs(3)).await {
-        got.push(e);
-    }
-    let summary: Vec<(String, Value)> = got
-        .iter()
-        .map(|e| {
-            (
-                e.name.clone(),
-                e.data
-                    .get("message")
-                    .cloned()
-                    .unwrap_or(e.data["sessionStatus"].clone()),
-            )
-        })
-        .collect();
-    assert_eq!(
-        summary,
-        vec![
-            ("message".to_string(), json!("missed one")),
-            ("message".to_string(), json!("missed two")),
-            ("ended".to_string(), json!("ended_by_admin")),
-        ],
-        "exactly what was missed, once, in order"
-    );
-    assert_eq!(got[2].data["endReason"], "done");
-    // Resuming after the end sends nothing more.
-    let mut after_end = Events::open(&app, &token, "chat_sse", Some(&got[2].id))
-        .await
-        .unwrap();
-    assert!(after_end.next(Duration::from_millis(500)).await.is_none());
-}
-
-#[tokio::test]
-async fn the_stream_refuses_strangers_and_bad_cursors() {
-    let app = TestApp::spawn().await;
-    let (token, _) = chat_with_message(&app, "u1", "chat_sse2").await;
-    let (status, body) = Events::open(&app, &app.user_token("mallory"), "chat_sse2", None)
-        .await
-        .err()
-        .unwrap();
-    assert_error(status, &body, 404, "SESSION_NOT_FOUND");
-    let (status, body) = Events::open(&app, &token, "chat_sse2", Some("garbage"))
-        .await
-        .err()
-        .unwrap();
-    assert_error(status, &body, 400, "INVALID_CURSOR");
-    let (status, body) = Events::open(&app, &token, "chat_none", None)
-        .await
-        .err()
-        .unwrap();
-    assert_error(status, &body, 404, "SESSION_NOT_FOUND");
 }

@@ -28,6 +28,7 @@ impl ShippedClient<'_> {
         }))
     }
 
+    #[must_use = "check the status"]
     async fn call(
         &self,
         method: reqwest::Method,
@@ -45,6 +46,12 @@ impl ShippedClient<'_> {
         }
         // JSON.parse on every answer, whatever the status.
         decode(req.send().await.unwrap()).await
+    }
+
+    /// A call that must succeed: asserts a 200 success envelope and returns the body.
+    async fn call_ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let what = format!("{method} {path}");
+        expect_ok(&what, self.call(method, path, body).await)
     }
 }
 
@@ -129,8 +136,8 @@ async fn the_shipped_client_flow_works_unchanged() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sent["data"]["messageId"], mine.as_str());
-    let (_, echo) = phone
-        .call(
+    let echo = phone
+        .call_ok(
             reqwest::Method::GET,
             &format!("/api/chat/poll/{session}?after={last_id}"),
             None,
@@ -142,8 +149,8 @@ async fn the_shipped_client_flow_works_unchanged() {
         "its own echo, to reconcile"
     );
     last_id = mine.clone();
-    let (_, empty) = phone
-        .call(
+    let empty = phone
+        .call_ok(
             reqwest::Method::GET,
             &format!("/api/chat/poll/{session}?after={last_id}"),
             None,
@@ -158,8 +165,8 @@ async fn the_shipped_client_flow_works_unchanged() {
         "I can see your order was shipped yesterday.",
     )
     .await;
-    let (_, reply) = phone
-        .call(
+    let reply = phone
+        .call_ok(
             reqwest::Method::GET,
             &format!("/api/chat/poll/{session}?after={last_id}"),
             None,
@@ -183,8 +190,8 @@ async fn the_shipped_client_flow_works_unchanged() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, ended) = phone
-        .call(
+    let ended = phone
+        .call_ok(
             reqwest::Method::GET,
             &format!("/api/chat/poll/{session}?after={last_id}"),
             None,
@@ -227,8 +234,8 @@ async fn the_shipped_client_flow_works_unchanged() {
     );
 
     // History shows it.
-    let (_, history) = phone
-        .call(
+    let history = phone
+        .call_ok(
             reqwest::Method::GET,
             "/api/chat/history?page=1&limit=10",
             None,

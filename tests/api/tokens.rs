@@ -193,26 +193,20 @@ async fn a_jwks_url_is_fetched_and_refreshed_in_the_background() {
     .await;
     let token_a = rs256(Some("key-a"), "rsa_a.pem", claims("u1"));
     let token_b = rs256(Some("key-b"), "rsa_b.pem", claims("u1"));
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            history_status(&app, &token_a).await == StatusCode::OK
-        })
-        .await,
-        "key A is fetched at start"
-    );
+    wait_until("key A is fetched at start", || async {
+        history_status(&app, &token_a).await == StatusCode::OK
+    })
+    .await;
     assert_eq!(
         history_status(&app, &token_b).await,
         StatusCode::UNAUTHORIZED
     );
 
     *jwks.lock().unwrap() = std::fs::read_to_string(fixture("jwks_b.json")).unwrap();
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            history_status(&app, &token_b).await == StatusCode::OK
-        })
-        .await,
-        "the rotated key is picked up"
-    );
+    wait_until("the rotated key is picked up", || async {
+        history_status(&app, &token_b).await == StatusCode::OK
+    })
+    .await;
     assert_eq!(
         history_status(&app, &token_a).await,
         StatusCode::UNAUTHORIZED,
