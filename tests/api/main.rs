@@ -18,7 +18,6 @@ mod client_session;
 mod client_stream;
 mod crash_safety;
 mod dashboard;
-mod dashboard_fixes;
 mod envelope;
 mod hub_consistency;
 mod process;

@@ -6,112 +6,11 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
+use super::client::{Answer, Browser};
 use crate::helpers::*;
 
-/// A signed-in dashboard session: cookies and the session's CSRF token, kept by hand.
-struct Dashboard {
-    http: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: String,
-}
-
-fn hidden_csrf(html: &str) -> Option<String> {
-    let marker = "name=\"csrf\" value=\"";
-    let at = html.find(marker)? + marker.len();
-    Some(html[at..].split('"').next()?.to_string())
-}
-
-impl Dashboard {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let response = request
-            .header(header::COOKIE, self.cookie_header())
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        for value in headers.get_all(header::SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(k, _)| k != name);
-            if !value.is_empty() {
-                self.cookies.push((name.to_string(), value.to_string()));
-            }
-        }
-        let body = response.text().await.expect("a body");
-        if let Some(token) = hidden_csrf(&body) {
-            self.csrf = token;
-        }
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.http.get(format!("{}{path}", self.base));
-        let page = self.send(request).await;
-        assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.body);
-        page
-    }
-
-    /// Posts `body` as a url-encoded form with this session's CSRF token in the header (as
-    /// htmx sends it), optionally marked as an htmx request.
-    async fn post_raw(&mut self, path: &str, body: &str, htmx: bool) -> Page {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("x-csrf-token", self.csrf.clone())
-            .body(body.to_string());
-        if htmx {
-            request = request.header("hx-request", "true");
-        }
-        self.send(request).await
-    }
-
-    async fn sign_in(app: &TestApp, email: &str) -> Dashboard {
-        let mut d = Dashboard {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.base.clone(),
-            cookies: Vec::new(),
-            csrf: String::new(),
-        };
-        d.get("/admin/login").await;
-        let form = serde_urlencoded::to_string([
-            ("email", email),
-            ("password", AGENT_PASSWORD),
-            ("csrf", &d.csrf.clone()),
-        ])
-        .unwrap();
-        let answer = d.post_raw("/admin/login", &form, false).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        d.get("/admin/queue").await;
-        d
-    }
-}
-
 /// Asserts the dashboard's "check the form" error page with a 400 that names `needle`.
-fn assert_form_error(what: &str, page: &Page, needle: &str) {
+fn assert_form_error(what: &str, page: &Answer, needle: &str) {
     assert_eq!(
         page.status,
         StatusCode::BAD_REQUEST,
@@ -149,7 +48,7 @@ async fn malformed_forms_get_the_error_page_with_a_400() {
     app.start_session(&user, Some("chat_forms")).await;
     let (status, body) = app.send(&user, "chat_forms", "msg_forms", "hello").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut d = Dashboard::sign_in(&app, "root@example.com").await;
+    let mut d = Browser::sign_in(&app, "root@example.com").await;
 
     // (what, path, body, what the message must name)
     let cases: [(&str, String, &str, &str); 7] = [
@@ -209,9 +108,8 @@ async fn malformed_forms_get_the_error_page_with_a_400() {
     // Not a form at all (JSON with a valid CSRF header): the same page, not a 415.
     let page = d
         .send(
-            d.http
-                .post(format!("{}/admin/chats/chat_forms/notes", d.base))
-                .header("x-csrf-token", d.csrf.clone())
+            d.request(reqwest::Method::POST, "/admin/chats/chat_forms/notes")
+                .header("x-csrf-token", d.csrf())
                 .json(&json!({ "note": "hi" })),
         )
         .await;
@@ -223,8 +121,8 @@ async fn malformed_forms_get_the_error_page_with_a_400() {
     );
 
     // None of them changed anything.
-    let details = d.get("/admin/chats/chat_forms/details").await;
-    assert!(details.body.contains("No notes yet"), "{}", details.body);
+    let details = d.get_ok("/admin/chats/chat_forms/details").await;
+    assert!(details.contains("No notes yet"), "{details}");
     let (status, personas) = app
         .get("/api/admin/personas", &app.login("root@example.com").await)
         .await;
@@ -232,15 +130,10 @@ async fn malformed_forms_get_the_error_page_with_a_400() {
     assert_eq!(personas["data"]["personas"], json!([]));
 
     // The sign-in form, before any session, answers the same way.
-    let mut fresh = Dashboard {
-        http: d.http.clone(),
-        base: d.base.clone(),
-        cookies: Vec::new(),
-        csrf: String::new(),
-    };
-    fresh.get("/admin/login").await;
+    let mut fresh = Browser::new(&app);
+    fresh.get_ok("/admin/login").await;
     let body =
-        serde_urlencoded::to_string([("email", "root@example.com"), ("csrf", &fresh.csrf.clone())])
+        serde_urlencoded::to_string([("email", "root@example.com"), ("csrf", &fresh.csrf())])
             .unwrap();
     let page = fresh.post_raw("/admin/login", &body, false).await;
     assert_form_error(
@@ -259,11 +152,11 @@ async fn the_transcript_is_a_polite_live_log_of_keyed_messages() {
     app.start_session(&user, Some("chat_log")).await;
     let (status, body) = app.send(&user, "chat_log", "msg_log_1", "hello").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut d = Dashboard::sign_in(&app, "root@example.com").await;
+    let mut d = Browser::sign_in(&app, "root@example.com").await;
 
-    let page = d.get("/admin/chats/chat_log").await;
-    let at = page.body.find("id=\"transcript\"").expect("a transcript");
-    let tag = &page.body[at..at + page.body[at..].find('>').unwrap()];
+    let page = d.get_ok("/admin/chats/chat_log").await;
+    let at = page.find("id=\"transcript\"").expect("a transcript");
+    let tag = &page[at..at + page[at..].find('>').unwrap()];
     for attribute in [
         "role=\"log\"",
         "aria-live=\"polite\"",
@@ -275,17 +168,9 @@ async fn the_transcript_is_a_polite_live_log_of_keyed_messages() {
         );
     }
     // Messages carry their id, so the page adds new ones instead of redrawing all.
-    assert!(
-        page.body.contains("data-key=\"msg_log_1\""),
-        "{}",
-        page.body
-    );
-    let partial = d.get("/admin/chats/chat_log/transcript").await;
-    assert!(
-        partial.body.contains("data-key=\"msg_log_1\""),
-        "{}",
-        partial.body
-    );
+    assert!(page.contains("data-key=\"msg_log_1\""), "{page}");
+    let partial = d.get_ok("/admin/chats/chat_log/transcript").await;
+    assert!(partial.contains("data-key=\"msg_log_1\""), "{partial}");
 }
 
 #[tokio::test]
@@ -308,7 +193,7 @@ async fn destructive_forms_confirm_and_typing_boxes_survive_live_swaps() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let user = app.user_token("u1");
     app.start_session(&user, Some("chat_boxes")).await;
-    let mut d = Dashboard::sign_in(&app, "root@example.com").await;
+    let mut d = Browser::sign_in(&app, "root@example.com").await;
 
     for (path, action, question) in [
         ("/admin/agents", "/disable\"", "data-confirm=\"Disable Bob?"),
@@ -328,24 +213,22 @@ async fn destructive_forms_confirm_and_typing_boxes_survive_live_swaps() {
             "data-confirm=\"End this chat?",
         ),
     ] {
-        let page = d.get(path).await;
+        let page = d.get_ok(path).await;
         let form = page
-            .body
             .split("<form")
             .find(|f| f.contains(action))
             .unwrap_or_else(|| panic!("{path}: a form posting to …{action}"));
         assert!(form.contains(question), "{path}: {form}");
         // htmx only honours hx-confirm on requests it makes itself.
-        assert!(!page.body.contains("hx-confirm"), "{path}: {}", page.body);
+        assert!(!page.contains("hx-confirm"), "{path}: {page}");
     }
 
-    let details = d.get("/admin/chats/chat_boxes/details").await;
+    let details = d.get_ok("/admin/chats/chat_boxes/details").await;
     for id in ["note-text", "transfer-note", "end-reason"] {
         let at = details
-            .body
             .find(&format!("id=\"{id}\""))
-            .unwrap_or_else(|| panic!("#{id} in {}", details.body));
-        let tag = &details.body[at..at + details.body[at..].find('>').unwrap()];
+            .unwrap_or_else(|| panic!("#{id} in {details}"));
+        let tag = &details[at..at + details[at..].find('>').unwrap()];
         assert!(tag.contains("hx-preserve"), "#{id} survives swaps: {tag}");
     }
 }

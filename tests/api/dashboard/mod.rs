@@ -1,0 +1,12 @@
+//! Dashboard handlers over HTTP: every page and partial as each role and signed out, CSRF,
+//! escaping, cookies, idle expiry, the event stream, forms without JavaScript, and the fixes of
+//! the foundations issue. All of them drive the one browser-like client in `client`.
+
+mod client;
+
+mod csrf_escaping;
+mod fixes;
+mod forms;
+mod pages;
+mod sessions;
+mod stream;
