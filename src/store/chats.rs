@@ -89,6 +89,7 @@ pub struct NewAgentMessage {
 
 /// What a send did.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // lives for one call; boxing would cost the send path
 pub enum SendOutcome {
     /// Stored now, with the session as this commit left it.
     Sent(Message, SessionState),
