@@ -250,19 +250,6 @@ pub fn expire_idle(
     Ok(ids)
 }
 
-pub fn set_assignment(
-    conn: &Connection,
-    id: &str,
-    agent_id: Option<&str>,
-    at: Timestamp,
-) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE sessions SET assigned_agent_id = ?2, assigned_at = ?3 WHERE id = ?1",
-    )?
-    .execute(params![id, agent_id, agent_id.map(|_| at)])?;
-    Ok(())
-}
-
 pub fn set_priority(conn: &Connection, id: &str, priority: Option<Priority>) -> Result<()> {
     conn.prepare_cached("UPDATE sessions SET priority_override = ?2 WHERE id = ?1")?
         .execute(params![id, priority])?;
