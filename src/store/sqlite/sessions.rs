@@ -250,6 +250,22 @@ pub fn expire_idle(
     Ok(ids)
 }
 
+/// Sets or clears who handles a session, unconditionally (the triggers keep agents' loads
+/// right). Prefer the conditional [`assign_if_unassigned`] / [`reassign_from`] /
+/// [`release_from`], which stay correct with concurrent writers.
+pub fn set_assignment(
+    conn: &Connection,
+    id: &str,
+    agent_id: Option<&str>,
+    at: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE sessions SET assigned_agent_id = ?2, assigned_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, agent_id, agent_id.map(|_| at)])?;
+    Ok(())
+}
+
 pub fn set_priority(conn: &Connection, id: &str, priority: Option<Priority>) -> Result<()> {
     conn.prepare_cached("UPDATE sessions SET priority_override = ?2 WHERE id = ?1")?
         .execute(params![id, priority])?;
