@@ -80,3 +80,24 @@ impl SendAs {
         }
     }
 }
+
+/// A message as stored. `seq` is its position in its session (1, 2, 3, ...): what poll
+/// cursors, stream event ids and read watermarks count.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub seq: i64,
+    pub id: String,
+    pub session_id: String,
+    pub sender: Sender,
+    /// The real agent, even when shown under a persona.
+    pub agent_id: Option<String>,
+    pub sent_as: Option<SendAs>,
+    pub display_name: Option<String>,
+    pub department: Option<String>,
+    pub body: String,
+    pub kind: MessageKind,
+    pub created_at: crate::domain::Timestamp,
+    pub client_timestamp: Option<String>,
+    pub delivered_at: Option<crate::domain::Timestamp>,
+    pub read_at: Option<crate::domain::Timestamp>,
+}

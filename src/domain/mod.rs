@@ -1,9 +1,12 @@
 //! Pure types and rules: no I/O, no clocks, no storage. Everything here can be unit-tested
 //! by value.
 
+pub mod assignment;
 pub mod ids;
 pub mod message;
+pub mod note;
 pub mod priority;
+pub mod rating;
 pub mod role;
 pub mod session;
 pub mod text;

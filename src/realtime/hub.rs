@@ -27,12 +27,13 @@ pub struct SessionSnapshot {
     pub owner: Arc<str>,
     pub status: SessionStatus,
     pub end_reason: Option<Arc<str>>,
-    /// Sequence and id of the newest message (any sender); 0 / None when there is none.
+    /// Position in the session and id of the newest message (any sender); 0 / None when
+    /// there is none. Positions of one session only grow, so the larger one is the newer.
     pub last_seq: i64,
     pub last_message_id: Option<Arc<str>>,
     /// Creation or the last user/agent message: what expiry counts from.
     pub last_activity: Timestamp,
-    /// The user's messages up to this sequence have been seen by an agent.
+    /// The user's messages up to this position have been seen by an agent.
     pub agent_read_seq: i64,
 }
 

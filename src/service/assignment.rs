@@ -1,82 +1,32 @@
-//! Who handles a chat: assign, release, transfer, end, priority. Each runs as one write job,
-//! and the writer applies jobs one at a time, so two agents grabbing the same chat at the same
-//! moment cannot both win: the second sees the first's assignment and gets ALREADY_ASSIGNED.
+//! Who handles a chat: assign, release, transfer, end, priority. The store makes each one unit
+//! of work whose guarantee holds with concurrent writers: of any number of agents grabbing the
+//! same chat at once exactly one wins (the rest get ALREADY_ASSIGNED), and no agent goes over
+//! capacity.
 
-use rusqlite::Connection;
-use serde_json::json;
-
-use super::live::{expire_if_idle, snapshot_in_tx};
+use super::live::{self, idle_rule};
 use super::{AgentPrincipal, Services};
+use crate::domain::session::Session;
 use crate::domain::text::optional_text;
-use crate::domain::{EndedBy, Permission, Priority, Role, SessionStatus, Timestamp};
-use crate::error::{Error, Result};
-use crate::realtime::{DashboardEvent, SessionSnapshot};
-use crate::store::agents::{self, AgentRow};
-use crate::store::sessions::{self, EndSession, SessionRow};
-use crate::store::{audit, notes};
+use crate::domain::{Permission, Priority, Role};
+use crate::error::Result;
+use crate::realtime::DashboardEvent;
+use crate::store::ChatStore;
+use crate::store::chats::{Actor, AssignRequest, TransferRequest};
 
 pub const MAX_REASON_CHARS: usize = 500;
 pub const MAX_TRANSFER_NOTE_CHARS: usize = 2000;
-
-/// An active session by id, for agents (expired on the spot if it went idle).
-pub(crate) fn active_session(
-    conn: &Connection,
-    session_id: &str,
-    now: Timestamp,
-    timeout_ms: i64,
-) -> Result<SessionRow> {
-    let mut row = sessions::get(conn, session_id)?.ok_or(Error::SessionNotFound)?;
-    expire_if_idle(conn, &mut row, now, timeout_ms)?;
-    super::chat::check_open(&row)?;
-    Ok(row)
-}
-
-/// An agent who may take `row` now: exists, enabled, allowed to reply, under capacity.
-pub(crate) fn check_can_take(conn: &Connection, agent_id: &str) -> Result<AgentRow> {
-    let agent = agents::get(conn, agent_id)?.ok_or(Error::NotFound("Agent"))?;
-    if agent.disabled {
-        return Err(Error::Conflict("That agent is disabled".into()));
-    }
-    if !agent.role.can(Permission::Reply) {
-        return Err(Error::validation(
-            "adminId",
-            "support admins cannot take chats",
-        ));
-    }
-    if sessions::count_assigned(conn, agent_id)? >= agent.max_concurrent_chats {
-        return Err(Error::AgentAtCapacity);
-    }
-    Ok(agent)
-}
-
-/// Assigns `row` to `agent_id` inside a transaction (capacity already checked).
-pub(crate) fn assign_in_tx(
-    conn: &Connection,
-    row: &mut SessionRow,
-    agent_id: &str,
-    actor_id: Option<&str>,
-    action: &str,
-    now: Timestamp,
-) -> Result<()> {
-    sessions::set_assignment(conn, &row.id, Some(agent_id), now)?;
-    agents::mark_assigned(conn, agent_id, now)?;
-    audit::record(
-        conn,
-        now,
-        actor_id,
-        action,
-        Some(&row.id),
-        Some(&json!({"agentId": agent_id})),
-    )?;
-    row.assigned_agent_id = Some(agent_id.to_string());
-    row.assigned_at = Some(now);
-    Ok(())
-}
 
 fn announce(ctx: &Services, session_id: &str) {
     ctx.bus
         .publish(DashboardEvent::SessionDetails(session_id.into()));
     ctx.bus.publish(DashboardEvent::QueueChanged);
+}
+
+fn actor_of(actor: &AgentPrincipal) -> Actor {
+    Actor {
+        id: actor.id.clone(),
+        overrides: actor.role == Role::SuperAdmin,
+    }
 }
 
 /// Assigns a chat to `target` (default: the caller). Refuses a chat someone else holds and an
@@ -86,27 +36,16 @@ pub async fn assign(
     actor: &AgentPrincipal,
     session_id: &str,
     target: Option<String>,
-) -> Result<SessionRow> {
+) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
-    let target = target.unwrap_or_else(|| actor.id.clone());
-    let (sid, actor_id, now, timeout_ms) = (
-        session_id.to_string(),
-        actor.id.clone(),
-        ctx.clock.now(),
-        ctx.session_timeout_ms(),
-    );
     let row = ctx
         .store
-        .write(move |conn| {
-            let mut row = active_session(conn, &sid, now, timeout_ms)?;
-            match row.assigned_agent_id.as_deref() {
-                Some(current) if current == target => return Ok(row),
-                Some(_) => return Err(Error::AlreadyAssigned),
-                None => {}
-            }
-            check_can_take(conn, &target)?;
-            assign_in_tx(conn, &mut row, &target, Some(&actor_id), "assign", now)?;
-            Ok(row)
+        .assign(AssignRequest {
+            session_id: session_id.to_string(),
+            agent_id: target.unwrap_or_else(|| actor.id.clone()),
+            actor_id: Some(actor.id.clone()),
+            now: ctx.clock.now(),
+            idle: idle_rule(ctx),
         })
         .await?;
     announce(ctx, session_id);
@@ -114,46 +53,13 @@ pub async fn assign(
 }
 
 /// Puts a chat back in the queue. Only the agent holding it, or a super admin.
-pub async fn release(
-    ctx: &Services,
-    actor: &AgentPrincipal,
-    session_id: &str,
-) -> Result<SessionRow> {
+pub async fn release(ctx: &Services, actor: &AgentPrincipal, session_id: &str) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
-    let (sid, actor_id, role, now) = (
-        session_id.to_string(),
-        actor.id.clone(),
-        actor.role,
-        ctx.clock.now(),
-    );
     let row = ctx
         .store
-        .write(move |conn| {
-            let mut row = sessions::get(conn, &sid)?.ok_or(Error::SessionNotFound)?;
-            let Some(holder) = row.assigned_agent_id.clone() else {
-                return Ok(row);
-            };
-            if holder != actor_id && role != Role::SuperAdmin {
-                return Err(Error::Forbidden(
-                    "Only the agent handling this chat or a super admin can release it",
-                ));
-            }
-            sessions::set_assignment(conn, &sid, None, now)?;
-            audit::record(
-                conn,
-                now,
-                Some(&actor_id),
-                "release",
-                Some(&sid),
-                Some(&json!({"agentId": holder})),
-            )?;
-            row.assigned_agent_id = None;
-            row.assigned_at = None;
-            Ok(row)
-        })
+        .release(session_id.to_string(), actor_of(actor), ctx.clock.now())
         .await?;
     announce(ctx, session_id);
-    super::auto_assign::nudge_all(ctx);
     Ok(row)
 }
 
@@ -166,58 +72,20 @@ pub async fn transfer(
     session_id: &str,
     to_agent_id: &str,
     note: Option<&str>,
-) -> Result<SessionRow> {
+) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
     let note = optional_text("note", note, MAX_TRANSFER_NOTE_CHARS)?;
-    let (sid, to, actor_id, role, now, timeout_ms) = (
-        session_id.to_string(),
-        to_agent_id.to_string(),
-        actor.id.clone(),
-        actor.role,
-        ctx.clock.now(),
-        ctx.session_timeout_ms(),
-    );
+    let now = ctx.clock.now();
     let row = ctx
         .store
-        .write(move |conn| {
-            let mut row = active_session(conn, &sid, now, timeout_ms)?;
-            let from = row.assigned_agent_id.clone();
-            if let Some(holder) = &from {
-                if *holder == to {
-                    return Ok(row);
-                }
-                if *holder != actor_id && role != Role::SuperAdmin {
-                    return Err(Error::Forbidden(
-                        "Only the agent handling this chat or a super admin can transfer it",
-                    ));
-                }
-            }
-            let target = check_can_take(conn, &to)?;
-            sessions::set_assignment(conn, &sid, Some(&to), now)?;
-            agents::mark_assigned(conn, &to, now)?;
-            row.assigned_agent_id = Some(to.clone());
-            row.assigned_at = Some(now);
-            let text = match &note {
-                Some(n) => format!("Transferred to {}: {n}", target.name),
-                None => format!("Transferred to {}", target.name),
-            };
-            notes::insert(
-                conn,
-                &crate::domain::ids::generate("note", now.0),
-                &sid,
-                &actor_id,
-                &text,
-                now,
-            )?;
-            audit::record(
-                conn,
-                now,
-                Some(&actor_id),
-                "transfer",
-                Some(&sid),
-                Some(&json!({"from": from, "to": to, "note": note})),
-            )?;
-            Ok(row)
+        .transfer(TransferRequest {
+            session_id: session_id.to_string(),
+            to_agent_id: to_agent_id.to_string(),
+            actor: actor_of(actor),
+            note,
+            note_id: crate::domain::ids::generate("note", now.0),
+            now,
+            idle: idle_rule(ctx),
         })
         .await?;
     announce(ctx, session_id);
@@ -231,54 +99,24 @@ pub async fn end(
     actor: &AgentPrincipal,
     session_id: &str,
     reason: Option<&str>,
-) -> Result<SessionRow> {
+) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
     let reason = optional_text("endReason", reason, MAX_REASON_CHARS)?;
-    let (sid, actor_id, now, timeout_ms) = (
-        session_id.to_string(),
-        actor.id.clone(),
-        ctx.clock.now(),
-        ctx.session_timeout_ms(),
-    );
-    let (row, snapshot): (SessionRow, Option<SessionSnapshot>) = ctx
+    let outcome = ctx
         .store
-        .write(move |conn| {
-            let mut row = sessions::get(conn, &sid)?.ok_or(Error::SessionNotFound)?;
-            let expired = expire_if_idle(conn, &mut row, now, timeout_ms)?;
-            if !row.status.is_active() {
-                let snapshot = expired.then(|| snapshot_in_tx(conn, &row)).transpose()?;
-                return Ok((row, snapshot));
-            }
-            sessions::end(
-                conn,
-                &sid,
-                &EndSession {
-                    status: SessionStatus::EndedByAdmin,
-                    ended_by: EndedBy::Admin.as_str(),
-                    agent_id: Some(&actor_id),
-                    reason: reason.as_deref(),
-                    at: now,
-                },
-            )?;
-            audit::record(
-                conn,
-                now,
-                Some(&actor_id),
-                "end",
-                Some(&sid),
-                Some(&json!({"reason": reason})),
-            )?;
-            let row = sessions::get(conn, &sid)?.ok_or(Error::SessionNotFound)?;
-            let snapshot = snapshot_in_tx(conn, &row)?;
-            Ok((row, Some(snapshot)))
-        })
+        .end_by_agent(
+            session_id.to_string(),
+            actor.id.clone(),
+            reason,
+            ctx.clock.now(),
+            idle_rule(ctx),
+        )
         .await?;
-    if let Some(snapshot) = snapshot {
-        ctx.hub.publish(snapshot);
+    if outcome.changed {
+        live::publish(ctx, &outcome.state);
         announce(ctx, session_id);
-        super::auto_assign::nudge_all(ctx);
     }
-    Ok(row)
+    Ok(outcome.state.session)
 }
 
 /// Sets (or with `None` clears) a manual priority.
@@ -287,50 +125,37 @@ pub async fn set_priority(
     actor: &AgentPrincipal,
     session_id: &str,
     priority: Option<Priority>,
-) -> Result<SessionRow> {
+) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
-    let (sid, actor_id, now) = (session_id.to_string(), actor.id.clone(), ctx.clock.now());
     let row = ctx
         .store
-        .write(move |conn| {
-            let mut row = sessions::get(conn, &sid)?.ok_or(Error::SessionNotFound)?;
-            sessions::set_priority(conn, &sid, priority)?;
-            audit::record(
-                conn,
-                now,
-                Some(&actor_id),
-                "priority",
-                Some(&sid),
-                Some(&json!({"priority": priority.map(Priority::as_str)})),
-            )?;
-            row.priority_override = priority;
-            Ok(row)
-        })
+        .set_priority(
+            session_id.to_string(),
+            actor.id.clone(),
+            priority,
+            ctx.clock.now(),
+        )
         .await?;
     announce(ctx, session_id);
     Ok(row)
 }
 
-/// Releases every active chat of an agent (when disabled); returns their ids.
+/// Transitional, for `agents::disable` until it moves onto the team store: returns every
+/// active chat of an agent to the queue inside the caller's transaction.
 pub(crate) fn release_all_in_tx(
-    conn: &Connection,
+    conn: &rusqlite::Connection,
     agent_id: &str,
-    now: Timestamp,
+    now: crate::domain::Timestamp,
 ) -> Result<Vec<String>> {
-    let ids: Vec<String> = sessions::list_active(conn)?
-        .into_iter()
-        .filter(|s| s.assigned_agent_id.as_deref() == Some(agent_id))
-        .map(|s| s.id)
-        .collect();
+    let ids = crate::store::sessions::release_all_of_agent(conn, agent_id)?;
     for id in &ids {
-        sessions::set_assignment(conn, id, None, now)?;
-        audit::record(
+        crate::store::audit::record(
             conn,
             now,
             None,
             "release",
             Some(id),
-            Some(&json!({"agentId": agent_id, "why": "agent disabled"})),
+            Some(&serde_json::json!({"agentId": agent_id, "why": "agent disabled"})),
         )?;
     }
     Ok(ids)

@@ -1,34 +1,40 @@
 //! Automatic assignment (AUTO_ASSIGN=true): waiting chats go round robin to online agents
-//! under capacity, least recently assigned first. Nudges (a new chat, a user message, an agent
-//! coming online, a chat released or ended) wake one background worker, which coalesces them
-//! and runs one hand-out transaction. Also: chats whose agent has gone silent for
-//! REASSIGN_AFTER_MINUTES go back to the queue.
+//! who may take them, least recently assigned first. The worker listens on the event bus and
+//! runs one hand-out on every `QueueChanged` (a new chat, a user message, a chat released or
+//! ended) and `AgentsChanged` (an agent online or offline, disabled, capacity changed),
+//! coalescing bursts. Also: chats whose agent has gone silent for REASSIGN_AFTER_MINUTES go
+//! back to the queue.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::Services;
-use super::assignment::assign_in_tx;
-use crate::domain::Timestamp;
+use super::live::idle_rule;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::{agents, audit, sessions};
+use crate::store::ChatStore;
 
-/// Wakes the worker; cheap to call from any request.
+/// State the worker keeps between runs.
 #[derive(Default)]
 pub struct AssignQueue {
-    wake: Notify,
     /// Chats just taken away from an agent for silence: do not hand them straight back.
     exclusions: Mutex<HashMap<String, String>>,
 }
 
+/// Transitional, for callers not yet publishing [`DashboardEvent::AgentsChanged`] themselves:
+/// says that who can take a chat may have changed.
 pub fn nudge_all(ctx: &Services) {
-    if ctx.settings.auto_assign {
-        ctx.assign_queue.wake.notify_one();
-    }
+    ctx.bus.publish(DashboardEvent::AgentsChanged);
+}
+
+/// True for the events after which a waiting chat may find an agent.
+fn wakes(event: &DashboardEvent) -> bool {
+    matches!(
+        event,
+        DashboardEvent::QueueChanged | DashboardEvent::AgentsChanged
+    )
 }
 
 /// Runs the hand-out worker until shutdown (only when AUTO_ASSIGN is on).
@@ -36,16 +42,32 @@ pub fn spawn_worker(ctx: Arc<Services>) {
     if !ctx.settings.auto_assign {
         return;
     }
+    // Subscribed before the task starts, so no event published after start-up is missed.
+    let mut events = ctx.bus.subscribe();
     tokio::spawn(async move {
         // Chats waiting from before a restart are handed out at once.
-        ctx.assign_queue.wake.notify_one();
+        let mut run = true;
         loop {
-            tokio::select! {
-                _ = ctx.shutdown.cancelled() => return,
-                _ = ctx.assign_queue.wake.notified() => {}
-            }
-            if let Err(e) = hand_out(&ctx).await {
+            if run && let Err(e) = hand_out(&ctx).await {
                 tracing::warn!(error = %e, "auto-assignment failed");
+            }
+            let event = tokio::select! {
+                _ = ctx.shutdown.cancelled() => return,
+                event = events.recv() => event,
+            };
+            run = match event {
+                Ok(event) => wakes(&event),
+                // Missed some: one run covers whatever they were.
+                Err(RecvError::Lagged(_)) => true,
+                Err(RecvError::Closed) => return,
+            };
+            // Coalesce a burst into one run.
+            loop {
+                match events.try_recv() {
+                    Ok(event) => run |= wakes(&event),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => run = true,
+                    Err(_) => break,
+                }
             }
         }
     });
@@ -54,45 +76,15 @@ pub fn spawn_worker(ctx: Arc<Services>) {
 /// Assigns waiting chats (longest waiting first) to available agents in round-robin order.
 /// Returns how many chats were assigned.
 pub async fn hand_out(ctx: &Services) -> Result<usize> {
-    let now = ctx.clock.now();
     let excluded = ctx
         .assign_queue
         .exclusions
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let timeout_ms = ctx.session_timeout_ms();
     let assigned = ctx
         .store
-        .write(move |conn| {
-            let seen_after = Timestamp(now.0 - super::agents::ONLINE_WINDOW_MS);
-            let mut waiting: Vec<_> = sessions::list_active(conn)?
-                .into_iter()
-                .filter(|s| s.assigned_agent_id.is_none())
-                .filter(|s| {
-                    !super::live::is_idle_expired(s.status, s.last_activity_at, now, timeout_ms)
-                })
-                .collect();
-            waiting.sort_by_key(|s| (s.awaiting_since.is_none(), s.awaiting_since, s.created_at));
-            let mut assigned = Vec::new();
-            for mut session in waiting {
-                // Re-read every time: each assignment changes loads and round-robin order.
-                let candidates = agents::available_for_assignment(conn, seen_after)?;
-                let pick = candidates
-                    .iter()
-                    .find(|a| excluded.get(&session.id) != Some(&a.id))
-                    .map(|a| a.id.clone());
-                let Some(agent_id) = pick else {
-                    if candidates.is_empty() {
-                        break;
-                    }
-                    continue;
-                };
-                assign_in_tx(conn, &mut session, &agent_id, None, "auto_assign", now)?;
-                assigned.push(session.id);
-            }
-            Ok(assigned)
-        })
+        .auto_assign(ctx.clock.now(), excluded, idle_rule(ctx))
         .await?;
     if !assigned.is_empty() {
         let mut exclusions = ctx
@@ -105,6 +97,7 @@ pub async fn hand_out(ctx: &Services) -> Result<usize> {
             ctx.bus
                 .publish(DashboardEvent::SessionDetails(id.as_str().into()));
         }
+        drop(exclusions);
         ctx.bus.publish(DashboardEvent::QueueChanged);
     }
     Ok(assigned.len())
@@ -117,35 +110,7 @@ pub async fn reassign_silent(ctx: &Services) -> Result<usize> {
         return Ok(0);
     };
     let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
-    let now = ctx.clock.now();
-    let released = ctx
-        .store
-        .write(move |conn| {
-            let mut released = Vec::new();
-            for session in sessions::list_active(conn)? {
-                let (Some(agent), Some(waiting)) =
-                    (&session.assigned_agent_id, session.awaiting_since)
-                else {
-                    continue;
-                };
-                let since = waiting.max(session.assigned_at.unwrap_or(waiting));
-                if now.0 - since.0 < after_ms {
-                    continue;
-                }
-                sessions::set_assignment(conn, &session.id, None, now)?;
-                audit::record(
-                    conn,
-                    now,
-                    None,
-                    "auto_release",
-                    Some(&session.id),
-                    Some(&json!({"agentId": agent, "silentMinutes": (now.0 - since.0) / 60_000})),
-                )?;
-                released.push((session.id.clone(), agent.clone()));
-            }
-            Ok(released)
-        })
-        .await?;
+    let released = ctx.store.release_silent(ctx.clock.now(), after_ms).await?;
     if !released.is_empty() {
         let mut exclusions = ctx
             .assign_queue
@@ -158,8 +123,8 @@ pub async fn reassign_silent(ctx: &Services) -> Result<usize> {
                 .publish(DashboardEvent::SessionDetails(session_id.as_str().into()));
         }
         drop(exclusions);
+        // The queue changed: the worker hands the chats to someone else.
         ctx.bus.publish(DashboardEvent::QueueChanged);
-        nudge_all(ctx);
     }
     Ok(released.len())
 }

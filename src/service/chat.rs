@@ -1,23 +1,21 @@
 //! The user's side of a chat: start or resume a session, send, read the transcript, end, and
-//! list past sessions. Every write checks ownership inside its transaction, so another user's
-//! session id behaves exactly like one that does not exist.
+//! list past sessions. Every store call checks ownership inside its unit of work, so another
+//! user's session id behaves exactly like one that does not exist.
 
 use std::sync::Arc;
 
-use rusqlite::Connection;
-
-use super::live::{self, expire_if_idle, snapshot_in_tx};
+use super::live::{self, idle_rule};
 use super::{PageRequest, Pagination, Services};
 use crate::auth::UserPrincipal;
-use crate::domain::{
-    EndedBy, MessageId, MessageKind, MessageText, SendAs, Sender, SessionId, SessionStatus,
-};
+use crate::domain::assignment::is_online;
+use crate::domain::message::Message;
+use crate::domain::rating::Rating;
+use crate::domain::session::Session;
+use crate::domain::{EndedBy, MessageId, MessageText, SessionId};
 use crate::error::{Error, Result};
-use crate::realtime::{DashboardEvent, SessionSnapshot, Typist};
-use crate::store::messages::{self, MessageRow, NewMessage};
-use crate::store::ratings::{self, RatingRow};
-use crate::store::sessions::{self, EndSession, NewSession, SessionRow};
-use crate::store::{agents, is_unique_violation, personas};
+use crate::realtime::{DashboardEvent, Typist};
+use crate::store::ChatStore;
+use crate::store::chats::{NewUserMessage, SendOutcome, StartKind, StartSession};
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -43,7 +41,7 @@ pub struct StartRequest {
 
 #[derive(Debug)]
 pub struct Started {
-    pub session: SessionRow,
+    pub session: Session,
     /// An active session of this user was resumed (no `sessionId` was sent).
     pub resumed: bool,
     /// The `sessionId` sent names a session this user already has.
@@ -60,117 +58,45 @@ pub async fn start_session(
     req: StartRequest,
 ) -> Result<Started> {
     let now = ctx.clock.now();
-    let timeout_ms = ctx.session_timeout_ms();
-    let welcome = ctx.settings.welcome_message.clone();
-    let user = user.clone();
-
-    #[allow(clippy::large_enum_variant)] // lives for one call
-    enum Outcome {
-        Existing(SessionRow),
-        Resumed(SessionRow),
-        Created(SessionRow, Option<MessageRow>),
-    }
-
-    let (outcome, expired) = ctx
+    let outcome = ctx
         .store
-        .write(move |conn| {
-            let mut expired = Vec::new();
-            if let Some(persona_id) = &req.persona_id {
-                match personas::get(conn, persona_id)? {
-                    Some(p) if !p.deleted => {}
-                    _ => return Err(Error::NotFound("Persona")),
-                }
-            }
-            // A client-chosen id that is taken by somebody else gets a fresh id instead: the
-            // shipped client uses `data.sessionId`, and nothing reveals the other session.
-            let mut id = match &req.session_id {
-                Some(wanted) => match sessions::get(conn, wanted.as_str())? {
-                    Some(row) if row.user_id == *user.user_id => {
-                        return Ok((Outcome::Existing(row), expired));
-                    }
-                    Some(_) => None,
-                    None => Some(wanted.as_str().to_string()),
-                },
-                None => {
-                    if let Some(mut row) = sessions::find_active_for_user(
-                        conn,
-                        &user.user_id,
-                        req.persona_id.as_deref(),
-                    )? {
-                        if expire_if_idle(conn, &mut row, now, timeout_ms)? {
-                            expired.push(snapshot_in_tx(conn, &row)?);
-                        } else {
-                            return Ok((Outcome::Resumed(row), expired));
-                        }
-                    }
-                    None
-                }
-            };
-            let id = id
-                .take()
-                .unwrap_or_else(|| SessionId::generate(now.0).into_string());
-            sessions::insert(
-                conn,
-                &NewSession {
-                    id: &id,
-                    user_id: &user.user_id,
-                    user_name: req.user_name.as_deref().or(user.name.as_deref()),
-                    user_email: user.email.as_deref().or(req.user_email.as_deref()),
-                    user_phone: req.user_phone.as_deref(),
-                    is_guest: user.is_guest,
-                    persona_id: req.persona_id.as_deref(),
-                    created_at: now,
-                    client_start_time: req.client_start_time.as_deref(),
-                    metadata: req.metadata.as_deref(),
-                },
-            )?;
-            let welcome_row = match &welcome {
-                Some(text) => Some(messages::insert(
-                    conn,
-                    &NewMessage {
-                        id: MessageId::generate(now.0).as_str(),
-                        session_id: &id,
-                        sender: Sender::System,
-                        agent_id: None,
-                        sent_as: None,
-                        display_name: None,
-                        department: None,
-                        body: text,
-                        kind: MessageKind::System,
-                        created_at: now,
-                        client_timestamp: None,
-                    },
-                )?),
-                None => None,
-            };
-            let row =
-                sessions::get(conn, &id)?.ok_or_else(|| Error::internal("new session vanished"))?;
-            Ok((Outcome::Created(row, welcome_row), expired))
+        .start_session(StartSession {
+            wanted_id: req.session_id.map(SessionId::into_string),
+            fresh_id: SessionId::generate(now.0).into_string(),
+            user_id: user.user_id.to_string(),
+            user_name: req
+                .user_name
+                .or_else(|| user.name.as_deref().map(str::to_string)),
+            user_email: user.email.as_deref().map(str::to_string).or(req.user_email),
+            user_phone: req.user_phone,
+            is_guest: user.is_guest,
+            persona_id: req.persona_id,
+            client_start_time: req.client_start_time,
+            metadata: req.metadata,
+            welcome: ctx
+                .settings
+                .welcome_message
+                .clone()
+                .map(|text| (MessageId::generate(now.0).into_string(), text)),
+            now,
+            idle: idle_rule(ctx),
         })
         .await?;
 
-    for snapshot in expired {
-        ctx.hub.publish(snapshot);
+    for state in &outcome.expired {
+        live::publish(ctx, state);
     }
-    let (session, resumed, existing) = match outcome {
-        Outcome::Existing(row) => (row, false, true),
-        Outcome::Resumed(row) => (row, true, false),
-        Outcome::Created(row, welcome) => {
-            let latest = welcome.as_ref().map(|m| (m.seq, m.id.as_str()));
-            ctx.hub.publish(live::snapshot_of(&row, latest));
-            ctx.bus.publish(DashboardEvent::QueueChanged);
-            super::auto_assign::nudge_all(ctx);
-            (row, false, false)
-        }
-    };
+    if outcome.kind == StartKind::Created {
+        live::publish(ctx, &outcome.state);
+        ctx.bus.publish(DashboardEvent::QueueChanged);
+    }
+    let mut session = outcome.state.session;
     let (queue_position, estimated_wait_seconds) = estimate_wait(ctx, &session).await?;
-    let mut session = session;
-    session.status =
-        live::effective_status(session.status, session.last_activity_at, now, timeout_ms);
+    session.status = idle_rule(ctx).effective_status(session.status, session.last_activity_at, now);
     Ok(Started {
         session,
-        resumed,
-        existing,
+        resumed: outcome.kind == StartKind::Resumed,
+        existing: outcome.kind == StartKind::Existing,
         queue_position,
         estimated_wait_seconds,
     })
@@ -178,24 +104,19 @@ pub async fn start_session(
 
 /// Place in line and a wait estimate: the recent average first response, times the number of
 /// chats ahead, shared among the agents available now. Zero once an agent has the chat.
-async fn estimate_wait(ctx: &Services, session: &SessionRow) -> Result<(i64, i64)> {
+async fn estimate_wait(ctx: &Services, session: &Session) -> Result<(i64, i64)> {
     if session.assigned_agent_id.is_some() || !session.status.is_active() {
         return Ok((0, 0));
     }
-    let created_at = session.created_at;
     let now = ctx.clock.now();
-    let (position, recent_avg, available) = ctx
+    let (position, recent_avg) = ctx.store.queue_wait(session.created_at).await?;
+    let available = ctx
         .store
-        .read(move |conn| {
-            let position = sessions::queue_position(conn, created_at)?;
-            let avg = crate::store::analytics::recent_first_response_seconds(conn, 50)?;
-            let available = agents::list(conn)?
-                .iter()
-                .filter(|a| a.effectively_online(now, super::agents::ONLINE_WINDOW_MS))
-                .count() as i64;
-            Ok((position, avg, available))
-        })
-        .await?;
+        .agent_loads()
+        .await?
+        .iter()
+        .filter(|a| is_online(a.is_online, a.disabled, a.last_seen_at, now))
+        .count() as i64;
     let per_chat = recent_avg.unwrap_or(DEFAULT_FIRST_RESPONSE_SECONDS);
     Ok((position, per_chat * position.max(1) / available.max(1)))
 }
@@ -211,14 +132,8 @@ pub struct UserSend {
 /// A stored message, and whether this call was a retry of an earlier one.
 #[derive(Debug)]
 pub struct SentMessage {
-    pub message: MessageRow,
+    pub message: Message,
     pub duplicate: bool,
-}
-
-pub(crate) enum SendOutcome {
-    Sent(MessageRow, SessionSnapshot),
-    Existing(MessageRow),
-    Expired(SessionSnapshot),
 }
 
 /// Sends a user message. Idempotent by `messageId`; durable before it answers.
@@ -236,55 +151,38 @@ pub async fn send_user_message(
     if let Err(retry_after) = ctx.message_limiter.check(req.session_id.as_str(), now) {
         // A retry of a message that was stored is answered, not refused.
         if let Some(id) = &req.message_id
-            && let Some(existing) = find_own_message(ctx, user, &req.session_id, id).await?
+            && let Some(existing) = ctx
+                .store
+                .find_user_message(
+                    user.user_id.to_string(),
+                    req.session_id.to_string(),
+                    id.to_string(),
+                )
+                .await?
         {
             return same_text_or_conflict(existing, req.text.as_str());
         }
         return Err(Error::RateLimited { retry_after });
     }
-    let timeout_ms = ctx.session_timeout_ms();
-    let owner = user.user_id.clone();
     let outcome = ctx
         .store
-        .write(move |conn| {
-            let mut row = owned_session(conn, req.session_id.as_str(), &owner)?;
-            let id = req.message_id.map_or_else(
+        .append_user_message(NewUserMessage {
+            owner: user.user_id.to_string(),
+            session_id: req.session_id.into_string(),
+            message_id: req.message_id.map_or_else(
                 || MessageId::generate(now.0).into_string(),
                 MessageId::into_string,
-            );
-            if let Some(existing) = duplicate_of(conn, &row.id, &id, req.text.as_str())? {
-                return Ok(SendOutcome::Existing(existing));
-            }
-            if expire_if_idle(conn, &mut row, now, timeout_ms)? {
-                return Ok(SendOutcome::Expired(snapshot_in_tx(conn, &row)?));
-            }
-            check_open(&row)?;
-            let message = insert_message(
-                conn,
-                &mut row,
-                &NewMessage {
-                    id: &id,
-                    session_id: req.session_id.as_str(),
-                    sender: Sender::User,
-                    agent_id: None,
-                    sent_as: None,
-                    display_name: None,
-                    department: None,
-                    body: req.text.as_str(),
-                    kind: MessageKind::Text,
-                    created_at: now,
-                    client_timestamp: req.client_timestamp.as_deref(),
-                },
-            )?;
-            let snapshot = live::snapshot_of(&row, Some((message.seq, &message.id)));
-            Ok(SendOutcome::Sent(message, snapshot))
+            ),
+            text: req.text.into_string(),
+            client_timestamp: req.client_timestamp,
+            now,
+            idle: idle_rule(ctx),
         })
         .await?;
     let (sent, stored) = after_send(ctx, outcome, Typist::User)?;
     if let Some(session_id) = stored {
-        // The agent's view drops "is typing"; a new message may be waiting for an agent.
+        // The agent's view drops "is typing".
         ctx.bus.publish(DashboardEvent::UserTyping(session_id));
-        super::auto_assign::nudge_all(ctx);
     }
     Ok(sent)
 }
@@ -304,14 +202,14 @@ pub(crate) fn after_send(
             },
             None,
         )),
-        SendOutcome::Expired(snapshot) => {
-            ctx.hub.publish(snapshot);
+        SendOutcome::Expired(state) => {
+            live::publish(ctx, &state);
             ctx.bus.publish(DashboardEvent::QueueChanged);
             Err(Error::SessionExpired)
         }
-        SendOutcome::Sent(message, snapshot) => {
-            let session_id = snapshot.session_id.clone();
-            ctx.hub.publish(snapshot);
+        SendOutcome::Sent(message, state) => {
+            let session_id: Arc<str> = Arc::from(state.session.id.as_str());
+            live::publish(ctx, &state);
             // A message ends its sender's typing indicator.
             ctx.hub.set_typing(&session_id, sender, None);
             ctx.bus
@@ -328,26 +226,7 @@ pub(crate) fn after_send(
     }
 }
 
-async fn find_own_message(
-    ctx: &Services,
-    user: &UserPrincipal,
-    session_id: &SessionId,
-    message_id: &MessageId,
-) -> Result<Option<MessageRow>> {
-    let (sid, mid, owner) = (
-        session_id.to_string(),
-        message_id.to_string(),
-        user.user_id.clone(),
-    );
-    ctx.store
-        .read(move |conn| {
-            owned_session(conn, &sid, &owner)?;
-            messages::find(conn, &sid, &mid)
-        })
-        .await
-}
-
-fn same_text_or_conflict(existing: MessageRow, text: &str) -> Result<SentMessage> {
+fn same_text_or_conflict(existing: Message, text: &str) -> Result<SentMessage> {
     if existing.body == text {
         Ok(SentMessage {
             message: existing,
@@ -358,78 +237,23 @@ fn same_text_or_conflict(existing: MessageRow, text: &str) -> Result<SentMessage
     }
 }
 
-/// The session if it belongs to `owner`; otherwise the same error as a missing one.
-pub(crate) fn owned_session(
-    conn: &Connection,
-    session_id: &str,
-    owner: &str,
-) -> Result<SessionRow> {
-    match sessions::get(conn, session_id)? {
-        Some(row) if row.user_id == owner => Ok(row),
-        _ => Err(Error::SessionNotFound),
-    }
-}
-
-/// An earlier message with this id: the same text is a retry, other text a conflict.
-pub(crate) fn duplicate_of(
-    conn: &Connection,
-    session_id: &str,
-    id: &str,
-    text: &str,
-) -> Result<Option<MessageRow>> {
-    match messages::find(conn, session_id, id)? {
-        Some(existing) if existing.body == text => Ok(Some(existing)),
-        Some(_) => Err(Error::DuplicateMessageId),
-        None => Ok(None),
-    }
-}
-
-/// Refuses sessions that no longer take messages.
-pub(crate) fn check_open(row: &SessionRow) -> Result<()> {
-    match row.status {
-        SessionStatus::Active => Ok(()),
-        SessionStatus::Expired => Err(Error::SessionExpired),
-        SessionStatus::EndedByUser | SessionStatus::EndedByAdmin => Err(Error::SessionEnded),
-    }
-}
-
-/// Inserts a message and keeps the session's counters (and `row`) current.
-pub(crate) fn insert_message(
-    conn: &Connection,
-    row: &mut SessionRow,
-    new: &NewMessage<'_>,
-) -> Result<MessageRow> {
-    let message = messages::insert(conn, new).map_err(|e| {
-        if is_unique_violation(&e) {
-            Error::DuplicateMessageId
-        } else {
-            e.into()
-        }
-    })?;
-    sessions::record_message(conn, &row.id, new.sender, new.agent_id, new.created_at)?;
-    if new.sender != Sender::System {
-        row.last_activity_at = new.created_at;
-        row.message_count += 1;
-    }
-    Ok(message)
-}
-
 /// One page of the user's own transcript.
 pub async fn list_messages(
     ctx: &Services,
     user: &UserPrincipal,
     session_id: SessionId,
     page: PageRequest,
-) -> Result<(Vec<MessageRow>, Pagination, i64)> {
-    let owner = user.user_id.clone();
-    ctx.store
-        .read(move |conn| {
-            owned_session(conn, session_id.as_str(), &owner)?;
-            let total = messages::count(conn, session_id.as_str())?;
-            let rows = messages::page(conn, session_id.as_str(), page.offset(), page.limit)?;
-            Ok((rows, Pagination::new(page, total), total))
-        })
-        .await
+) -> Result<(Vec<Message>, Pagination, i64)> {
+    let (rows, total) = ctx
+        .store
+        .list_messages(
+            user.user_id.to_string(),
+            session_id.into_string(),
+            page.offset(),
+            page.limit,
+        )
+        .await?;
+    Ok((rows, Pagination::new(page, total), total))
 }
 
 #[derive(Debug)]
@@ -443,7 +267,7 @@ pub struct UserEnd {
 /// What an end answers, for the first call and every repeat.
 #[derive(Debug)]
 pub struct Ended {
-    pub session: SessionRow,
+    pub session: Session,
 }
 
 impl Ended {
@@ -455,54 +279,37 @@ impl Ended {
 /// Ends the user's session (idempotent: an ended session answers its end data again).
 pub async fn end_by_user(ctx: &Services, user: &UserPrincipal, req: UserEnd) -> Result<Ended> {
     let now = ctx.clock.now();
-    let timeout_ms = ctx.session_timeout_ms();
-    let owner = user.user_id.clone();
-    let (row, snapshot, changed) = ctx
+    let rating = req.rating.map(|r| r.into_new(now));
+    let outcome = ctx
         .store
-        .write(move |conn| {
-            let mut row = owned_session(conn, req.session_id.as_str(), &owner)?;
-            let mut changed = expire_if_idle(conn, &mut row, now, timeout_ms)?;
-            if row.status.is_active() {
-                sessions::end(
-                    conn,
-                    &row.id,
-                    &EndSession {
-                        status: SessionStatus::EndedByUser,
-                        ended_by: EndedBy::User.as_str(),
-                        agent_id: None,
-                        reason: req.reason.as_deref(),
-                        at: now,
-                    },
-                )?;
-                changed = true;
-            }
-            if let Some(rating) = &req.rating
-                && ratings::for_session(conn, &row.id)?.is_none()
-            {
-                super::ratings::insert_rating(conn, &row.id, rating, now)?;
-            }
-            let row = sessions::get(conn, &row.id)?.ok_or(Error::SessionNotFound)?;
-            let snapshot = snapshot_in_tx(conn, &row)?;
-            Ok((row, snapshot, changed))
-        })
+        .end_by_user(
+            user.user_id.to_string(),
+            req.session_id.into_string(),
+            req.reason,
+            rating,
+            now,
+            idle_rule(ctx),
+        )
         .await?;
-    if changed {
-        let id = snapshot.session_id.clone();
-        ctx.hub.publish(snapshot);
+    if outcome.changed {
+        let id: Arc<str> = Arc::from(outcome.state.session.id.as_str());
+        live::publish(ctx, &outcome.state);
         ctx.bus.publish(DashboardEvent::QueueChanged);
         ctx.bus.publish(DashboardEvent::SessionDetails(id));
     }
-    Ok(Ended { session: row })
+    Ok(Ended {
+        session: outcome.state.session,
+    })
 }
 
 /// One past session as the history screen shows it.
 #[derive(Debug)]
 pub struct HistoryEntry {
-    pub session: SessionRow,
-    pub rating: Option<RatingRow>,
-    pub last_message: Option<MessageRow>,
+    pub session: Session,
+    pub rating: Option<Rating>,
+    pub last_message: Option<Message>,
     /// The newest agent message: whose name the user saw.
-    pub last_agent_message: Option<MessageRow>,
+    pub last_agent_message: Option<Message>,
 }
 
 /// The user's sessions, newest first.
@@ -511,48 +318,24 @@ pub async fn history(
     user: &UserPrincipal,
     page: PageRequest,
 ) -> Result<(Vec<HistoryEntry>, Pagination, i64)> {
-    let owner = user.user_id.clone();
     let now = ctx.clock.now();
-    let timeout_ms = ctx.session_timeout_ms();
-    ctx.store
-        .read(move |conn| {
-            let total = sessions::count_for_user(conn, &owner)?;
-            let mut entries = Vec::new();
-            for mut session in sessions::list_for_user(conn, &owner, page.offset(), page.limit)? {
-                session.status = live::effective_status(
-                    session.status,
-                    session.last_activity_at,
-                    now,
-                    timeout_ms,
-                );
-                entries.push(HistoryEntry {
-                    rating: ratings::for_session(conn, &session.id)?,
-                    last_message: messages::last(conn, &session.id)?,
-                    last_agent_message: messages::last_from_agent(conn, &session.id)?,
-                    session,
-                });
+    let idle = idle_rule(ctx);
+    let (rows, total) = ctx
+        .store
+        .history(user.user_id.to_string(), page.offset(), page.limit)
+        .await?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let mut session = row.session;
+            session.status = idle.effective_status(session.status, session.last_activity_at, now);
+            HistoryEntry {
+                session,
+                rating: row.rating,
+                last_message: row.last_message,
+                last_agent_message: row.last_agent_message,
             }
-            Ok((entries, Pagination::new(page, total), total))
         })
-        .await
-}
-
-/// The name an agent's reply is shown under, and whether that is allowed for this chat.
-pub(crate) fn reply_identity(
-    conn: &Connection,
-    row: &SessionRow,
-    agent_name: &str,
-    department: Option<&str>,
-    send_as: SendAs,
-) -> Result<(String, Option<String>)> {
-    match send_as {
-        SendAs::Agent => Ok((agent_name.to_string(), department.map(str::to_string))),
-        SendAs::Persona => {
-            let persona_id = row.persona_id.as_deref().ok_or_else(|| {
-                Error::validation("sendAs", "this chat was not started with a persona")
-            })?;
-            let persona = personas::get(conn, persona_id)?.ok_or(Error::NotFound("Persona"))?;
-            Ok((persona.name, None))
-        }
-    }
+        .collect();
+    Ok((entries, Pagination::new(page, total), total))
 }

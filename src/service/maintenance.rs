@@ -8,7 +8,7 @@ use super::Services;
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::{dashboard_sessions, sessions};
+use crate::store::{ChatStore, dashboard_sessions};
 
 const TICK: Duration = Duration::from_secs(5);
 /// Hub entries of sessions idle this much past their expiry are dropped (when unwatched).
@@ -37,23 +37,18 @@ pub async fn tick(ctx: &Services) -> Result<()> {
     let idle_ms = i64::try_from(ctx.settings.dashboard_idle.as_millis()).unwrap_or(i64::MAX);
     let expired = ctx
         .store
-        .write(move |conn| {
-            let reason = super::live::expiry_reason(timeout_ms);
-            let ids =
-                sessions::expire_idle(conn, Timestamp(now.0 - timeout_ms), timeout_ms, &reason)?;
-            let snapshots = ids
-                .iter()
-                .map(|id| super::live::load_snapshot(conn, id))
-                .collect::<Result<Vec<_>>>()?;
-            dashboard_sessions::delete_idle(conn, Timestamp(now.0 - idle_ms))?;
-            Ok(snapshots)
-        })
+        .expire_idle(now, super::live::idle_rule(ctx))
+        .await?;
+    // Transitional: moves to a team store method with the dashboard sign-ins.
+    ctx.store
+        .write(move |conn| dashboard_sessions::delete_idle(conn, Timestamp(now.0 - idle_ms)))
         .await?;
     if !expired.is_empty() {
-        for snapshot in expired.into_iter().flatten() {
-            let id = snapshot.session_id.clone();
-            ctx.hub.publish(snapshot);
-            ctx.bus.publish(DashboardEvent::SessionDetails(id));
+        for state in &expired {
+            super::live::publish(ctx, state);
+            ctx.bus.publish(DashboardEvent::SessionDetails(
+                state.session.id.as_str().into(),
+            ));
         }
         ctx.bus.publish(DashboardEvent::QueueChanged);
     }

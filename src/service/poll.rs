@@ -11,10 +11,11 @@ use tokio::time::Instant;
 
 use super::{Services, live};
 use crate::auth::UserPrincipal;
+use crate::domain::message::Message;
 use crate::domain::{Sender, SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, LiveState};
-use crate::store::messages::{self, MessageRow};
+use crate::store::ChatStore;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 100;
@@ -31,7 +32,7 @@ pub struct PollRequest {
 
 #[derive(Debug)]
 pub struct PollAnswer {
-    pub messages: Vec<MessageRow>,
+    pub messages: Vec<Message>,
     pub status: SessionStatus,
     pub end_reason: Option<Arc<str>>,
     pub has_more: bool,
@@ -148,7 +149,7 @@ async fn wait_for_change(
 
 fn answer_from(
     state: &LiveState,
-    messages: Vec<MessageRow>,
+    messages: Vec<Message>,
     has_more: bool,
     now: Timestamp,
     timeout_ms: i64,
@@ -176,18 +177,10 @@ async fn read_new(
     state: LiveState,
     timeout_ms: i64,
 ) -> Result<PollAnswer> {
-    let session_id = req.session_id.clone();
-    let after = req.after.clone();
     let limit = req.limit;
     let mut rows = ctx
         .store
-        .read(move |conn| {
-            let after_seq = match &after {
-                Some(id) => messages::seq_of(conn, &session_id, id)?.ok_or(Error::InvalidCursor)?,
-                None => 0,
-            };
-            messages::after(conn, &session_id, after_seq, limit + 1)
-        })
+        .messages_after(req.session_id.clone(), req.after.clone(), limit + 1)
         .await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -202,7 +195,7 @@ async fn read_new(
 }
 
 /// Records, without holding up the answer, that agent messages reached the phone.
-pub(crate) fn mark_delivered(ctx: &Services, session_id: &str, rows: &[MessageRow]) {
+pub(crate) fn mark_delivered(ctx: &Services, session_id: &str, rows: &[Message]) {
     let Some(up_to) = rows
         .iter()
         .filter(|m| m.sender == Sender::Admin && m.delivered_at.is_none())
@@ -216,9 +209,8 @@ pub(crate) fn mark_delivered(ctx: &Services, session_id: &str, rows: &[MessageRo
     let at = ctx.clock.now();
     let session_id: Arc<str> = Arc::from(session_id);
     tokio::spawn(async move {
-        let id = session_id.clone();
         match store
-            .write(move |conn| messages::mark_delivered(conn, &id, up_to, at))
+            .mark_delivered(session_id.to_string(), up_to, at)
             .await
         {
             Ok(0) => {}

@@ -1,18 +1,18 @@
 //! The live queue: every active chat with how long its user has waited, its priority tier and
 //! who has it, most urgent first; and the headline numbers agents watch.
 
-use super::agents::ONLINE_WINDOW_MS;
-use super::{AgentPrincipal, Services, live};
+use super::live::idle_rule;
+use super::{AgentPrincipal, Services};
+use crate::domain::session::ActiveSession;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::error::Result;
 use crate::realtime::LiveState;
-use crate::store::sessions::{self, ActiveSessionRow};
-use crate::store::{agents, analytics};
+use crate::store::ChatStore;
 
 /// One chat in the live queue.
 #[derive(Clone, Debug)]
 pub struct QueueEntry {
-    pub row: ActiveSessionRow,
+    pub row: ActiveSession,
     /// The user is waiting for an answer (their newest messages are unanswered).
     pub awaiting_reply: bool,
     /// Seconds since the oldest unanswered user message (0 when nobody waits).
@@ -31,28 +31,12 @@ pub struct QueueEntry {
 pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<QueueEntry>> {
     actor.require(Permission::ViewChats)?;
     let now = ctx.clock.now();
-    let (rows, online_agents) = ctx
-        .store
-        .read(move |conn| {
-            let online: Vec<String> = agents::list(conn)?
-                .into_iter()
-                .filter(|a| a.effectively_online(now, ONLINE_WINDOW_MS))
-                .map(|a| a.id)
-                .collect();
-            Ok((sessions::list_active_detailed(conn)?, online))
-        })
-        .await?;
-    let timeout_ms = ctx.session_timeout_ms();
+    let online_agents = online_agent_ids(ctx, now).await?;
+    let rows = ctx.store.active_sessions().await?;
+    let idle = idle_rule(ctx);
     let mut entries: Vec<QueueEntry> = rows
         .into_iter()
-        .filter(|r| {
-            !live::is_idle_expired(
-                r.session.status,
-                r.session.last_activity_at,
-                now,
-                timeout_ms,
-            )
-        })
+        .filter(|r| !idle.is_expired(r.session.status, r.session.last_activity_at, now))
         .map(|row| {
             let waiting_seconds = row
                 .session
@@ -104,22 +88,24 @@ pub struct Stats {
     pub messages_handled_today: i64,
 }
 
+/// Ids of the agents online now.
+async fn online_agent_ids(ctx: &Services, now: Timestamp) -> Result<Vec<String>> {
+    Ok(ctx
+        .store
+        .agent_loads()
+        .await?
+        .into_iter()
+        .filter(|a| a.online(now))
+        .map(|a| a.id)
+        .collect())
+}
+
 pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
     let queue = active_sessions(ctx, actor).await?;
     let now = ctx.clock.now();
     let day_start = Timestamp(now.0 - now.0.rem_euclid(86_400_000));
-    let (online, average, handled) = ctx
-        .store
-        .read(move |conn| {
-            let online = agents::list(conn)?
-                .iter()
-                .filter(|a| a.effectively_online(now, ONLINE_WINDOW_MS))
-                .count() as i64;
-            let average = analytics::average_first_response_between(conn, day_start, now)?;
-            let handled = analytics::agent_messages_between(conn, day_start, now)?;
-            Ok((online, average, handled))
-        })
-        .await?;
+    let online = online_agent_ids(ctx, now).await?.len() as i64;
+    let figures = ctx.store.day_figures(day_start, now).await?;
     Ok(Stats {
         total_active_sessions: queue.len() as i64,
         sessions_waiting_for_response: queue.iter().filter(|e| e.awaiting_reply).count() as i64,
@@ -128,7 +114,7 @@ pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
             .filter(|e| e.priority >= Priority::High)
             .count() as i64,
         online_admins: online,
-        average_response_time: average,
-        messages_handled_today: handled,
+        average_response_time: figures.average_first_response,
+        messages_handled_today: figures.agent_messages,
     })
 }

@@ -1,16 +1,14 @@
 //! Ratings: one per ended session, 1..=5, with optional feedback and categories.
 
-use rusqlite::Connection;
-
 use super::Services;
-use super::chat::owned_session;
-use super::live::{expire_if_idle, snapshot_in_tx};
+use super::live::{self, idle_rule};
 use crate::auth::UserPrincipal;
+use crate::domain::rating::Rating;
 use crate::domain::text::optional_text;
 use crate::domain::{SessionId, Timestamp};
 use crate::error::{Error, Result};
-use crate::store::is_unique_violation;
-use crate::store::ratings::{self, RatingRow};
+use crate::store::ChatStore;
+use crate::store::chats::NewRating;
 
 pub const MAX_FEEDBACK_CHARS: usize = 2000;
 pub const MAX_CATEGORIES: usize = 10;
@@ -55,29 +53,17 @@ impl RatingInput {
     }
 }
 
-pub(crate) fn insert_rating(
-    conn: &Connection,
-    session_id: &str,
-    input: &RatingInput,
-    now: Timestamp,
-) -> Result<RatingRow> {
-    let row = RatingRow {
-        id: crate::domain::ids::generate("rating", now.0),
-        session_id: session_id.to_string(),
-        rating: input.rating,
-        feedback: input.feedback.clone(),
-        categories: input.categories.clone(),
-        client_timestamp: input.client_timestamp.clone(),
-        created_at: now,
-    };
-    ratings::insert(conn, &row).map_err(|e| {
-        if is_unique_violation(&e) {
-            Error::AlreadyRated
-        } else {
-            e.into()
+impl RatingInput {
+    /// The rating to store, with a fresh id.
+    pub fn into_new(self, now: Timestamp) -> NewRating {
+        NewRating {
+            id: crate::domain::ids::generate("rating", now.0),
+            rating: self.rating,
+            feedback: self.feedback,
+            categories: self.categories,
+            client_timestamp: self.client_timestamp,
         }
-    })?;
-    Ok(row)
+    }
 }
 
 /// Rates an ended session of the user's.
@@ -86,30 +72,20 @@ pub async fn rate(
     user: &UserPrincipal,
     session_id: SessionId,
     input: RatingInput,
-) -> Result<RatingRow> {
+) -> Result<Rating> {
     let now = ctx.clock.now();
-    let timeout_ms = ctx.session_timeout_ms();
-    let owner = user.user_id.clone();
     let (rating, expired) = ctx
         .store
-        .write(move |conn| {
-            let mut row = owned_session(conn, session_id.as_str(), &owner)?;
-            let expired = if expire_if_idle(conn, &mut row, now, timeout_ms)? {
-                Some(snapshot_in_tx(conn, &row)?)
-            } else {
-                None
-            };
-            if row.status.is_active() {
-                return Err(Error::SessionActive);
-            }
-            if ratings::for_session(conn, &row.id)?.is_some() {
-                return Err(Error::AlreadyRated);
-            }
-            Ok((insert_rating(conn, &row.id, &input, now)?, expired))
-        })
+        .rate(
+            user.user_id.to_string(),
+            session_id.into_string(),
+            input.into_new(now),
+            now,
+            idle_rule(ctx),
+        )
         .await?;
-    if let Some(snapshot) = expired {
-        ctx.hub.publish(snapshot);
+    if let Some(state) = expired {
+        live::publish(ctx, &state);
     }
     ctx.bus
         .publish(crate::realtime::DashboardEvent::SessionDetails(

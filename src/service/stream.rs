@@ -12,17 +12,20 @@ use tokio::sync::watch;
 use super::poll::mark_delivered;
 use super::{Services, live};
 use crate::auth::UserPrincipal;
+use crate::domain::message::Message;
 use crate::domain::{SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::realtime::{HoldPermit, LiveState};
-use crate::store::messages::{self, MessageRow};
+use crate::store::ChatStore;
 
 /// Messages read from the database per batch while catching a client up.
 const CATCH_UP_BATCH: i64 = 100;
 
-/// How far a client has got: the last message sequence it received, the read watermark it
-/// was told, and whether it saw the end. Sent as each event's id: `"<seq>.<read>"`, with
-/// `".e"` appended once the end was sent.
+/// How far a client has got: the position (in its session) of the last message it received,
+/// the read watermark it was told, and whether it saw the end. Sent as each event's id:
+/// `"s<seq>.<read>"`, with `".e"` appended once the end was sent. An id without the `s` counts
+/// global sequences from before per-session positions: it resumes from the session's start
+/// (every message carries its id, so a client can drop repeats) rather than skip anything.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamCursor {
     pub message_seq: i64,
@@ -32,7 +35,7 @@ pub struct StreamCursor {
 
 impl fmt::Display for StreamCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.message_seq, self.read_seq)?;
+        write!(f, "s{}.{}", self.message_seq, self.read_seq)?;
         if self.ended {
             f.write_str(".e")?;
         }
@@ -42,7 +45,12 @@ impl fmt::Display for StreamCursor {
 
 impl StreamCursor {
     pub fn parse(raw: &str) -> Result<Self> {
-        let mut parts = raw.trim().split('.');
+        let raw = raw.trim();
+        let (current, raw) = match raw.strip_prefix('s') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        let mut parts = raw.split('.');
         let number = |p: Option<&str>| -> Result<i64> {
             p.and_then(|v| v.parse::<i64>().ok())
                 .filter(|v| *v >= 0)
@@ -58,6 +66,12 @@ impl StreamCursor {
         if parts.next().is_some() {
             return Err(Error::InvalidCursor);
         }
+        if !current {
+            return Ok(StreamCursor {
+                ended,
+                ..StreamCursor::default()
+            });
+        }
         Ok(StreamCursor {
             message_seq,
             read_seq,
@@ -71,7 +85,7 @@ impl StreamCursor {
 pub enum ClientEvent {
     /// Boxed: the channel to each stream allocates its slots up front, so a small event keeps
     /// thousands of open streams light.
-    Message(Box<MessageRow>),
+    Message(Box<Message>),
     Typing(bool),
     /// Agents have seen the user's messages up to this one.
     Read {
@@ -205,10 +219,9 @@ async fn catch_up(
     tx: &mpsc::Sender<(ClientEvent, StreamCursor)>,
 ) -> Result<bool> {
     while state.snapshot.last_seq > cursor.message_seq {
-        let (id, after) = (session_id.to_string(), cursor.message_seq);
         let rows = ctx
             .store
-            .read(move |conn| messages::after(conn, &id, after, CATCH_UP_BATCH))
+            .messages_after_seq(session_id.to_string(), cursor.message_seq, CATCH_UP_BATCH)
             .await?;
         if rows.is_empty() {
             break;
@@ -226,10 +239,10 @@ async fn catch_up(
         }
     }
     if state.snapshot.agent_read_seq > cursor.read_seq {
-        let (id, up_to) = (session_id.to_string(), state.snapshot.agent_read_seq);
+        let up_to = state.snapshot.agent_read_seq;
         let last_read = ctx
             .store
-            .read(move |conn| messages::last_user_message_up_to(conn, &id, up_to))
+            .last_user_message_up_to(session_id.to_string(), up_to)
             .await?;
         cursor.read_seq = up_to;
         if let Some(message_id) = last_read
@@ -270,8 +283,14 @@ mod tests {
         ] {
             assert_eq!(StreamCursor::parse(&c.to_string()).unwrap(), c);
         }
-        for bad in ["", "x", "1", "1.2.x", "-1.0", "1.2.e.3"] {
+        for bad in ["", "x", "1", "1.2.x", "-1.0", "1.2.e.3", "s", "s1", "s-1.0"] {
             assert!(StreamCursor::parse(bad).is_err(), "{bad}");
         }
+        // From before per-session positions: replays from the start, keeps the end.
+        assert_eq!(
+            StreamCursor::parse("42.7").unwrap(),
+            StreamCursor::default()
+        );
+        assert!(StreamCursor::parse("42.7.e").unwrap().ended);
     }
 }

@@ -6,6 +6,7 @@ use crate::auth::UserPrincipal;
 use crate::domain::{Permission, SessionId};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
+use crate::store::ChatStore;
 
 /// How long one typing signal lasts.
 pub const TYPING_TTL_MS: i64 = 5_000;
@@ -57,10 +58,9 @@ pub async fn user_typing_now(
     session_id: &str,
 ) -> Result<(String, bool)> {
     agent.require(Permission::ViewChats)?;
-    let id = session_id.to_string();
     let row = ctx
         .store
-        .read(move |conn| crate::store::sessions::get(conn, &id))
+        .session(session_id.to_string())
         .await?
         .ok_or(Error::SessionNotFound)?;
     let now = ctx.clock.now();

@@ -123,7 +123,7 @@ pub struct AssignBody {
     admin_id: Option<String>,
 }
 
-fn assignment_answer(s: &crate::store::sessions::SessionRow) -> Value {
+fn assignment_answer(s: &crate::domain::session::Session) -> Value {
     json!({ "sessionId": s.id, "assignedAgentId": s.assigned_agent_id, "assignedAt": s.assigned_at, "status": s.status })
 }
 

@@ -3,16 +3,16 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::message::Message;
+use crate::domain::note::Note;
+use crate::domain::session::Session;
 use crate::domain::time::human_age;
 use crate::service::agents::AgentView;
 use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
 use crate::store::audit::AuditRow;
 use crate::store::canned::CannedRow;
-use crate::store::messages::MessageRow;
-use crate::store::notes::NoteRow;
 use crate::store::personas::PersonaRow;
-use crate::store::sessions::SessionRow;
 
 pub fn agent(v: &AgentView) -> Value {
     let a = &v.row;
@@ -46,7 +46,7 @@ pub fn canned(c: &CannedRow) -> Value {
     })
 }
 
-pub fn note(n: &NoteRow) -> Value {
+pub fn note(n: &Note) -> Value {
     json!({
         "id": n.id,
         "sessionId": n.session_id,
@@ -70,7 +70,7 @@ pub fn audit(e: &AuditRow) -> Value {
 }
 
 /// A message with its real agent (even when shown under a persona).
-pub fn message(m: &MessageRow, agent_name: Option<&str>) -> Value {
+pub fn message(m: &Message, agent_name: Option<&str>) -> Value {
     json!({
         "messageId": m.id,
         "message": m.body,
@@ -87,12 +87,12 @@ pub fn message(m: &MessageRow, agent_name: Option<&str>) -> Value {
     })
 }
 
-fn user_info(s: &SessionRow) -> Value {
+fn user_info(s: &Session) -> Value {
     json!({ "name": s.user_name, "email": s.user_email, "phone": s.user_phone })
 }
 
 /// Session fields shared by the queue and the detail view.
-pub fn session(s: &SessionRow) -> Value {
+pub fn session(s: &Session) -> Value {
     json!({
         "sessionId": s.id,
         "userId": s.user_id,

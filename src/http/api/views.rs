@@ -3,9 +3,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::domain::message::Message;
 use crate::domain::{MessageKind, Sender, Timestamp};
 use crate::service::Pagination;
-use crate::store::messages::MessageRow;
 
 #[derive(Serialize)]
 pub struct AdminInfo<'a> {
@@ -28,7 +28,7 @@ pub struct ClientMessage<'a> {
 }
 
 impl<'a> ClientMessage<'a> {
-    pub fn of(row: &'a MessageRow) -> Self {
+    pub fn of(row: &'a Message) -> Self {
         ClientMessage {
             message_id: &row.id,
             message: &row.body,
@@ -43,7 +43,7 @@ impl<'a> ClientMessage<'a> {
     }
 }
 
-pub fn client_messages(rows: &[MessageRow]) -> Vec<ClientMessage<'_>> {
+pub fn client_messages(rows: &[Message]) -> Vec<ClientMessage<'_>> {
     rows.iter().map(ClientMessage::of).collect()
 }
 

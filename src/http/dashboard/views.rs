@@ -1,9 +1,9 @@
 //! View models shared by dashboard pages: the layout (navigation, CSRF token) and the small
 //! formatting rules every page uses. Templates escape everything; these only shape text.
 
+use crate::domain::session::Session;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::service::dashboard_auth::DashboardSession;
-use crate::store::sessions::SessionRow;
 
 /// What the page frame needs.
 pub struct Layout {
@@ -62,7 +62,7 @@ pub fn span(seconds: i64) -> String {
 }
 
 /// How to call the user: name, else email, else their id.
-pub fn user_label(s: &SessionRow) -> String {
+pub fn user_label(s: &Session) -> String {
     s.user_name
         .clone()
         .or_else(|| s.user_email.clone())

@@ -1,4 +1,4 @@
-//! The `messages` table. `seq` orders everything; `(session_id, id)` is unique, which is what
+//! The `messages` table. `session_seq` orders a session's messages; `(session_id, id)` is unique, which is what
 //! makes retried sends idempotent.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -6,25 +6,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::{MessageKind, SendAs, Sender, Timestamp};
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct MessageRow {
-    pub seq: i64,
-    pub id: String,
-    pub session_id: String,
-    pub sender: Sender,
-    pub agent_id: Option<String>,
-    pub sent_as: Option<SendAs>,
-    pub display_name: Option<String>,
-    pub department: Option<String>,
-    pub body: String,
-    pub kind: MessageKind,
-    pub created_at: Timestamp,
-    pub client_timestamp: Option<String>,
-    pub delivered_at: Option<Timestamp>,
-    pub read_at: Option<Timestamp>,
-}
+/// Rows are domain messages; the old name stays while callers move over.
+pub use crate::domain::message::Message as MessageRow;
 
-const COLUMNS: &str = "seq, id, session_id, sender, agent_id, sent_as, display_name, department, body, kind, \
+const COLUMNS: &str = "session_seq, id, session_id, sender, agent_id, sent_as, display_name, department, body, kind, \
     created_at, client_timestamp, delivered_at, read_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
@@ -47,6 +32,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
 }
 
 pub struct NewMessage<'a> {
+    /// The position taken with [`super::sessions::next_position`].
+    pub seq: i64,
     pub id: &'a str,
     pub session_id: &'a str,
     pub sender: Sender,
@@ -65,8 +52,8 @@ pub struct NewMessage<'a> {
 pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<MessageRow> {
     conn.prepare_cached(
         "INSERT INTO messages (id, session_id, sender, agent_id, sent_as, display_name, department, body,
-             kind, created_at, client_timestamp)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             kind, created_at, client_timestamp, session_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         m.id,
@@ -79,10 +66,11 @@ pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message
         m.body,
         m.kind,
         m.created_at,
-        m.client_timestamp
+        m.client_timestamp,
+        m.seq
     ])?;
     Ok(MessageRow {
-        seq: conn.last_insert_rowid(),
+        seq: m.seq,
         id: m.id.to_string(),
         session_id: m.session_id.to_string(),
         sender: m.sender,
@@ -110,7 +98,7 @@ pub fn find(conn: &Connection, session_id: &str, id: &str) -> Result<Option<Mess
 
 pub fn seq_of(conn: &Connection, session_id: &str, id: &str) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT seq FROM messages WHERE session_id = ?1 AND id = ?2")?
+        .prepare_cached("SELECT session_seq FROM messages WHERE session_id = ?1 AND id = ?2")?
         .query_row([session_id, id], |r| r.get(0))
         .optional()?)
 }
@@ -123,7 +111,7 @@ pub fn after(
     limit: i64,
 ) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND session_seq > ?2 ORDER BY session_seq LIMIT ?3"
     ))?;
     let rows = stmt
         .query_map(params![session_id, after_seq, limit], from_row)?
@@ -139,7 +127,7 @@ pub fn page(
     limit: i64,
 ) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq LIMIT ?2 OFFSET ?3"
     ))?;
     let rows = stmt
         .query_map(params![session_id, limit, offset], from_row)?
@@ -156,7 +144,7 @@ pub fn count(conn: &Connection, session_id: &str) -> Result<i64> {
 pub fn last(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq DESC LIMIT 1"
         ))?
         .query_row([session_id], from_row)
         .optional()?)
@@ -166,7 +154,7 @@ pub fn last(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
 pub fn last_from_agent(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND sender = 'admin' ORDER BY seq DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND sender = 'admin' ORDER BY session_seq DESC LIMIT 1"
         ))?
         .query_row([session_id], from_row)
         .optional()?)
@@ -182,7 +170,7 @@ pub fn mark_delivered(
     Ok(conn
         .prepare_cached(
             "UPDATE messages SET delivered_at = ?3
-             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'admin' AND delivered_at IS NULL",
+             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'admin' AND delivered_at IS NULL",
         )?
         .execute(params![session_id, up_to_seq, at])?)
 }
@@ -197,7 +185,7 @@ pub fn mark_read_by_user(
     Ok(conn
         .prepare_cached(
             "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
-             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'admin' AND read_at IS NULL",
+             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'admin' AND read_at IS NULL",
         )?
         .execute(params![session_id, up_to_seq, at])?)
 }
@@ -212,7 +200,7 @@ pub fn mark_read_by_agent(
     Ok(conn
         .prepare_cached(
             "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
-             WHERE session_id = ?1 AND seq <= ?2 AND sender = 'user' AND read_at IS NULL",
+             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'user' AND read_at IS NULL",
         )?
         .execute(params![session_id, up_to_seq, at])?)
 }
@@ -221,7 +209,7 @@ pub fn mark_read_by_agent(
 pub fn latest(conn: &Connection, session_id: &str) -> Result<Option<(i64, String)>> {
     Ok(conn
         .prepare_cached(
-            "SELECT seq, id FROM messages WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+            "SELECT session_seq, id FROM messages WHERE session_id = ?1 ORDER BY session_seq DESC LIMIT 1",
         )?
         .query_row([session_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
@@ -235,8 +223,8 @@ pub fn last_user_message_up_to(
 ) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached(
-            "SELECT id FROM messages WHERE session_id = ?1 AND seq <= ?2 AND sender = 'user'
-             ORDER BY seq DESC LIMIT 1",
+            "SELECT id FROM messages WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'user'
+             ORDER BY session_seq DESC LIMIT 1",
         )?
         .query_row(params![session_id, seq], |r| r.get(0))
         .optional()?)
@@ -245,7 +233,7 @@ pub fn last_user_message_up_to(
 /// Every message of a session, in order (the agent's transcript view).
 pub fn all(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY seq"
+        "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq"
     ))?;
     let rows = stmt
         .query_map([session_id], from_row)?

@@ -26,19 +26,26 @@ fn migration_names() -> Vec<String> {
 }
 
 pub fn apply(conn: &mut Connection) -> Result<()> {
-    let names = migration_names();
-    let sources: Vec<String> = names
+    let sources = sources()?;
+    migrations(&sources)
+        .to_latest(conn)
+        .map_err(|e| Error::internal(format!("migration failed: {e}")))
+}
+
+/// The text of every migration, in order.
+fn sources() -> Result<Vec<String>> {
+    migration_names()
         .iter()
         .map(|name| {
             let file = MigrationFiles::get(name).expect("listed migration exists");
             String::from_utf8(file.data.into_owned())
                 .map_err(|_| Error::internal(format!("migration {name} is not UTF-8")))
         })
-        .collect::<Result<_>>()?;
-    let migrations = Migrations::new(sources.iter().map(|sql| M::up(sql)).collect());
-    migrations
-        .to_latest(conn)
-        .map_err(|e| Error::internal(format!("migration failed: {e}")))
+        .collect()
+}
+
+fn migrations(sources: &[String]) -> Migrations<'_> {
+    Migrations::new(sources.iter().map(|sql| M::up(sql)).collect())
 }
 
 #[cfg(test)]
@@ -54,5 +61,50 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version as usize, *MIGRATION_COUNT);
+    }
+
+    #[test]
+    fn version_two_numbers_existing_messages_per_session() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let sources = sources().unwrap();
+        migrations(&sources).to_version(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO agents (id, email, name, role, password_hash, created_at, updated_at)
+                 VALUES ('a1', 'a@x', 'A', 'chat_admin', 'h', 0, 0);
+             INSERT INTO sessions (id, user_id, created_at, last_activity_at, assigned_agent_id, agent_read_seq)
+                 VALUES ('s1', 'u', 0, 0, 'a1', 3), ('s2', 'u', 0, 0, NULL, 0);
+             INSERT INTO messages (id, session_id, sender, body, created_at) VALUES
+                 ('m1', 's1', 'user', 'x', 0), ('m2', 's2', 'user', 'x', 0),
+                 ('m3', 's1', 'user', 'x', 0), ('m4', 's1', 'admin', 'x', 0);",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let positions: Vec<(String, i64)> = conn
+            .prepare("SELECT id, session_seq FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected = [("m1", 1), ("m2", 1), ("m3", 2), ("m4", 3)];
+        assert_eq!(
+            positions,
+            expected.map(|(id, n)| (id.to_string(), n)).to_vec()
+        );
+        let (last, read): (i64, i64) = conn
+            .query_row(
+                "SELECT last_seq, agent_read_seq FROM sessions WHERE id = 's1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        // Global seq 3 was m3, the second message of s1.
+        assert_eq!((last, read), (3, 2));
+        let load: i64 = conn
+            .query_row("SELECT active_chats FROM agents WHERE id = 'a1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(load, 1);
     }
 }

@@ -2,6 +2,7 @@
 //! connections off the async runtime; every write goes through the single group-commit writer
 //! (see `writer.rs`).
 
+mod chat;
 mod chat_store;
 mod codec;
 mod migrate;

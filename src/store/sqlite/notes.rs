@@ -5,15 +5,8 @@ use rusqlite::{Connection, params};
 use crate::domain::Timestamp;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct NoteRow {
-    pub id: String,
-    pub session_id: String,
-    pub agent_id: String,
-    pub agent_name: Option<String>,
-    pub body: String,
-    pub created_at: Timestamp,
-}
+/// Rows are domain notes; the old name stays while callers move over.
+pub use crate::domain::note::Note as NoteRow;
 
 pub fn insert(
     conn: &Connection,

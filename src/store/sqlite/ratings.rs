@@ -2,19 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::Timestamp;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct RatingRow {
-    pub id: String,
-    pub session_id: String,
-    pub rating: i64,
-    pub feedback: Option<String>,
-    pub categories: Vec<String>,
-    pub client_timestamp: Option<String>,
-    pub created_at: Timestamp,
-}
+/// Rows are domain ratings; the old name stays while callers move over.
+pub use crate::domain::rating::Rating as RatingRow;
 
 pub fn insert(conn: &Connection, r: &RatingRow) -> rusqlite::Result<()> {
     let categories = serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into());

@@ -5,52 +5,18 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::{Priority, Sender, SessionStatus, Timestamp};
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct SessionRow {
-    pub id: String,
-    pub user_id: String,
-    pub user_name: Option<String>,
-    pub user_email: Option<String>,
-    pub user_phone: Option<String>,
-    pub is_guest: bool,
-    pub persona_id: Option<String>,
-    pub status: SessionStatus,
-    pub assigned_agent_id: Option<String>,
-    pub assigned_at: Option<Timestamp>,
-    pub priority_override: Option<Priority>,
-    pub created_at: Timestamp,
-    pub client_start_time: Option<String>,
-    pub metadata: Option<String>,
-    pub ended_at: Option<Timestamp>,
-    pub ended_by: Option<String>,
-    pub ended_by_agent_id: Option<String>,
-    pub end_reason: Option<String>,
-    pub message_count: i64,
-    pub last_activity_at: Timestamp,
-    pub last_user_message_at: Option<Timestamp>,
-    pub last_agent_message_at: Option<Timestamp>,
-    pub awaiting_since: Option<Timestamp>,
-    pub first_user_message_at: Option<Timestamp>,
-    pub first_response_at: Option<Timestamp>,
-    pub unread_by_agent: i64,
-    pub agent_read_seq: i64,
-}
-
-impl SessionRow {
-    /// Seconds from start to end (or to `now` while active).
-    pub fn duration_seconds(&self, now: Timestamp) -> i64 {
-        self.created_at.seconds_until(self.ended_at.unwrap_or(now))
-    }
-}
+/// Rows are domain sessions; the old name stays while callers move over.
+pub use crate::domain::session::Session as SessionRow;
 
 pub(crate) const COLUMNS: &str = "s.id, s.user_id, s.user_name, s.user_email, s.user_phone, s.is_guest, \
     s.persona_id, s.status, s.assigned_agent_id, s.assigned_at, s.priority_override, s.created_at, \
     s.client_start_time, s.metadata, s.ended_at, s.ended_by, s.ended_by_agent_id, s.end_reason, \
     s.message_count, s.last_activity_at, s.last_user_message_at, s.last_agent_message_at, \
-    s.awaiting_since, s.first_user_message_at, s.first_response_at, s.unread_by_agent, s.agent_read_seq";
+    s.awaiting_since, s.first_user_message_at, s.first_response_at, s.unread_by_agent, s.agent_read_seq, \
+    s.last_seq";
 
 /// Number of columns in [`COLUMNS`], for queries that select more after them.
-pub(crate) const COLUMN_COUNT: usize = 27;
+pub(crate) const COLUMN_COUNT: usize = 28;
 
 pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -81,6 +47,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
         first_response_at: r.get(24)?,
         unread_by_agent: r.get(25)?,
         agent_read_seq: r.get(26)?,
+        last_seq: r.get(27)?,
     })
 }
 
@@ -181,39 +148,47 @@ pub fn others_of_user(
     Ok(rows)
 }
 
-/// Keeps the counters current after a message by `sender` (an agent's id for replies) at `at`.
-pub fn record_message(
+/// Takes the next position in an active session for a message by `sender` (an agent's id for
+/// replies) at `at`, keeping the counters current in the same statement. `None` when the
+/// session is not active. The bump happens under the session's row, so positions of one
+/// session are handed out and committed in order even with several writers.
+pub fn next_position(
     conn: &Connection,
     id: &str,
     sender: Sender,
     agent_id: Option<&str>,
     at: Timestamp,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let sql = match sender {
         Sender::User => {
-            "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
-                 last_user_message_at = ?2, awaiting_since = COALESCE(awaiting_since, ?2),
+            "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1,
+                 last_activity_at = ?2, last_user_message_at = ?2,
+                 awaiting_since = COALESCE(awaiting_since, ?2),
                  first_user_message_at = COALESCE(first_user_message_at, ?2),
                  unread_by_agent = unread_by_agent + 1
-             WHERE id = ?1"
+             WHERE id = ?1 AND status = 'active' RETURNING last_seq"
         }
         Sender::Admin => {
-            "UPDATE sessions SET message_count = message_count + 1, last_activity_at = ?2,
-                 last_agent_message_at = ?2, awaiting_since = NULL,
+            "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1,
+                 last_activity_at = ?2, last_agent_message_at = ?2, awaiting_since = NULL,
                  first_responder_id = CASE WHEN first_response_at IS NULL AND first_user_message_at IS NOT NULL
                                            THEN ?3 ELSE first_responder_id END,
                  first_response_at = CASE WHEN first_response_at IS NULL AND first_user_message_at IS NOT NULL
                                           THEN ?2 ELSE first_response_at END
-             WHERE id = ?1"
+             WHERE id = ?1 AND status = 'active' RETURNING last_seq"
         }
-        Sender::System => return Ok(()),
+        Sender::System => {
+            "UPDATE sessions SET last_seq = last_seq + 1
+             WHERE id = ?1 AND status = 'active' RETURNING last_seq"
+        }
     };
     let mut stmt = conn.prepare_cached(sql)?;
-    match sender {
-        Sender::Admin => stmt.execute(params![id, at, agent_id])?,
-        _ => stmt.execute(params![id, at])?,
+    let seq = match sender {
+        Sender::User => stmt.query_row(params![id, at], |r| r.get(0)),
+        Sender::Admin => stmt.query_row(params![id, at, agent_id], |r| r.get(0)),
+        Sender::System => stmt.query_row(params![id], |r| r.get(0)),
     };
-    Ok(())
+    Ok(seq.optional()?)
 }
 
 pub struct EndSession<'a> {
@@ -236,6 +211,25 @@ pub fn end(conn: &Connection, id: &str, e: &EndSession<'_>) -> Result<bool> {
     Ok(changed == 1)
 }
 
+/// Ends one session as expired if it is still active and idle since before `cutoff` (at the
+/// moment it went quiet); false when it is not (any more).
+pub fn expire_one(
+    conn: &Connection,
+    id: &str,
+    cutoff: Timestamp,
+    timeout_ms: i64,
+    reason: &str,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE sessions SET status = 'expired', ended_by = 'system', end_reason = ?4,
+                 ended_at = last_activity_at + ?3, awaiting_since = NULL
+             WHERE id = ?1 AND status = 'active' AND last_activity_at < ?2",
+        )?
+        .execute(params![id, cutoff, timeout_ms, reason])?
+        == 1)
+}
+
 /// Active sessions idle since before `cutoff`, ended as `expired` at the moment they went
 /// quiet for good (`last_activity_at + timeout_ms`). Returns their ids.
 pub fn expire_idle(
@@ -256,6 +250,9 @@ pub fn expire_idle(
     Ok(ids)
 }
 
+/// Sets or clears who handles a session, unconditionally (the triggers keep agents' loads
+/// right). Prefer the conditional [`assign_if_unassigned`] / [`reassign_from`] /
+/// [`release_from`], which stay correct with concurrent writers.
 pub fn set_assignment(
     conn: &Connection,
     id: &str,
@@ -282,6 +279,65 @@ pub fn mark_read_by_agent(conn: &Connection, id: &str, seq: i64) -> Result<()> {
     )?
     .execute(params![id, seq])?;
     Ok(())
+}
+
+/// Gives an active chat nobody holds to `agent_id`; false when it is not active or somebody
+/// already holds it (the conditional update is what makes one assigner win).
+pub fn assign_if_unassigned(
+    conn: &Connection,
+    id: &str,
+    agent_id: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE sessions SET assigned_agent_id = ?2, assigned_at = ?3
+             WHERE id = ?1 AND status = 'active' AND assigned_agent_id IS NULL",
+        )?
+        .execute(params![id, agent_id, at])?
+        == 1)
+}
+
+/// Moves an active chat from `from` (None: unassigned) to `to`; false when it is not active or
+/// is no longer held by `from`.
+pub fn reassign_from(
+    conn: &Connection,
+    id: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    at: Timestamp,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE sessions SET assigned_agent_id = ?3, assigned_at = ?4
+             WHERE id = ?1 AND status = 'active' AND assigned_agent_id IS ?2",
+        )?
+        .execute(params![id, from, to, to.map(|_| at)])?
+        == 1)
+}
+
+/// Takes a chat (in any state) away from `holder`; false when `holder` no longer has it.
+pub fn release_from(conn: &Connection, id: &str, holder: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE sessions SET assigned_agent_id = NULL, assigned_at = NULL
+             WHERE id = ?1 AND assigned_agent_id = ?2",
+        )?
+        .execute(params![id, holder])?
+        == 1)
+}
+
+/// Returns every active chat of an agent to the queue (when the agent is disabled); returns
+/// their ids.
+pub fn release_all_of_agent(conn: &Connection, agent_id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sessions SET assigned_agent_id = NULL, assigned_at = NULL
+         WHERE assigned_agent_id = ?1 AND status = 'active' RETURNING id",
+    )?;
+    let ids = stmt
+        .query_map([agent_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
 }
 
 /// Active sessions an agent is handling.
@@ -332,7 +388,7 @@ pub struct ActiveSessionRow {
 pub fn list_active_detailed(conn: &Connection) -> Result<Vec<ActiveSessionRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS}, p.name, a.name,
-                (SELECT m.body FROM messages m WHERE m.session_id = s.id ORDER BY m.seq DESC LIMIT 1)
+                (SELECT m.body FROM messages m WHERE m.session_id = s.id ORDER BY m.session_seq DESC LIMIT 1)
          FROM sessions s
          LEFT JOIN personas p ON p.id = s.persona_id
          LEFT JOIN agents a ON a.id = s.assigned_agent_id

@@ -1,0 +1,138 @@
+//! The SQLite side of [`crate::store::ChatStore`]: one plain function per method, run by
+//! `chat_store.rs` as one writer job or one pooled read. Shared steps live here.
+
+pub(super) mod agent;
+pub(super) mod client;
+
+use rusqlite::Connection;
+
+use super::{is_unique_violation, messages, sessions};
+use crate::domain::message::Message;
+use crate::domain::session::{IdleRule, Session, SessionState, Tip};
+use crate::domain::{MessageKind, SendAs, Sender, Timestamp};
+use crate::error::{Error, Result};
+
+/// The session if it belongs to `owner`; otherwise the same error as a missing one.
+pub(super) fn owned_session(conn: &Connection, session_id: &str, owner: &str) -> Result<Session> {
+    match sessions::get(conn, session_id)? {
+        Some(row) if row.user_id == owner => Ok(row),
+        _ => Err(Error::SessionNotFound),
+    }
+}
+
+/// `session` with its newest message, read on the same connection (inside a write job it is
+/// exactly what that transaction commits).
+pub(super) fn state_of(conn: &Connection, session: Session) -> Result<SessionState> {
+    let tip = messages::latest(conn, &session.id)?.map(|(seq, id)| Tip { seq, id });
+    Ok(SessionState { session, tip })
+}
+
+pub(super) fn load_state(conn: &Connection, session_id: &str) -> Result<Option<SessionState>> {
+    sessions::get(conn, session_id)?
+        .map(|row| state_of(conn, row))
+        .transpose()
+}
+
+/// If `row` went idle, ends it as expired at the moment it went quiet and refreshes `row`.
+/// Conditional on the stored row still being active and idle, so a message another writer
+/// committed meanwhile keeps the session alive.
+pub(super) fn expire_if_idle(
+    conn: &Connection,
+    row: &mut Session,
+    now: Timestamp,
+    idle: IdleRule,
+) -> Result<bool> {
+    if !idle.is_expired(row.status, row.last_activity_at, now) {
+        return Ok(false);
+    }
+    let cutoff = Timestamp(now.0 - idle.timeout_ms);
+    if !sessions::expire_one(conn, &row.id, cutoff, idle.timeout_ms, &idle.reason())? {
+        return Ok(false);
+    }
+    *row = sessions::get(conn, &row.id)?.ok_or(Error::SessionNotFound)?;
+    Ok(true)
+}
+
+/// An earlier message with this id: the same text is a retry, other text a conflict.
+pub(super) fn duplicate_of(
+    conn: &Connection,
+    session_id: &str,
+    id: &str,
+    text: &str,
+) -> Result<Option<Message>> {
+    match messages::find(conn, session_id, id)? {
+        Some(existing) if existing.body == text => Ok(Some(existing)),
+        Some(_) => Err(Error::DuplicateMessageId),
+        None => Ok(None),
+    }
+}
+
+/// A message to store, before it has a position.
+pub(super) struct Draft<'a> {
+    pub id: &'a str,
+    pub sender: Sender,
+    pub agent_id: Option<&'a str>,
+    pub sent_as: Option<SendAs>,
+    pub display_name: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub body: &'a str,
+    pub kind: MessageKind,
+    pub created_at: Timestamp,
+    pub client_timestamp: Option<&'a str>,
+}
+
+/// Takes the session's next position and stores the message there; keeps `row` current. A
+/// session that is no longer active refuses (`SessionEnded` / `SessionExpired`).
+pub(super) fn insert_message(
+    conn: &Connection,
+    row: &mut Session,
+    d: &Draft<'_>,
+) -> Result<Message> {
+    let Some(seq) = sessions::next_position(conn, &row.id, d.sender, d.agent_id, d.created_at)?
+    else {
+        let current = sessions::get(conn, &row.id)?.ok_or(Error::SessionNotFound)?;
+        current.check_open()?;
+        return Err(Error::internal("session refused a message while active"));
+    };
+    let message = messages::insert(
+        conn,
+        &messages::NewMessage {
+            seq,
+            id: d.id,
+            session_id: &row.id,
+            sender: d.sender,
+            agent_id: d.agent_id,
+            sent_as: d.sent_as,
+            display_name: d.display_name,
+            department: d.department,
+            body: d.body,
+            kind: d.kind,
+            created_at: d.created_at,
+            client_timestamp: d.client_timestamp,
+        },
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::DuplicateMessageId
+        } else {
+            e.into()
+        }
+    })?;
+    row.last_seq = seq;
+    if d.sender != Sender::System {
+        row.last_activity_at = d.created_at;
+        row.message_count += 1;
+    }
+    Ok(message)
+}
+
+/// `row` as it stands after storing `message` (no extra read on the send path).
+pub(super) fn state_after(row: Session, message: &Message) -> SessionState {
+    SessionState {
+        session: row,
+        tip: Some(Tip {
+            seq: message.seq,
+            id: message.id.clone(),
+        }),
+    }
+}
