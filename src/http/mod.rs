@@ -216,7 +216,10 @@ mod tests {
             .unwrap();
         let status = response.status();
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
             .unwrap();
@@ -244,7 +247,10 @@ mod tests {
         assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
         assert_eq!(id, "req-42", "the incoming id is kept");
         assert_eq!(body["error"]["details"]["requestId"], "req-42");
-        assert!(!body.to_string().contains("boom"), "details stay in the log");
+        assert!(
+            !body.to_string().contains("boom"),
+            "details stay in the log"
+        );
         let logged: Vec<_> = logs
             .lines()
             .into_iter()
@@ -300,7 +306,10 @@ mod tests {
             .filter(|line| line.contains("internal error"))
             .collect();
         assert_eq!(logged.len(), 1, "logged once: {logged:?}");
-        assert!(logged[0].contains("saving a message: disk full"), "{logged:?}");
+        assert!(
+            logged[0].contains("saving a message: disk full"),
+            "{logged:?}"
+        );
         assert!(logged[0].contains(&id), "{logged:?}");
     }
 }

@@ -17,5 +17,6 @@ mod envelope;
 mod hub_consistency;
 mod process;
 mod realtime;
+mod request_ids;
 mod shipped_client;
 mod tokens;
