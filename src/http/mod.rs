@@ -57,9 +57,10 @@ pub fn service(ctx: AppState) -> HttpService {
 }
 
 /// Puts `inner` inside the layers every request passes, outermost first: an unusable incoming
-/// `x-request-id` is dropped, then one is set (kept or made), the request gets its span, the id
-/// goes back on the response and into the task-local error answers read, and a panic becomes
-/// a 500 in the envelope (inside the span, so it is logged like any internal error).
+/// `x-request-id` is dropped, then one is set (kept or made) and the request is put in the
+/// task-local error answers and the log read, the request gets its span, the id goes back on
+/// the response, and a panic becomes a 500 in the envelope (inside the trace layer, so it is
+/// logged like any internal error).
 fn wrap<S>(inner: S, body_limit: usize) -> Wrapped<S>
 where
     DefaultBodyLimit: Layer<S>,
@@ -78,6 +79,7 @@ where
             request_id::drop_unusable::<Body> as CheckRequestId,
         ))
         .layer(SetRequestIdLayer::x_request_id(MakeUlid))
+        .layer(ScopeLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(RequestSpan)
@@ -88,7 +90,6 @@ where
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(ScopeLayer)
         .layer(CatchPanicLayer::custom(PanicAnswer))
         .layer(DefaultBodyLimit::max(body_limit))
         .service(inner)
@@ -110,17 +111,19 @@ type Wrapped<S> = MapResponseBody<
         SetResponseHeader<
             MapRequest<
                 SetRequestId<
-                    Trace<
-                        PropagateRequestId<
-                            Scope<CatchPanic<<DefaultBodyLimit as Layer<S>>::Service, PanicAnswer>>,
+                    Scope<
+                        Trace<
+                            PropagateRequestId<
+                                CatchPanic<<DefaultBodyLimit as Layer<S>>::Service, PanicAnswer>,
+                            >,
+                            SharedClassifier<ServerErrorsAsFailures>,
+                            RequestSpan,
+                            (),
+                            LogResponse,
+                            (),
+                            (),
+                            (),
                         >,
-                        SharedClassifier<ServerErrorsAsFailures>,
-                        RequestSpan,
-                        (),
-                        LogResponse,
-                        (),
-                        (),
-                        (),
                     >,
                     MakeUlid,
                 >,
@@ -189,7 +192,15 @@ mod tests {
         }
     }
 
-    fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    /// Captures this thread's log lines until the guard drops. Every test that runs the layers
+    /// takes a turn here: tracing caches per call site whether anyone listens, globally.
+    async fn capture_logs() -> (
+        Captured,
+        tracing::subscriber::DefaultGuard,
+        tokio::sync::MutexGuard<'static, ()>,
+    ) {
+        static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let turn = ONE_AT_A_TIME.lock().await;
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -197,7 +208,7 @@ mod tests {
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
+        (captured, tracing::subscriber::set_default(subscriber), turn)
     }
 
     async fn answer<S>(service: S, request_id: Option<&str>) -> (StatusCode, String, Value)
@@ -240,7 +251,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_answers_the_envelope_with_its_request_id() {
-        let (logs, _guard) = capture_logs();
+        let (logs, _guard, _turn) = capture_logs().await;
         let (status, id, body) = answer(panicking_router(), Some("req-42")).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["success"], false);
@@ -259,6 +270,8 @@ mod tests {
         assert_eq!(logged.len(), 1, "logged once: {logged:?}");
         assert!(logged[0].contains("handler panicked: boom"), "{logged:?}");
         assert!(logged[0].contains("req-42"), "{logged:?}");
+        assert!(logged[0].contains("method=GET"), "{logged:?}");
+        assert!(logged[0].contains("path=\"/boom\""), "{logged:?}");
     }
 
     #[derive(Clone)]
@@ -280,6 +293,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_before_the_future_exists_is_caught_too() {
+        // Under a capture too: a log callsite first reached with no subscriber can cache
+        // "never" while another test is capturing, and hide that test's lines.
+        let (_logs, _guard, _turn) = capture_logs().await;
         let (status, id, body) = answer(PanicsOnCall, None).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
@@ -289,7 +305,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_internal_error_is_logged_once_with_its_causes() {
-        let (logs, _guard) = capture_logs();
+        let (logs, _guard, _turn) = capture_logs().await;
         let router = Router::new().route(
             "/boom",
             get(|| async {

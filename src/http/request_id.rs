@@ -1,12 +1,13 @@
 //! Request ids: `x-request-id` is taken from the request when it is usable and made otherwise
 //! (tower-http's `SetRequestIdLayer`/`PropagateRequestIdLayer` carry it in and back out), and
-//! the id of the request being answered is kept in a task-local so that error answers built
-//! deep inside a handler (`ApiError`, `PageError`) can show it without being handed it.
+//! the request being answered (id, method, path) is kept in a task-local so that error answers
+//! built deep inside a handler (`ApiError`, `PageError`) can show the id, and the internal-error
+//! log line can name the request, without anything being handed to them.
 
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderValue, Request};
+use axum::http::{HeaderValue, Method, Request, Uri};
 use rand::Rng;
 use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
@@ -18,19 +19,35 @@ pub const HEADER: &str = "x-request-id";
 /// Longest incoming id we keep: room for a UUID, a ULID or a W3C `traceparent` (55 bytes).
 pub const MAX_LEN: usize = 64;
 
+/// The request being answered on this task.
+#[derive(Clone, Debug)]
+pub struct Answering {
+    /// Set by `SetRequestIdLayer` before `ScopeLayer` runs, so present in practice.
+    pub id: Option<RequestId>,
+    pub method: Method,
+    /// Shares the request's bytes: cloning it does not copy the path.
+    pub uri: Uri,
+}
+
+impl Answering {
+    /// The id as text; ids are visible ASCII by construction.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_ref()?.header_value().to_str().ok()
+    }
+}
+
 tokio::task_local! {
-    static CURRENT: Option<RequestId>;
+    static CURRENT: Answering;
 }
 
 /// The id of the request being answered on this task, if any.
 pub fn current() -> Option<String> {
-    CURRENT
-        .try_with(|id| {
-            id.as_ref()
-                .and_then(|id| id.header_value().to_str().ok().map(str::to_owned))
-        })
-        .ok()
-        .flatten()
+    with_current(|answering| answering.id().map(str::to_owned)).flatten()
+}
+
+/// Runs `f` on the request being answered on this task; `None` outside a request.
+pub fn with_current<R>(f: impl FnOnce(&Answering) -> R) -> Option<R> {
+    CURRENT.try_with(f).ok()
 }
 
 /// Whether an incoming id can be trusted into logs, headers and pages: 1 to `MAX_LEN`
@@ -83,8 +100,8 @@ fn new_id() -> String {
         .collect()
 }
 
-/// Runs the inner service with the request's id (set by `SetRequestIdLayer`) in the task-local
-/// `current()` reads. No library layer does this; it is a plain layer with an unboxed future
+/// Runs the inner service with the request (its id set by `SetRequestIdLayer`) in the
+/// task-local `current()` and `with_current()` read. No library layer does this; it is a plain layer with an unboxed future
 /// because it runs on every poll.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScopeLayer;
@@ -109,17 +126,21 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = TaskLocalFuture<Option<RequestId>, S::Future>;
+    type Future = TaskLocalFuture<Answering, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let id = request.extensions().get::<RequestId>().cloned();
+        let answering = Answering {
+            id: request.extensions().get::<RequestId>().cloned(),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+        };
         // Inside the scope for `call` too: a service may answer before its future is polled.
-        let future = CURRENT.sync_scope(id.clone(), || self.inner.call(request));
-        CURRENT.scope(id, future)
+        let future = CURRENT.sync_scope(answering.clone(), || self.inner.call(request));
+        CURRENT.scope(answering, future)
     }
 }
 
