@@ -138,9 +138,9 @@ where
             method: request.method().clone(),
             uri: request.uri().clone(),
         };
-        // Inside the scope for `call` too: a service may answer before its future is polled.
-        let future = CURRENT.sync_scope(answering.clone(), || self.inner.call(request));
-        CURRENT.scope(answering, future)
+        // Only the future runs in the scope: nothing inside answers from `call` itself (even a
+        // panic there is turned into an answer by `CatchPanic`'s future).
+        CURRENT.scope(answering, self.inner.call(request))
     }
 }
 
