@@ -69,6 +69,16 @@ pub(crate) fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
 #[derive(Clone, Debug)]
 pub struct InternalErrorDetail(pub Arc<InternalError>);
 
+impl InternalErrorDetail {
+    /// Attaches `internal` to `response`, for an answer built by hand rather than through
+    /// `ApiError` or `PageError`.
+    pub fn attach(internal: InternalError, response: &mut Response) {
+        response
+            .extensions_mut()
+            .insert(InternalErrorDetail(Arc::new(internal)));
+    }
+}
+
 /// An error as an API client sees it.
 #[derive(Debug)]
 pub struct ApiError {
@@ -196,9 +206,7 @@ impl IntoResponse for ApiError {
             }
         }
         if let Some(internal) = self.internal {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(Arc::new(internal)));
+            InternalErrorDetail::attach(internal, &mut response);
         }
         response
     }

@@ -2,8 +2,6 @@
 //! htmx requests the same page plus an `X-Frontdesk-Message` header the page script shows as
 //! a toast. The page shows the request id, so an agent can quote it to whoever reads the logs.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -102,9 +100,7 @@ impl IntoResponse for PageError {
             response.headers_mut().insert("x-frontdesk-message", value);
         }
         if let Some(internal) = internal {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(Arc::new(internal)));
+            InternalErrorDetail::attach(internal, &mut response);
         }
         response
     }
