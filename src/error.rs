@@ -1,6 +1,7 @@
 //! The one domain error type. Transport layers (`http::api::ApiError`, the dashboard's
 //! `PageError`) decide how each variant is shown; nothing here knows about HTTP or SQL.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Everything a use case can refuse or fail with.
@@ -44,9 +45,11 @@ pub enum Error {
     SessionExpired,
     #[error("Too many requests; try again later")]
     RateLimited { retry_after: Duration },
-    /// Storage, crypto or other failures the caller cannot fix. Logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Storage, crypto or other failures the caller cannot fix. Logged once by the HTTP layer
+    /// with its whole cause chain, never shown to clients. The message already carries the
+    /// chain, so `source()` is left to `InternalError` instead of repeating it here.
+    #[error("internal error: {}", .0.chain())]
+    Internal(InternalError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,7 +62,102 @@ impl Error {
         }
     }
 
-    pub fn internal(context: impl std::fmt::Display) -> Self {
-        Error::Internal(context.to_string())
+    /// An internal failure described by `context` alone (no underlying error to keep).
+    pub fn internal(context: impl fmt::Display) -> Self {
+        Error::Internal(InternalError {
+            context: context.to_string(),
+            source: None,
+        })
+    }
+
+    /// An internal failure caused by `source`, which is kept (with its own causes) for the log:
+    /// `Error::internal_from("reading the key file", io_error)`.
+    pub fn internal_from(
+        context: impl fmt::Display,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Internal(InternalError {
+            context: context.to_string(),
+            source: Some(source.into()),
+        })
+    }
+}
+
+/// What went wrong inside: what we were doing, and the error that stopped it (if any).
+#[derive(Debug)]
+pub struct InternalError {
+    context: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl InternalError {
+    /// What we were doing when it failed, without the causes.
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    /// The context followed by every cause, outermost first: `sqlite: disk I/O error: ...`.
+    pub fn chain(&self) -> Chain<'_> {
+        Chain(self)
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.context)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Shows an `InternalError` with all its causes, joined by `: `.
+pub struct Chain<'a>(&'a InternalError);
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.context)?;
+        let mut cause = std::error::Error::source(self.0);
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer failure")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn an_internal_error_keeps_every_cause() {
+        let io = std::io::Error::other("disk on fire");
+        let Error::Internal(internal) = Error::internal_from("saving a message", Outer(io)) else {
+            panic!("an internal error");
+        };
+        assert_eq!(internal.context(), "saving a message");
+        assert_eq!(
+            internal.chain().to_string(),
+            "saving a message: outer failure: disk on fire"
+        );
+        let source = std::error::Error::source(&internal).expect("the cause is kept");
+        assert_eq!(source.to_string(), "outer failure");
+    }
+
+    #[test]
+    fn the_plain_constructor_still_takes_any_display() {
+        let e = Error::internal(format!("argon2: {}", 42));
+        assert_eq!(e.to_string(), "internal error: argon2: 42");
+        assert!(matches!(e, Error::Internal(_)));
     }
 }

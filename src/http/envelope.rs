@@ -6,6 +6,7 @@
 //! "timestamp": "..."}`. The top-level `message` repeats the human text because the shipped
 //! mobile client shows `body.message`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -13,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::request_id;
 use crate::domain::Timestamp;
-use crate::error::Error;
+use crate::error::{Error, InternalError};
 
 /// A successful answer: `data` plus a human message.
 pub struct ApiOk<T> {
@@ -62,9 +64,20 @@ pub(crate) fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     response
 }
 
-/// Internal error text attached to a 500 response, logged once by the logging middleware.
+/// The internal error behind a 500 response, attached to it so that the trace layer logs it
+/// once, with its causes and the request id. Never serialised.
 #[derive(Clone, Debug)]
-pub struct InternalErrorDetail(pub String);
+pub struct InternalErrorDetail(pub Arc<InternalError>);
+
+impl InternalErrorDetail {
+    /// Attaches `internal` to `response`, for an answer built by hand rather than through
+    /// `ApiError` or `PageError`.
+    pub fn attach(internal: InternalError, response: &mut Response) {
+        response
+            .extensions_mut()
+            .insert(InternalErrorDetail(Arc::new(internal)));
+    }
+}
 
 /// An error as an API client sees it.
 #[derive(Debug)]
@@ -75,7 +88,7 @@ pub struct ApiError {
     /// Boxed: a `Value` object is large and every handler returns `Result<_, ApiError>`.
     pub details: Box<Value>,
     pub retry_after: Option<Duration>,
-    internal: Option<String>,
+    internal: Option<InternalError>,
 }
 
 impl ApiError {
@@ -159,9 +172,9 @@ impl From<Error> for ApiError {
                 api.details = Box::new(json!({ "retryAfterSeconds": seconds.max(1) }));
                 api.retry_after = Some(retry_after);
             }
-            Error::Internal(detail) => {
+            Error::Internal(internal) => {
                 api.message = "Something went wrong on our side; please try again".into();
-                api.internal = Some(detail);
+                api.internal = Some(internal);
             }
             _ => {}
         }
@@ -170,7 +183,11 @@ impl From<Error> for ApiError {
 }
 
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        // The id lets a user quote the failure and support find its log lines.
+        if let (Some(id), Value::Object(details)) = (request_id::current(), &mut *self.details) {
+            details.insert("requestId".into(), Value::String(id));
+        }
         let body = json!({
             "success": false,
             "message": self.message,
@@ -188,10 +205,8 @@ impl IntoResponse for ApiError {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
         }
-        if let Some(detail) = self.internal {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(detail));
+        if let Some(internal) = self.internal {
+            InternalErrorDetail::attach(internal, &mut response);
         }
         response
     }

@@ -23,5 +23,7 @@ mod hub_consistency;
 mod process;
 mod realtime;
 mod settings;
+
+mod request_ids;
 mod shipped_client;
 mod tokens;

@@ -276,13 +276,18 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
     app.create_agent("sarah@example.com", "Sarah", "chat_admin")
         .await;
-    let attempt = |email: &'static str, password: &'static str| {
-        app.request(
-            reqwest::Method::POST,
-            "/api/admin/login",
-            None,
-            Some(json!({ "email": email, "password": password })),
-        )
+    // One request id for every attempt, so that the answers (which carry it) compare whole.
+    let app = &app;
+    let attempt = |email: &'static str, password: &'static str| async move {
+        let response = app
+            .client
+            .post(app.url("/api/admin/login"))
+            .header("x-request-id", "login-attempt")
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request sent");
+        decode(response).await
     };
     let (s1, wrong) = attempt("sarah@example.com", "wrong password").await;
     let (s2, unknown) = attempt("nobody@example.com", "wrong password").await;

@@ -13,6 +13,7 @@ use super::form::Form;
 use super::session::{self, DashboardAuth, FORM_COOKIE, SESSION_COOKIE, see_other};
 use crate::domain::ids::random_token;
 use crate::error::Error;
+use crate::http::envelope::InternalErrorDetail;
 use crate::http::extract::{AppState, ClientAddr};
 use crate::service::{agents::NewAgentInput, dashboard_auth, setup};
 
@@ -90,14 +91,15 @@ pub async fn login(
                 Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let message = match e {
-                Error::Internal(_) => {
-                    "Something went wrong on our side; please try again.".to_string()
-                }
-                other => other.to_string(),
+            let (message, internal) = match e {
+                Error::Internal(internal) => (
+                    "Something went wrong on our side; please try again.".to_string(),
+                    Some(internal),
+                ),
+                other => (other.to_string(), None),
             };
             let (jar, form_token) = form_token(&ctx, jar);
-            (
+            let mut response = (
                 status,
                 jar,
                 LoginPage {
@@ -106,7 +108,12 @@ pub async fn login(
                     error: Some(message),
                 },
             )
-                .into_response()
+                .into_response();
+            // Logged once, with its causes, by the trace layer.
+            if let Some(internal) = internal {
+                InternalErrorDetail::attach(internal, &mut response);
+            }
+            response
         }
     }
 }

@@ -1,13 +1,14 @@
 //! How dashboard errors look: a sign-in redirect, an error page for plain requests, and for
 //! htmx requests the same page plus an `X-Frontdesk-Message` header the page script shows as
-//! a toast.
+//! a toast. The page shows the request id, so an agent can quote it to whoever reads the logs.
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::error::Error;
+use crate::error::{Error, InternalError};
 use crate::http::envelope::InternalErrorDetail;
+use crate::http::request_id;
 
 #[derive(Debug)]
 pub enum PageError {
@@ -18,7 +19,7 @@ pub enum PageError {
     BadRequest(String),
     Conflict(String),
     TooMany(String),
-    Internal(String),
+    Internal(InternalError),
 }
 
 impl From<Error> for PageError {
@@ -32,7 +33,7 @@ impl From<Error> for PageError {
                 PageError::BadRequest(message)
             }
             Error::RateLimited { .. } => PageError::TooMany(message),
-            Error::Internal(detail) => PageError::Internal(detail),
+            Error::Internal(internal) => PageError::Internal(internal),
             Error::SessionEnded
             | Error::SessionActive
             | Error::AlreadyRated
@@ -50,6 +51,7 @@ impl From<Error> for PageError {
 struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
+    request_id: Option<String>,
 }
 
 impl IntoResponse for PageError {
@@ -68,16 +70,17 @@ impl IntoResponse for PageError {
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Please check the form", m, None),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "That did not work", m, None),
             PageError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m, None),
-            PageError::Internal(detail) => (
+            PageError::Internal(internal) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "Something went wrong on our side; please try again.".to_string(),
-                Some(detail),
+                Some(internal),
             ),
         };
         let body = ErrorPage {
             title,
             message: &message,
+            request_id: request_id::current(),
         }
         .render()
         .unwrap_or_else(|_| message.clone());
@@ -96,10 +99,8 @@ impl IntoResponse for PageError {
         if let Ok(value) = HeaderValue::from_str(&ascii) {
             response.headers_mut().insert("x-frontdesk-message", value);
         }
-        if let Some(detail) = internal {
-            response
-                .extensions_mut()
-                .insert(InternalErrorDetail(detail));
+        if let Some(internal) = internal {
+            InternalErrorDetail::attach(internal, &mut response);
         }
         response
     }

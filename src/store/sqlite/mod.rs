@@ -42,13 +42,13 @@ const READ_POOL_SIZE: u32 = 8;
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::Internal(format!("sqlite: {e}"))
+        Error::internal_from("sqlite", e)
     }
 }
 
 impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
-        Error::Internal(format!("connection pool: {e}"))
+        Error::internal_from("connection pool", e)
     }
 }
 
