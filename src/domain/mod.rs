@@ -1,8 +1,14 @@
 //! Pure types and rules: no I/O, no clocks, no storage. Everything here can be unit-tested
 //! by value.
 
+pub mod agent;
+pub mod analytics;
+pub mod audit;
+pub mod canned;
+pub mod dashboard_session;
 pub mod ids;
 pub mod message;
+pub mod persona;
 pub mod priority;
 pub mod role;
 pub mod session;

@@ -4,12 +4,11 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::agents::ONLINE_WINDOW_MS;
 use super::{AgentPrincipal, Services, queue};
+use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
 use crate::domain::{Permission, Timestamp};
 use crate::error::{Error, Result};
-use crate::store::agents;
-use crate::store::analytics::{self, AgentTotals, DayTotals, SessionUsage};
+use crate::store::TeamStore;
 
 /// Longest range one request may cover.
 pub const MAX_RANGE_DAYS: u64 = 366;
@@ -195,19 +194,8 @@ pub async fn analytics(
     actor.require(Permission::ViewAnalytics)?;
     let (from, to) = (range.start(), range.end());
     let now = ctx.clock.now();
-    let (totals, distribution, hours, available) = ctx
-        .store
-        .read(move |conn| {
-            let seen_after = Timestamp(now.0 - ONLINE_WINDOW_MS);
-            Ok((
-                analytics::daily_totals(conn, from, to)?,
-                analytics::rating_distribution(conn, from, to)?,
-                analytics::user_messages_by_hour(conn, from, to)?,
-                agents::available_for_assignment(conn, seen_after)?.len() as i64,
-            ))
-        })
-        .await?;
-    let (days, sum) = day_series(range, &totals);
+    let totals = ctx.store.analytics_totals(from, to, now).await?;
+    let (days, sum) = day_series(range, &totals.days);
     let live = queue::active_sessions(ctx, actor).await?;
     let waiting: Vec<_> = live.iter().filter(|e| e.awaiting_reply).collect();
     let average_wait_time = if waiting.is_empty() {
@@ -221,12 +209,12 @@ pub async fn analytics(
         real_time_stats: RealTimeStats {
             active_sessions: live.len() as i64,
             waiting_customers: waiting.len() as i64,
-            available_admins: available,
+            available_admins: totals.available_agents,
             average_wait_time,
         },
         days,
-        rating_distribution: distribution,
-        busiest_hours: hours,
+        rating_distribution: totals.rating_distribution,
+        busiest_hours: totals.busiest_hours,
     })
 }
 
@@ -314,26 +302,19 @@ pub struct Report {
 pub async fn report(ctx: &Services, actor: &AgentPrincipal, range: DateRange) -> Result<Report> {
     actor.require(Permission::ViewAnalytics)?;
     let (from, to, now) = (range.start(), range.end(), ctx.clock.now());
-    let (totals, agents, usage) = ctx
-        .store
-        .read(move |conn| {
-            Ok((
-                analytics::daily_totals(conn, from, to)?,
-                analytics::agent_totals(conn, from, to)?,
-                analytics::session_usage(conn, from, to, MAX_USAGE_ROWS)?,
-            ))
-        })
-        .await?;
-    let (days, sum) = day_series(range, &totals);
+    let totals = ctx.store.report_totals(from, to, MAX_USAGE_ROWS).await?;
+    let (days, sum) = day_series(range, &totals.days);
     Ok(Report {
         range,
         totals: Metrics::from_totals(&sum),
         days,
-        agents: agents
+        agents: totals
+            .agents
             .into_iter()
             .map(AgentReportRow::from_totals)
             .collect(),
-        sessions: usage
+        sessions: totals
+            .sessions
             .into_iter()
             .map(|u| UsageRow::from_usage(u, now))
             .collect(),

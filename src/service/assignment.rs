@@ -310,28 +310,3 @@ pub async fn set_priority(
     announce(ctx, session_id);
     Ok(row)
 }
-
-/// Releases every active chat of an agent (when disabled); returns their ids.
-pub(crate) fn release_all_in_tx(
-    conn: &Connection,
-    agent_id: &str,
-    now: Timestamp,
-) -> Result<Vec<String>> {
-    let ids: Vec<String> = sessions::list_active(conn)?
-        .into_iter()
-        .filter(|s| s.assigned_agent_id.as_deref() == Some(agent_id))
-        .map(|s| s.id)
-        .collect();
-    for id in &ids {
-        sessions::set_assignment(conn, id, None, now)?;
-        audit::record(
-            conn,
-            now,
-            None,
-            "release",
-            Some(id),
-            Some(&json!({"agentId": agent_id, "why": "agent disabled"})),
-        )?;
-    }
-    Ok(ids)
-}

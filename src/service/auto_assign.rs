@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::Services;
 use super::assignment::assign_in_tx;
@@ -37,12 +38,19 @@ pub fn spawn_worker(ctx: Arc<Services>) {
         return;
     }
     tokio::spawn(async move {
+        // Agents coming online, being disabled or changing capacity are announced on the bus.
+        let mut events = ctx.bus.subscribe();
         // Chats waiting from before a restart are handed out at once.
         ctx.assign_queue.wake.notify_one();
         loop {
             tokio::select! {
                 _ = ctx.shutdown.cancelled() => return,
                 _ = ctx.assign_queue.wake.notified() => {}
+                event = events.recv() => match event {
+                    Ok(DashboardEvent::AgentsChanged) | Err(RecvError::Lagged(_)) => {}
+                    Ok(_) => continue,
+                    Err(RecvError::Closed) => return,
+                },
             }
             if let Err(e) = hand_out(&ctx).await {
                 tracing::warn!(error = %e, "auto-assignment failed");
