@@ -2,7 +2,10 @@
 
 use std::net::IpAddr;
 
-use super::{AgentPrincipal, AgentView, MAX_EMAIL_CHARS, presence};
+use super::manage::MAX_EMAIL_CHARS;
+use super::presence;
+use super::principal::AgentPrincipal;
+use super::view::AgentView;
 use crate::auth::throttle::{PER_ADDRESS, PER_EMAIL, Verdict};
 use crate::auth::{AgentClaims, password};
 use crate::domain::agent::Agent;

@@ -1,10 +1,8 @@
 //! Managing agent accounts: listing, creating, changing, disabling, resetting passwords.
 
 use super::presence::announce;
-use super::{
-    AgentPrincipal, AgentView, DEFAULT_CAPACITY, MAX_CAPACITY, MAX_DEPARTMENT_CHARS,
-    MAX_EMAIL_CHARS, MAX_NAME_CHARS,
-};
+use super::principal::AgentPrincipal;
+use super::view::AgentView;
 use crate::auth::password;
 use crate::domain::agent::{Agent, AgentChange, NewAgent};
 use crate::domain::text::{optional_text, required_text};
@@ -13,6 +11,12 @@ use crate::error::{Error, Result};
 use crate::realtime::DashboardEvent;
 use crate::service::{Services, blocking};
 use crate::store::TeamStore;
+
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_DEPARTMENT_CHARS: usize = 100;
+pub const MAX_CAPACITY: i64 = 1000;
+pub const DEFAULT_CAPACITY: i64 = 5;
 
 /// Every agent with their load; agents who may transfer chats need the names.
 pub async fn list(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<AgentView>> {

@@ -1,7 +1,8 @@
 //! Who is online: signing in marks an agent online, agents set their own status. Every change
 //! is announced (after commit) so the queue redraws and auto-assignment looks again.
 
-use super::{AgentPrincipal, AgentView};
+use super::principal::AgentPrincipal;
+use super::view::AgentView;
 use crate::domain::agent::Agent;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
