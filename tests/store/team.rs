@@ -17,7 +17,8 @@ macro_rules! team_suite {
                 personas_soft_delete,
                 canned_shortcuts_are_unique,
                 audit_is_newest_first_and_filters,
-                settings_get_or_init_is_stable_under_concurrency
+                settings_get_or_init_is_stable_under_concurrency,
+                analytics_count_only_agents_who_could_take_a_chat
             );
         }
     };
@@ -631,5 +632,56 @@ pub mod cases {
             .await
             .expect("read back");
         assert_eq!(later, answers[0]);
+    }
+
+    pub async fn analytics_count_only_agents_who_could_take_a_chat(fresh: Fresh) {
+        let store = fresh.store;
+        let now = at(10 * 60_000);
+        for (id, role) in [
+            ("ready", Role::ChatAdmin),
+            ("reader", Role::SupportAdmin),
+            ("away", Role::ChatAdmin),
+            ("full", Role::ChatAdmin),
+            ("stale", Role::SuperAdmin),
+            ("gone", Role::ChatAdmin),
+        ] {
+            add(&store, id, role).await;
+        }
+        for id in ["ready", "reader", "full", "gone"] {
+            store
+                .set_agent_online(id, true, "login", now)
+                .await
+                .expect("online");
+        }
+        store
+            .set_agent_online("stale", true, "login", at(0))
+            .await
+            .expect("online long ago");
+        let no_room = AgentChange {
+            max_concurrent_chats: Some(0),
+            ..AgentChange::default()
+        };
+        store
+            .update_agent("full", no_room, "ready", now)
+            .await
+            .expect("capacity 0");
+        store
+            .disable_agent("gone", None, now)
+            .await
+            .expect("disable");
+
+        let totals = store
+            .analytics_totals(at(0), now, now)
+            .await
+            .expect("analytics");
+        assert_eq!(totals.available_agents, 1, "only `ready` could take a chat");
+        assert!(totals.days.is_empty(), "no sessions, no days");
+        assert_eq!(totals.rating_distribution, [0; 5]);
+        assert_eq!(totals.busiest_hours, [0; 24]);
+
+        let report = store.report_totals(at(0), now, 10).await.expect("report");
+        assert_eq!(report.agents.len(), 6, "every agent has a report row");
+        assert!(report.agents.iter().all(|a| a.messages_sent == 0));
+        assert!(report.sessions.is_empty());
     }
 }
