@@ -186,6 +186,7 @@ pub trait TeamStore: Send + Sync {
     /// Every canned response, by shortcut.
     async fn canned_responses(&self) -> Result<Vec<CannedResponse>>;
 
+    /// The canned response with this id, if it exists.
     async fn canned_response(&self, id: &str) -> Result<Option<CannedResponse>>;
 
     /// Inserts a canned response (audit `canned_create`); a taken shortcut (shortcuts are
