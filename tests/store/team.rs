@@ -18,7 +18,8 @@ macro_rules! team_suite {
                 canned_shortcuts_are_unique,
                 audit_is_newest_first_and_filters,
                 settings_get_or_init_is_stable_under_concurrency,
-                analytics_count_only_agents_who_could_take_a_chat
+                analytics_count_only_agents_who_could_take_a_chat,
+                new_passwords_end_tokens_and_sign_ins
             );
         }
     };
@@ -683,5 +684,55 @@ pub mod cases {
         assert_eq!(report.agents.len(), 6, "every agent has a report row");
         assert!(report.agents.iter().all(|a| a.messages_sent == 0));
         assert!(report.sessions.is_empty());
+    }
+
+    pub async fn new_passwords_end_tokens_and_sign_ins(fresh: Fresh) {
+        let store = fresh.store;
+        add(&store, "boss", Role::SuperAdmin).await;
+        add(&store, "a1", Role::ChatAdmin).await;
+        let version = |store: Arc<dyn Storage>| async move {
+            let load = store.agent("a1").await.expect("get").expect("a1");
+            load.agent.token_version
+        };
+        let v0 = version(store.clone()).await;
+
+        store
+            .start_dashboard_session(dashboard_session("h1", "a1", at(1)))
+            .await
+            .expect("sign in");
+        store
+            .set_agent_password("a1", "hash-2", at(2))
+            .await
+            .expect("reset");
+        assert!(version(store.clone()).await > v0);
+        assert!(store.dashboard_session("h1").await.expect("get").is_none());
+        let creds = store
+            .agent_credentials("a1@example.com")
+            .await
+            .expect("credentials")
+            .expect("a1");
+        assert_eq!(creds.password_hash, "hash-2");
+
+        let v1 = version(store.clone()).await;
+        store
+            .start_dashboard_session(dashboard_session("h2", "a1", at(3)))
+            .await
+            .expect("sign in again");
+        let change = AgentChange {
+            password_hash: Some("hash-3".into()),
+            ..AgentChange::default()
+        };
+        store
+            .update_agent("a1", change, "boss", at(4))
+            .await
+            .expect("update password");
+        assert!(version(store.clone()).await > v1);
+        assert!(store.dashboard_session("h2").await.expect("get").is_none());
+
+        let missing = store.set_agent_password("nobody", "x", at(5)).await;
+        assert!(
+            matches!(missing, Err(Error::NotFound(_))),
+            "got {missing:?}"
+        );
     }
 }
