@@ -1,10 +1,16 @@
 //! Pure types and rules: no I/O, no clocks, no storage. Everything here can be unit-tested
 //! by value.
 
+pub mod agent;
+pub mod analytics;
 pub mod assignment;
+pub mod audit;
+pub mod canned;
+pub mod dashboard_session;
 pub mod ids;
 pub mod message;
 pub mod note;
+pub mod persona;
 pub mod priority;
 pub mod rating;
 pub mod role;

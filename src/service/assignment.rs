@@ -139,24 +139,3 @@ pub async fn set_priority(
     announce(ctx, session_id);
     Ok(row)
 }
-
-/// Transitional, for `agents::disable` until it moves onto the team store: returns every
-/// active chat of an agent to the queue inside the caller's transaction.
-pub(crate) fn release_all_in_tx(
-    conn: &rusqlite::Connection,
-    agent_id: &str,
-    now: crate::domain::Timestamp,
-) -> Result<Vec<String>> {
-    let ids = crate::store::sessions::release_all_of_agent(conn, agent_id)?;
-    for id in &ids {
-        crate::store::audit::record(
-            conn,
-            now,
-            None,
-            "release",
-            Some(id),
-            Some(&serde_json::json!({"agentId": agent_id, "why": "agent disabled"})),
-        )?;
-    }
-    Ok(ids)
-}

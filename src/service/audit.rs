@@ -1,23 +1,23 @@
-//! Reading the audit log (super admins). Writing happens inside each action's transaction via
-//! `store::audit::record`.
+//! Reading the audit log (super admins). Writing happens inside each action's own unit of work
+//! in the store.
 
 use super::{AgentPrincipal, PageRequest, Pagination, Services};
 use crate::domain::Permission;
+use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::error::Result;
-use crate::store::audit::{self, AuditFilter, AuditRow};
+use crate::store::TeamStore;
 
+/// One page of matching events, newest first, with page numbers and the total.
 pub async fn list(
     ctx: &Services,
     actor: &AgentPrincipal,
     filter: AuditFilter,
     page: PageRequest,
-) -> Result<(Vec<AuditRow>, Pagination, i64)> {
+) -> Result<(Vec<AuditEvent>, Pagination, i64)> {
     actor.require(Permission::ViewAudit)?;
-    ctx.store
-        .read(move |conn| {
-            let total = audit::count(conn, &filter)?;
-            let rows = audit::list(conn, &filter, page.offset(), page.limit)?;
-            Ok((rows, Pagination::new(page, total), total))
-        })
-        .await
+    let (events, total) = ctx
+        .store
+        .audit_events(filter, page.offset(), page.limit)
+        .await?;
+    Ok((events, Pagination::new(page, total), total))
 }

@@ -9,11 +9,11 @@ use sha2::{Digest, Sha256};
 
 use super::Services;
 use super::agents::{self, AgentPrincipal};
+use crate::domain::agent::Agent;
+use crate::domain::dashboard_session::DashboardSessionRecord;
 use crate::domain::ids::random_token;
 use crate::error::{Error, Result};
-use crate::store::agents::AgentRow;
-use crate::store::audit;
-use crate::store::dashboard_sessions::{self, DashboardSessionRow};
+use crate::store::TeamStore;
 
 /// How stale `last_seen_at` may get before a request refreshes it.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -38,27 +38,25 @@ pub async fn sign_in(
     password: &str,
     addr: Option<IpAddr>,
 ) -> Result<(String, DashboardSession)> {
-    let row = agents::verify_credentials(ctx, email, password, addr).await?;
-    open(ctx, &row).await
+    let agent = agents::verify_credentials(ctx, email, password, addr).await?;
+    open(ctx, &agent).await
 }
 
-/// Opens a session for an agent who has just proved who they are (sign-in or first-run setup).
-pub async fn open(ctx: &Services, row: &AgentRow) -> Result<(String, DashboardSession)> {
+/// Opens a session for an agent who has just proved who they are (sign-in or first-run setup)
+/// and marks them online.
+pub async fn open(ctx: &Services, agent: &Agent) -> Result<(String, DashboardSession)> {
     let token = random_token(32);
     let now = ctx.clock.now();
-    let session = DashboardSessionRow {
+    let session = DashboardSessionRecord {
         token_hash: hash(&token),
-        agent_id: row.id.clone(),
+        agent_id: agent.id.clone(),
         csrf_token: random_token(24),
         created_at: now,
         last_seen_at: now,
     };
-    let stored = session.clone();
-    ctx.store
-        .write(move |conn| dashboard_sessions::insert(conn, &stored))
-        .await?;
-    agents::mark_signed_in(ctx, row, "dashboard_login").await?;
-    let agent = agents::authenticate_id(ctx, &row.id).await?;
+    ctx.store.start_dashboard_session(session.clone()).await?;
+    agents::announce_presence(ctx);
+    let agent = agents::authenticate_id(ctx, &agent.id).await?;
     Ok((
         token,
         DashboardSession {
@@ -72,29 +70,22 @@ pub async fn open(ctx: &Services, row: &AgentRow) -> Result<(String, DashboardSe
 /// The session a cookie names, if it is still good.
 pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
     let token_hash = hash(token);
-    let lookup = token_hash.clone();
     let row = ctx
         .store
-        .read(move |conn| dashboard_sessions::get(conn, &lookup))
+        .dashboard_session(&token_hash)
         .await?
         .ok_or(Error::Unauthenticated("Please sign in"))?;
     let now = ctx.clock.now();
     let idle_ms = i64::try_from(ctx.settings.dashboard_idle.as_millis()).unwrap_or(i64::MAX);
     if now.0 - row.last_seen_at.0 > idle_ms {
-        let stale = token_hash.clone();
-        ctx.store
-            .write(move |conn| dashboard_sessions::delete(conn, &stale))
-            .await?;
+        ctx.store.delete_dashboard_session(&token_hash).await?;
         return Err(Error::Unauthenticated(
             "Your session expired; please sign in again",
         ));
     }
     let agent = agents::authenticate_id(ctx, &row.agent_id).await?;
     if now.0 - row.last_seen_at.0 > TOUCH_EVERY_MS {
-        let touched = token_hash.clone();
-        ctx.store
-            .write(move |conn| dashboard_sessions::touch(conn, &touched, now))
-            .await?;
+        ctx.store.touch_dashboard_session(&token_hash, now).await?;
     }
     Ok(DashboardSession {
         agent,
@@ -105,20 +96,10 @@ pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
 
 /// Ends the session and takes the agent offline.
 pub async fn sign_out(ctx: &Services, session: &DashboardSession) -> Result<()> {
-    let (token_hash, agent_id, now) = (
-        session.token_hash.clone(),
-        session.agent.id.clone(),
-        ctx.clock.now(),
-    );
     ctx.store
-        .write(move |conn| {
-            dashboard_sessions::delete(conn, &token_hash)?;
-            crate::store::agents::set_online(conn, &agent_id, false, now)?;
-            audit::record(conn, now, Some(&agent_id), "dashboard_logout", None, None)
-        })
+        .end_dashboard_session(&session.token_hash, &session.agent.id, ctx.clock.now())
         .await?;
-    ctx.bus
-        .publish(crate::realtime::DashboardEvent::QueueChanged);
+    agents::announce_presence(ctx);
     Ok(())
 }
 

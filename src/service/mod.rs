@@ -34,7 +34,8 @@ use crate::config::Settings;
 use crate::domain::ids::random_token;
 use crate::error::{Error, Result};
 use crate::realtime::{EventBus, Hub};
-use crate::store::{Store, server_settings};
+use crate::store::team::AGENT_TOKEN_SECRET;
+use crate::store::{Store, TeamStore};
 
 pub use agents::AgentPrincipal;
 pub use rate_limit::RateLimiter;
@@ -60,11 +61,7 @@ impl Services {
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
         let store = Store::open(&settings.database_path)?;
         let secret = store
-            .write(|conn| {
-                server_settings::get_or_init(conn, server_settings::AGENT_TOKEN_SECRET, || {
-                    random_token(32)
-                })
-            })
+            .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;
         let user_tokens = UserTokenVerifier::new(
             &settings.user_tokens,

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::views;
+use crate::domain::audit::AuditFilter;
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present, required};
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
 use crate::service::canned::{self, CannedInput};
 use crate::service::personas::{self, PersonaInput};
-use crate::store::audit::AuditFilter;
 
 pub async fn list_agents(
     State(ctx): State<AppState>,

@@ -3,16 +3,16 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::audit::AuditEvent;
+use crate::domain::canned::CannedResponse;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
+use crate::domain::persona::Persona;
 use crate::domain::session::Session;
 use crate::domain::time::human_age;
 use crate::service::agents::AgentView;
 use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
-use crate::store::audit::AuditRow;
-use crate::store::canned::CannedRow;
-use crate::store::personas::PersonaRow;
 
 pub fn agent(v: &AgentView) -> Value {
     let a = &v.row;
@@ -31,11 +31,11 @@ pub fn agent(v: &AgentView) -> Value {
     })
 }
 
-pub fn persona(p: &PersonaRow) -> Value {
+pub fn persona(p: &Persona) -> Value {
     json!({ "personaId": p.id, "name": p.name, "bio": p.bio, "avatarUrl": p.avatar_url, "createdAt": p.created_at })
 }
 
-pub fn canned(c: &CannedRow) -> Value {
+pub fn canned(c: &CannedResponse) -> Value {
     json!({
         "id": c.id,
         "title": c.title,
@@ -57,7 +57,7 @@ pub fn note(n: &Note) -> Value {
     })
 }
 
-pub fn audit(e: &AuditRow) -> Value {
+pub fn audit(e: &AuditEvent) -> Value {
     json!({
         "id": e.seq,
         "at": e.at,

@@ -12,6 +12,7 @@ use super::error::{PageError, PageResult};
 use super::form::Form;
 use super::session::{DashboardAuth, see_other};
 use super::views::{Layout, date_time};
+use crate::domain::audit::AuditFilter;
 use crate::domain::{Permission, Role};
 use crate::error::Error;
 use crate::http::extract::{AppState, page_param};
@@ -19,7 +20,6 @@ use crate::service::agents::{self, AgentPatch, NewAgentInput};
 use crate::service::canned::{self, CannedInput};
 use crate::service::dashboard_auth::DashboardSession;
 use crate::service::personas::{self, PersonaInput};
-use crate::store::audit::AuditFilter;
 
 /// Errors a form can show next to itself; anything else is a page error.
 fn form_error(e: Error) -> Result<(StatusCode, String), PageError> {

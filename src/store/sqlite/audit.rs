@@ -4,18 +4,12 @@
 use rusqlite::{Connection, params};
 
 use crate::domain::Timestamp;
+use crate::domain::audit::NewAuditEvent;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: Timestamp,
-    pub agent_id: Option<String>,
-    pub agent_name: Option<String>,
-    pub action: String,
-    pub session_id: Option<String>,
-    pub detail: Option<serde_json::Value>,
-}
+/// Rows of this table are [`AuditEvent`]s.
+pub use crate::domain::audit::AuditEvent as AuditRow;
+pub use crate::domain::audit::AuditFilter;
 
 pub fn record(
     conn: &Connection,
@@ -33,11 +27,16 @@ pub fn record(
     Ok(())
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct AuditFilter {
-    pub session_id: Option<String>,
-    pub agent_id: Option<String>,
-    pub action: Option<String>,
+/// Records a prepared event.
+pub fn record_event(conn: &Connection, e: &NewAuditEvent) -> Result<()> {
+    record(
+        conn,
+        e.at,
+        e.agent_id.as_deref(),
+        &e.action,
+        e.session_id.as_deref(),
+        e.detail.as_ref(),
+    )
 }
 
 /// Newest first.

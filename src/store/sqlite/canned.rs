@@ -3,18 +3,11 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::Timestamp;
+use crate::domain::canned::CannedFields;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct CannedRow {
-    pub id: String,
-    pub title: String,
-    pub shortcut: String,
-    pub body: String,
-    pub created_by: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
+/// Rows of this table are [`CannedResponse`]s.
+pub use crate::domain::canned::CannedResponse as CannedRow;
 
 const COLUMNS: &str = "id, title, shortcut, body, created_by, created_at, updated_at";
 
@@ -30,17 +23,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<CannedRow> {
     })
 }
 
-pub struct CannedFields<'a> {
-    pub title: &'a str,
-    pub shortcut: &'a str,
-    pub body: &'a str,
-}
-
 /// A duplicate shortcut is a UNIQUE violation.
 pub fn insert(
     conn: &Connection,
     id: &str,
-    f: &CannedFields<'_>,
+    f: &CannedFields,
     created_by: &str,
     at: Timestamp,
 ) -> rusqlite::Result<()> {
@@ -75,7 +62,7 @@ pub fn list(conn: &Connection) -> Result<Vec<CannedRow>> {
 pub fn update(
     conn: &Connection,
     id: &str,
-    f: &CannedFields<'_>,
+    f: &CannedFields,
     at: Timestamp,
 ) -> rusqlite::Result<bool> {
     Ok(conn

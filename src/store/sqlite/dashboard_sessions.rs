@@ -6,14 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::domain::Timestamp;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct DashboardSessionRow {
-    pub token_hash: String,
-    pub agent_id: String,
-    pub csrf_token: String,
-    pub created_at: Timestamp,
-    pub last_seen_at: Timestamp,
-}
+/// Rows of this table are [`DashboardSessionRecord`]s.
+pub use crate::domain::dashboard_session::DashboardSessionRecord as DashboardSessionRow;
 
 pub fn insert(conn: &Connection, row: &DashboardSessionRow) -> Result<()> {
     conn.prepare_cached(
@@ -42,8 +36,11 @@ pub fn get(conn: &Connection, token_hash: &str) -> Result<Option<DashboardSessio
         .optional()?)
 }
 
+/// Moves `last_seen_at` forward; an older time is ignored.
 pub fn touch(conn: &Connection, token_hash: &str, at: Timestamp) -> Result<()> {
-    conn.prepare_cached("UPDATE dashboard_sessions SET last_seen_at = ?2 WHERE token_hash = ?1")?
+    conn.prepare_cached(
+        "UPDATE dashboard_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND last_seen_at < ?2",
+    )?
         .execute(params![token_hash, at])?;
     Ok(())
 }

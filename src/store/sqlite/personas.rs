@@ -3,18 +3,11 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::Timestamp;
+use crate::domain::persona::PersonaFields;
 use crate::error::Result;
 
-#[derive(Clone, Debug)]
-pub struct PersonaRow {
-    pub id: String,
-    pub name: String,
-    pub bio: Option<String>,
-    pub avatar_url: Option<String>,
-    pub deleted: bool,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
+/// Rows of this table are [`Persona`]s.
+pub use crate::domain::persona::Persona as PersonaRow;
 
 const COLUMNS: &str = "id, name, bio, avatar_url, deleted, created_at, updated_at";
 
@@ -30,13 +23,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<PersonaRow> {
     })
 }
 
-pub struct PersonaFields<'a> {
-    pub name: &'a str,
-    pub bio: Option<&'a str>,
-    pub avatar_url: Option<&'a str>,
-}
-
-pub fn insert(conn: &Connection, id: &str, p: &PersonaFields<'_>, at: Timestamp) -> Result<()> {
+pub fn insert(conn: &Connection, id: &str, p: &PersonaFields, at: Timestamp) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO personas (id, name, bio, avatar_url, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     )?
@@ -64,7 +51,7 @@ pub fn list(conn: &Connection) -> Result<Vec<PersonaRow>> {
 }
 
 /// Updates a persona that is not deleted; false when there is none.
-pub fn update(conn: &Connection, id: &str, p: &PersonaFields<'_>, at: Timestamp) -> Result<bool> {
+pub fn update(conn: &Connection, id: &str, p: &PersonaFields, at: Timestamp) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE personas SET name = ?2, bio = ?3, avatar_url = ?4, updated_at = ?5 WHERE id = ?1 AND deleted = 0",

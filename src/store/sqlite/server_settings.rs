@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-pub const AGENT_TOKEN_SECRET: &str = "agent_token_secret";
+pub use crate::store::team::AGENT_TOKEN_SECRET;
 pub const SETUP_TOKEN: &str = "setup_token";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
@@ -30,12 +30,24 @@ pub fn delete(conn: &Connection, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// The stored value, or `init()` stored and returned when there is none.
+/// The stored value, or `init()` stored and returned when there is none. The insert does
+/// nothing when a value is already there, so the first value stored wins even if another
+/// writer stored one in between.
 pub fn get_or_init(conn: &Connection, key: &str, init: impl FnOnce() -> String) -> Result<String> {
     if let Some(value) = get(conn, key)? {
         return Ok(value);
     }
-    let value = init();
-    set(conn, key, &value)?;
-    Ok(value)
+    conn.prepare_cached(
+        "INSERT INTO server_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+    )?
+    .execute(params![key, init()])?;
+    get(conn, key)?.ok_or_else(|| Error::internal(format!("server setting {key} vanished")))
+}
+
+/// Deletes `key` only while it holds `value`; true when this call deleted it.
+pub fn delete_if(conn: &Connection, key: &str, value: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM server_settings WHERE key = ?1 AND value = ?2")?
+        .execute(params![key, value])?
+        == 1)
 }

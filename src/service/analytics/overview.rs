@@ -1,0 +1,69 @@
+//! The analytics page: metrics of a range with live figures of now.
+
+use serde::Serialize;
+
+use super::metrics::{DayMetrics, Metrics, day_series};
+use super::range::DateRange;
+use crate::domain::Permission;
+use crate::error::Result;
+use crate::service::{AgentPrincipal, Services, queue};
+use crate::store::TeamStore;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RealTimeStats {
+    pub active_sessions: i64,
+    pub waiting_customers: i64,
+    /// Agents online now, allowed to reply, with room for another chat.
+    pub available_admins: i64,
+    /// Mean seconds the waiting customers have waited so far.
+    pub average_wait_time: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analytics {
+    pub range: DateRange,
+    /// The whole range (named as the source document names it).
+    pub daily_stats: Metrics,
+    pub real_time_stats: RealTimeStats,
+    /// One entry per day of the range, days without activity included.
+    pub days: Vec<DayMetrics>,
+    /// Ratings submitted in the range, by value 1..=5.
+    pub rating_distribution: [i64; 5],
+    /// User messages by UTC hour of day.
+    pub busiest_hours: [i64; 24],
+}
+
+/// Analytics of `range` with live figures of now.
+pub async fn analytics(
+    ctx: &Services,
+    actor: &AgentPrincipal,
+    range: DateRange,
+) -> Result<Analytics> {
+    actor.require(Permission::ViewAnalytics)?;
+    let (from, to) = (range.start(), range.end());
+    let now = ctx.clock.now();
+    let totals = ctx.store.analytics_totals(from, to, now).await?;
+    let (days, sum) = day_series(range, &totals.days);
+    let live = queue::active_sessions(ctx, actor).await?;
+    let waiting: Vec<_> = live.iter().filter(|e| e.awaiting_reply).collect();
+    let average_wait_time = if waiting.is_empty() {
+        0
+    } else {
+        waiting.iter().map(|e| e.waiting_seconds).sum::<i64>() / waiting.len() as i64
+    };
+    Ok(Analytics {
+        range,
+        daily_stats: Metrics::from_totals(&sum),
+        real_time_stats: RealTimeStats {
+            active_sessions: live.len() as i64,
+            waiting_customers: waiting.len() as i64,
+            available_admins: totals.available_agents,
+            average_wait_time,
+        },
+        days,
+        rating_distribution: totals.rating_distribution,
+        busiest_hours: totals.busiest_hours,
+    })
+}
