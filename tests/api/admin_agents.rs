@@ -277,6 +277,12 @@ async fn unknown_emails_are_answered_like_wrong_passwords() {
             .await;
         assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
         body.as_object_mut().unwrap().remove("timestamp");
+        // Each answer names its own request; everything else must be identical.
+        let request_id = body["error"]["details"]
+            .as_object_mut()
+            .unwrap()
+            .remove("requestId");
+        assert!(request_id.is_some(), "the error names its request: {body}");
         answers.push(body);
     }
     assert_eq!(answers[0], answers[1], "unknown email");
