@@ -46,7 +46,7 @@ pub async fn run(
         .with_graceful_shutdown(signal)
         .await;
     services.shutdown.cancel();
-    outcome.map_err(|e| crate::error::Error::internal(format!("server error: {e}")))
+    outcome.map_err(|e| crate::error::Error::internal_from("server error", e))
 }
 
 async fn start_background(services: &Arc<Services>) -> Result<()> {

@@ -55,7 +55,7 @@ impl AgentTokens {
             exp: now + self.ttl.as_secs(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| Error::internal(format!("signing agent token: {e}")))
+            .map_err(|e| Error::internal_from("signing agent token", e))
     }
 
     /// Checks signature, algorithm, audience and expiry. The caller still checks that the

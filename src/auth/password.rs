@@ -37,7 +37,7 @@ pub fn hash(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| Error::internal(format!("argon2: {e}")))
+        .map_err(|e| Error::internal_from("argon2", e.to_string()))
 }
 
 /// True when `password` matches `stored`; with no stored hash, burns the same time and fails.

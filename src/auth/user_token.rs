@@ -91,16 +91,15 @@ impl UserTokenVerifier {
             .as_ref()
             .map(|s| DecodingKey::from_secret(s.expose_secret().as_bytes()));
         let rsa = if let Some(path) = &settings.public_key_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::internal(format!("JWT_PUBLIC_KEY_FILE: {e}")))?;
+            let pem =
+                std::fs::read(path).map_err(|e| Error::internal_from("JWT_PUBLIC_KEY_FILE", e))?;
             RsaKeys::Fixed(DecodingKey::from_rsa_pem(&pem).map_err(|e| {
-                Error::internal(format!("JWT_PUBLIC_KEY_FILE: not an RSA public key: {e}"))
+                Error::internal_from("JWT_PUBLIC_KEY_FILE: not an RSA public key", e)
             })?)
         } else if let Some(path) = &settings.jwks_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::internal(format!("JWKS_FILE: {e}")))?;
-            let keys =
-                jwks::parse(&text).map_err(|e| Error::internal(format!("JWKS_FILE: {e}")))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Error::internal_from("JWKS_FILE", e))?;
+            let keys = jwks::parse(&text).map_err(|e| Error::internal_from("JWKS_FILE", e))?;
             RsaKeys::Jwks(JwksKeys::new(keys, text))
         } else if settings.jwks_url.is_some() {
             RsaKeys::Jwks(JwksKeys::empty())
@@ -271,7 +270,7 @@ impl UserTokenVerifier {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(GUEST_KID.to_string());
         let token = jsonwebtoken::encode(&header, &claims, key)
-            .map_err(|e| Error::internal(format!("signing guest token: {e}")))?;
+            .map_err(|e| Error::internal_from("signing guest token", e))?;
         let principal = UserPrincipal {
             user_id: Arc::from(user_id),
             name: None,

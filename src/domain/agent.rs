@@ -7,15 +7,14 @@ use super::{Role, Timestamp};
 pub const ONLINE_WINDOW_MS: i64 = 120_000;
 
 /// The online rule, written once: the agent said so, is not disabled, and was seen within
-/// `window_ms` of `now`.
-pub fn is_effectively_online(
+/// [`ONLINE_WINDOW_MS`] of `now`.
+pub fn is_online(
     said_online: bool,
     disabled: bool,
     last_seen_at: Option<Timestamp>,
     now: Timestamp,
-    window_ms: i64,
 ) -> bool {
-    said_online && !disabled && last_seen_at.is_some_and(|seen| now.0 - seen.0 <= window_ms)
+    said_online && !disabled && last_seen_at.is_some_and(|seen| now.0 - seen.0 <= ONLINE_WINDOW_MS)
 }
 
 /// An agent account. Disabling keeps it: history stays attributed.
@@ -27,7 +26,7 @@ pub struct Agent {
     pub department: Option<String>,
     pub role: Role,
     pub max_concurrent_chats: i64,
-    /// What the agent last said (signed in, set a status); see [`Agent::effectively_online`].
+    /// What the agent last said (signed in, set a status); see [`Agent::online_at`].
     pub is_online: bool,
     pub last_seen_at: Option<Timestamp>,
     pub last_assigned_at: Option<Timestamp>,
@@ -39,20 +38,9 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// Online means: said so, seen within `window_ms`, and not disabled.
-    pub fn effectively_online(&self, now: Timestamp, window_ms: i64) -> bool {
-        is_effectively_online(
-            self.is_online,
-            self.disabled,
-            self.last_seen_at,
-            now,
-            window_ms,
-        )
-    }
-
-    /// [`Agent::effectively_online`] with the standard [`ONLINE_WINDOW_MS`].
+    /// Online as of `now` (see [`is_online`]).
     pub fn online_at(&self, now: Timestamp) -> bool {
-        self.effectively_online(now, ONLINE_WINDOW_MS)
+        is_online(self.is_online, self.disabled, self.last_seen_at, now)
     }
 
     /// An enabled super admin: the kind of account that must never run out.
@@ -61,7 +49,8 @@ impl Agent {
     }
 }
 
-/// An agent with the number of active chats assigned to them.
+/// An agent with the number of active chats assigned to them: what "who may take a chat" asks
+/// (the rule itself is in [`crate::domain::assignment`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentLoad {
     pub agent: Agent,
@@ -122,40 +111,10 @@ mod tests {
         let now = Timestamp(1_000_000);
         let recent = Some(Timestamp(now.0 - ONLINE_WINDOW_MS));
         let stale = Some(Timestamp(now.0 - ONLINE_WINDOW_MS - 1));
-        assert!(is_effectively_online(
-            true,
-            false,
-            recent,
-            now,
-            ONLINE_WINDOW_MS
-        ));
-        assert!(!is_effectively_online(
-            true,
-            false,
-            stale,
-            now,
-            ONLINE_WINDOW_MS
-        ));
-        assert!(!is_effectively_online(
-            true,
-            true,
-            recent,
-            now,
-            ONLINE_WINDOW_MS
-        ));
-        assert!(!is_effectively_online(
-            false,
-            false,
-            recent,
-            now,
-            ONLINE_WINDOW_MS
-        ));
-        assert!(!is_effectively_online(
-            true,
-            false,
-            None,
-            now,
-            ONLINE_WINDOW_MS
-        ));
+        assert!(is_online(true, false, recent, now));
+        assert!(!is_online(true, false, stale, now));
+        assert!(!is_online(true, true, recent, now));
+        assert!(!is_online(false, false, recent, now));
+        assert!(!is_online(true, false, None, now));
     }
 }

@@ -1,64 +1,39 @@
-//! Who may take a chat, written once. Manual assignment, transfer, assign-on-reply and
-//! auto-assignment all load an [`AgentLoad`] and ask it; the store's guarded update of the
+//! Who may take a chat, written once. Manual assignment, transfer, assign-on-reply,
+//! auto-assignment and the analytics count of available agents all load an [`AgentLoad`] and
+//! ask it; the store's guarded update of the
 //! agent's row (`disabled = 0 AND role <> 'support_admin' AND active_chats <
 //! max_concurrent_chats`) mirrors [`AgentLoad::may_take`] so that two writers cannot both
 //! squeeze past it, and the conformance suite pins that the two agree.
 
-use super::{Permission, Role, Timestamp};
+use super::agent::AgentLoad;
+use super::{Permission, Timestamp};
 use crate::error::{Error, Result};
 
-/// An agent counts as online when they said so and were seen within this window.
-pub const ONLINE_WINDOW_MS: i64 = 120_000;
-
-/// Online means: said so, not disabled, and seen within [`ONLINE_WINDOW_MS`] of `now`.
-pub fn is_online(
-    said_online: bool,
-    disabled: bool,
-    last_seen_at: Option<Timestamp>,
-    now: Timestamp,
-) -> bool {
-    said_online && !disabled && last_seen_at.is_some_and(|seen| now.0 - seen.0 <= ONLINE_WINDOW_MS)
-}
-
-/// What the rule needs to know about an agent, with the load kept under the agent's row.
-#[derive(Clone, Debug)]
-pub struct AgentLoad {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub disabled: bool,
-    pub is_online: bool,
-    pub last_seen_at: Option<Timestamp>,
-    pub last_assigned_at: Option<Timestamp>,
-    pub max_concurrent_chats: i64,
-    /// Active chats assigned to the agent now.
-    pub active_chats: i64,
-}
-
 impl AgentLoad {
-    /// Online as of `now` (see [`is_online`]).
+    /// Online as of `now` (see [`super::agent::is_online`]).
     pub fn online(&self, now: Timestamp) -> bool {
-        is_online(self.is_online, self.disabled, self.last_seen_at, now)
+        self.agent.online_at(now)
     }
 
     /// May this agent take one more chat: enabled, allowed to reply, under capacity.
     pub fn may_take(&self) -> Result<()> {
-        if self.disabled {
+        if self.agent.disabled {
             return Err(Error::Conflict("That agent is disabled".into()));
         }
-        if !self.role.can(Permission::Reply) {
+        if !self.agent.role.can(Permission::Reply) {
             return Err(Error::validation(
                 "adminId",
                 "support admins cannot take chats",
             ));
         }
-        if self.active_chats >= self.max_concurrent_chats {
+        if self.active_chats >= self.agent.max_concurrent_chats {
             return Err(Error::AgentAtCapacity);
         }
         Ok(())
     }
 
-    /// Auto-assignment also wants the agent online.
+    /// Who may take a chat nobody chose for them (auto-assignment, the count of available
+    /// agents): online, and [`AgentLoad::may_take`].
     pub fn available_for_auto(&self, now: Timestamp) -> bool {
         self.online(now) && self.may_take().is_ok()
     }
@@ -67,6 +42,7 @@ impl AgentLoad {
 /// Orders candidates for round robin: never assigned first, then least recently assigned.
 pub fn round_robin(candidates: &mut [AgentLoad]) {
     candidates.sort_by(|a, b| {
+        let (a, b) = (&a.agent, &b.agent);
         (a.last_assigned_at.is_some(), a.last_assigned_at, &a.id).cmp(&(
             b.last_assigned_at.is_some(),
             b.last_assigned_at,
@@ -78,17 +54,26 @@ pub fn round_robin(candidates: &mut [AgentLoad]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
+    use crate::domain::agent::{Agent, ONLINE_WINDOW_MS};
 
     fn agent(role: Role, active: i64, max: i64) -> AgentLoad {
         AgentLoad {
-            id: "a".into(),
-            name: "A".into(),
-            role,
-            disabled: false,
-            is_online: true,
-            last_seen_at: Some(Timestamp(1_000)),
-            last_assigned_at: None,
-            max_concurrent_chats: max,
+            agent: Agent {
+                id: "a".into(),
+                email: "a@example.com".into(),
+                name: "A".into(),
+                department: None,
+                role,
+                max_concurrent_chats: max,
+                is_online: true,
+                last_seen_at: Some(Timestamp(1_000)),
+                last_assigned_at: None,
+                disabled: false,
+                token_version: 0,
+                created_at: Timestamp(0),
+                updated_at: Timestamp(0),
+            },
             active_chats: active,
         }
     }
@@ -102,7 +87,7 @@ mod tests {
         ));
         assert!(agent(Role::SupportAdmin, 0, 2).may_take().is_err());
         let mut off = agent(Role::SuperAdmin, 0, 2);
-        off.disabled = true;
+        off.agent.disabled = true;
         assert!(off.may_take().is_err());
         assert!(
             agent(Role::ChatAdmin, 0, 2).available_for_auto(Timestamp(1_000 + ONLINE_WINDOW_MS))

@@ -10,7 +10,6 @@ use crate::domain::text::optional_text;
 use crate::domain::{Permission, Priority, Role};
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::ChatStore;
 use crate::store::chats::{Actor, AssignRequest, TransferRequest};
 
 pub const MAX_REASON_CHARS: usize = 500;
@@ -31,6 +30,11 @@ fn actor_of(actor: &AgentPrincipal) -> Actor {
 
 /// Assigns a chat to `target` (default: the caller). Refuses a chat someone else holds and an
 /// agent at capacity.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn assign(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -53,6 +57,11 @@ pub async fn assign(
 }
 
 /// Puts a chat back in the queue. Only the agent holding it, or a super admin.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn release(ctx: &Services, actor: &AgentPrincipal, session_id: &str) -> Result<Session> {
     actor.require(Permission::ManageChats)?;
     let row = ctx
@@ -66,6 +75,11 @@ pub async fn release(ctx: &Services, actor: &AgentPrincipal, session_id: &str) -
 /// Hands a chat to another agent, with an optional note kept as an internal note. The agent
 /// holding it or a super admin may transfer; an unassigned chat may be transferred by anyone
 /// who may assign.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id, to_agent_id = %to_agent_id)
+)]
 pub async fn transfer(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -94,6 +108,11 @@ pub async fn transfer(
 
 /// Ends a chat as `ended_by_admin` with a reason; the user's next poll says so. Ending an
 /// ended chat answers its end data again.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn end(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -120,6 +139,11 @@ pub async fn end(
 }
 
 /// Sets (or with `None` clears) a manual priority.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn set_priority(
     ctx: &Services,
     actor: &AgentPrincipal,

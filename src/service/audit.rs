@@ -5,9 +5,9 @@ use super::{AgentPrincipal, PageRequest, Pagination, Services};
 use crate::domain::Permission;
 use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::error::Result;
-use crate::store::TeamStore;
 
 /// One page of matching events, newest first, with page numbers and the total.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(
     ctx: &Services,
     actor: &AgentPrincipal,

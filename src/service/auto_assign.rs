@@ -14,19 +14,12 @@ use super::Services;
 use super::live::idle_rule;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::ChatStore;
 
 /// State the worker keeps between runs.
 #[derive(Default)]
 pub struct AssignQueue {
     /// Chats just taken away from an agent for silence: do not hand them straight back.
     exclusions: Mutex<HashMap<String, String>>,
-}
-
-/// Transitional, for callers not yet publishing [`DashboardEvent::AgentsChanged`] themselves:
-/// says that who can take a chat may have changed.
-pub fn nudge_all(ctx: &Services) {
-    ctx.bus.publish(DashboardEvent::AgentsChanged);
 }
 
 /// True for the events after which a waiting chat may find an agent.
@@ -75,6 +68,7 @@ pub fn spawn_worker(ctx: Arc<Services>) {
 
 /// Assigns waiting chats (longest waiting first) to available agents in round-robin order.
 /// Returns how many chats were assigned.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn hand_out(ctx: &Services) -> Result<usize> {
     let excluded = ctx
         .assign_queue
@@ -105,6 +99,7 @@ pub async fn hand_out(ctx: &Services) -> Result<usize> {
 
 /// Returns to the queue every chat whose user has waited longer than REASSIGN_AFTER_MINUTES
 /// for the assigned agent (counted from the later of the user's message and the assignment).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn reassign_silent(ctx: &Services) -> Result<usize> {
     let Some(after) = ctx.settings.reassign_after else {
         return Ok(0);

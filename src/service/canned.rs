@@ -6,7 +6,6 @@ use crate::domain::Permission;
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::text::required_text;
 use crate::error::{Error, Result};
-use crate::store::TeamStore;
 
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_SHORTCUT_CHARS: usize = 32;
@@ -37,11 +36,13 @@ impl CannedInput {
     }
 }
 
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<CannedResponse>> {
     actor.require(Permission::ViewChats)?;
     ctx.store.canned_responses().await
 }
 
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<CannedResponse> {
     actor.require(Permission::ViewChats)?;
     ctx.store
@@ -51,6 +52,7 @@ pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<Can
 }
 
 /// Creates a canned response; a shortcut already in use is a conflict.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn create(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -64,6 +66,7 @@ pub async fn create(
         .await
 }
 
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn update(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -76,6 +79,7 @@ pub async fn update(
         .await
 }
 
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn delete(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<()> {
     actor.require(Permission::ManageCannedResponses)?;
     ctx.store

@@ -7,14 +7,12 @@ use std::sync::Arc;
 use super::live::{self, idle_rule};
 use super::{PageRequest, Pagination, Services};
 use crate::auth::UserPrincipal;
-use crate::domain::assignment::is_online;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
 use crate::domain::{EndedBy, MessageId, MessageText, SessionId};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
-use crate::store::ChatStore;
 use crate::store::chats::{NewUserMessage, SendOutcome, StartKind, StartSession};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -52,6 +50,7 @@ pub struct Started {
 
 /// Starts a chat, or returns the one this request is a retry of, or resumes the user's active
 /// chat with the same persona.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn start_session(
     ctx: &Services,
     user: &UserPrincipal,
@@ -112,10 +111,10 @@ async fn estimate_wait(ctx: &Services, session: &Session) -> Result<(i64, i64)> 
     let (position, recent_avg) = ctx.store.queue_wait(session.created_at).await?;
     let available = ctx
         .store
-        .agent_loads()
+        .agents()
         .await?
         .iter()
-        .filter(|a| is_online(a.is_online, a.disabled, a.last_seen_at, now))
+        .filter(|a| a.online(now))
         .count() as i64;
     let per_chat = recent_avg.unwrap_or(DEFAULT_FIRST_RESPONSE_SECONDS);
     Ok((position, per_chat * position.max(1) / available.max(1)))
@@ -137,6 +136,11 @@ pub struct SentMessage {
 }
 
 /// Sends a user message. Idempotent by `messageId`; durable before it answers.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %req.session_id)
+)]
 pub async fn send_user_message(
     ctx: &Services,
     user: &UserPrincipal,
@@ -238,6 +242,11 @@ fn same_text_or_conflict(existing: Message, text: &str) -> Result<SentMessage> {
 }
 
 /// One page of the user's own transcript.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %session_id)
+)]
 pub async fn list_messages(
     ctx: &Services,
     user: &UserPrincipal,
@@ -277,6 +286,11 @@ impl Ended {
 }
 
 /// Ends the user's session (idempotent: an ended session answers its end data again).
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %req.session_id)
+)]
 pub async fn end_by_user(ctx: &Services, user: &UserPrincipal, req: UserEnd) -> Result<Ended> {
     let now = ctx.clock.now();
     let rating = req.rating.map(|r| r.into_new(now));
@@ -313,6 +327,7 @@ pub struct HistoryEntry {
 }
 
 /// The user's sessions, newest first.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn history(
     ctx: &Services,
     user: &UserPrincipal,

@@ -13,7 +13,6 @@ use crate::domain::agent::Agent;
 use crate::domain::dashboard_session::DashboardSessionRecord;
 use crate::domain::ids::random_token;
 use crate::error::{Error, Result};
-use crate::store::TeamStore;
 
 /// How stale `last_seen_at` may get before a request refreshes it.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -32,6 +31,7 @@ fn hash(token: &str) -> String {
 }
 
 /// Checks credentials (throttled like the API) and opens a session; returns the cookie value.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sign_in(
     ctx: &Services,
     email: &str,
@@ -44,6 +44,7 @@ pub async fn sign_in(
 
 /// Opens a session for an agent who has just proved who they are (sign-in or first-run setup)
 /// and marks them online.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
 pub async fn open(ctx: &Services, agent: &Agent) -> Result<(String, DashboardSession)> {
     let token = random_token(32);
     let now = ctx.clock.now();
@@ -68,6 +69,7 @@ pub async fn open(ctx: &Services, agent: &Agent) -> Result<(String, DashboardSes
 }
 
 /// The session a cookie names, if it is still good.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
     let token_hash = hash(token);
     let row = ctx
@@ -95,6 +97,7 @@ pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
 }
 
 /// Ends the session and takes the agent offline.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn sign_out(ctx: &Services, session: &DashboardSession) -> Result<()> {
     ctx.store
         .end_dashboard_session(&session.token_hash, &session.agent.id, ctx.clock.now())

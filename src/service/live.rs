@@ -9,7 +9,6 @@ use crate::domain::session::{IdleRule, SessionState};
 use crate::domain::{SessionStatus, Timestamp};
 use crate::error::Result;
 use crate::realtime::{SessionCell, SessionSnapshot};
-use crate::store::ChatStore;
 
 /// The idle-expiry rule as configured.
 pub fn idle_rule(ctx: &Services) -> IdleRule {

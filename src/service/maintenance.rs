@@ -8,7 +8,6 @@ use super::Services;
 use crate::domain::Timestamp;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::{ChatStore, dashboard_sessions};
 
 const TICK: Duration = Duration::from_secs(5);
 /// Hub entries of sessions idle this much past their expiry are dropped (when unwatched).
@@ -31,6 +30,7 @@ pub fn spawn(ctx: Arc<Services>) {
 }
 
 /// One round of upkeep (tests call it directly after moving the clock).
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn tick(ctx: &Services) -> Result<()> {
     let now = ctx.clock.now();
     let timeout_ms = ctx.session_timeout_ms();
@@ -39,9 +39,8 @@ pub async fn tick(ctx: &Services) -> Result<()> {
         .store
         .expire_idle(now, super::live::idle_rule(ctx))
         .await?;
-    // Transitional: moves to a team store method with the dashboard sign-ins.
     ctx.store
-        .write(move |conn| dashboard_sessions::delete_idle(conn, Timestamp(now.0 - idle_ms)))
+        .delete_idle_dashboard_sessions(Timestamp(now.0 - idle_ms))
         .await?;
     if !expired.is_empty() {
         for state in &expired {

@@ -34,8 +34,8 @@ use crate::config::Settings;
 use crate::domain::ids::random_token;
 use crate::error::{Error, Result};
 use crate::realtime::{EventBus, Hub};
+use crate::store::Storage;
 use crate::store::team::AGENT_TOKEN_SECRET;
-use crate::store::{Store, TeamStore};
 
 pub use agents::AgentPrincipal;
 pub use rate_limit::RateLimiter;
@@ -44,7 +44,7 @@ pub use rate_limit::RateLimiter;
 pub struct Services {
     pub settings: Settings,
     pub clock: Clock,
-    pub store: Store,
+    pub store: Arc<dyn Storage>,
     pub hub: Arc<Hub>,
     pub bus: EventBus,
     pub user_tokens: UserTokenVerifier,
@@ -59,7 +59,7 @@ pub struct Services {
 impl Services {
     /// Opens the database (creating and migrating it) and builds the services.
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
-        let store = Store::open(&settings.database_path)?;
+        let store = crate::store::open(&settings.database_path)?;
         let secret = store
             .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;
@@ -137,5 +137,5 @@ pub(crate) async fn blocking<R: Send + 'static>(
 ) -> Result<R> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::internal(format!("blocking task failed: {e}")))
+        .map_err(|e| Error::internal_from("blocking task failed", e))
 }

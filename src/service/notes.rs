@@ -6,11 +6,15 @@ use crate::domain::note::Note;
 use crate::domain::text::required_text;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::ChatStore;
 
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// Adds an internal note to a chat.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn add(
     ctx: &Services,
     actor: &AgentPrincipal,

@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::{Services, live};
 use crate::auth::UserPrincipal;
+use crate::clock::Clock;
 use crate::domain::message::Message;
 use crate::domain::{Sender, SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, LiveState};
-use crate::store::ChatStore;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 100;
@@ -73,13 +74,20 @@ fn is_current(state: &LiveState, after: Option<&str>) -> bool {
     state.snapshot.last_message_id.as_deref() == after
 }
 
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %req.session_id)
+)]
 pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Result<PollAnswer> {
     let cell = live::cell(ctx, &req.session_id)
         .await?
         .ok_or(Error::SessionNotFound)?;
     let timeout_ms = ctx.session_timeout_ms();
+    // Subscribe before looking, so a change published after the look wakes the wait below.
+    let mut rx = cell.subscribe();
     let mut state = {
-        let state = cell.state();
+        let state = rx.borrow_and_update();
         if *state.snapshot.owner != *user.user_id {
             return Err(Error::SessionNotFound);
         }
@@ -97,8 +105,15 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
             .hub
             .hold(&user.user_id, ctx.settings.max_held_polls_per_user)
     {
-        let mut rx = cell.subscribe();
-        let held = wait_for_change(ctx, &mut rx, req.wait, timeout_ms).await;
+        let held = wait_for_change(
+            &ctx.clock,
+            &ctx.shutdown,
+            &mut rx,
+            current,
+            req.wait,
+            timeout_ms,
+        )
+        .await;
         state = is_current(&held, req.after.as_deref()).then_some(held);
     }
 
@@ -115,20 +130,28 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
     read_new(ctx, &req, state, timeout_ms).await
 }
 
-/// Waits until what the client would see changes, the wait runs out, or the server stops.
+/// Waits until what the client would see differs from `decided` (the state the poll looked at
+/// when it chose to wait), the wait runs out, or the server stops. Comparing with `decided`,
+/// not with whatever the channel holds once the wait starts, means news that landed in between
+/// ends the wait at once.
 async fn wait_for_change(
-    ctx: &Services,
+    clock: &Clock,
+    shutdown: &CancellationToken,
     rx: &mut watch::Receiver<LiveState>,
+    decided: &LiveState,
     wait: Duration,
     timeout_ms: i64,
 ) -> LiveState {
     let deadline = Instant::now() + wait.min(MAX_WAIT);
-    let first = rx.borrow_and_update().clone();
-    let seen = Observed::of(&first, ctx.clock.now(), timeout_ms);
+    let seen = Observed::of(decided, clock.now(), timeout_ms);
     loop {
-        let now = ctx.clock.now();
+        let state = rx.borrow_and_update().clone();
+        let now = clock.now();
+        if Observed::of(&state, now, timeout_ms) != seen || Instant::now() >= deadline {
+            return state;
+        }
         // Wake when a typing indicator lapses, so the answer can say it stopped.
-        let wake = match rx.borrow().agent_typing_until {
+        let wake = match state.agent_typing_until {
             Some(until) if until > now => {
                 deadline.min(Instant::now() + Duration::from_millis((until.0 - now.0) as u64))
             }
@@ -137,11 +160,7 @@ async fn wait_for_change(
         tokio::select! {
             changed = rx.changed() => if changed.is_err() { break },
             _ = tokio::time::sleep_until(wake) => {}
-            _ = ctx.shutdown.cancelled() => break,
-        }
-        let state = rx.borrow_and_update().clone();
-        if Observed::of(&state, ctx.clock.now(), timeout_ms) != seen || Instant::now() >= deadline {
-            return state;
+            _ = shutdown.cancelled() => break,
         }
     }
     rx.borrow().clone()
@@ -218,4 +237,59 @@ pub(crate) fn mark_delivered(ctx: &Services, session_id: &str, rows: &[Message])
             Err(e) => tracing::warn!(error = %e, "could not record delivery"),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::realtime::{Hub, SessionSnapshot};
+
+    fn snapshot(last: &str) -> SessionSnapshot {
+        SessionSnapshot {
+            session_id: "s1".into(),
+            owner: "u1".into(),
+            status: SessionStatus::Active,
+            end_reason: None,
+            last_seq: 1,
+            last_message_id: Some(last.into()),
+            last_activity: Timestamp(1_000),
+            agent_read_seq: 0,
+        }
+    }
+
+    /// A message that lands between the poll's look and the start of its wait is news: the
+    /// wait ends on its first turn instead of sleeping until the deadline.
+    #[tokio::test]
+    async fn news_between_the_look_and_the_wait_ends_the_wait_at_once() {
+        let hub = Hub::default();
+        let cell = hub.publish(snapshot("m1"));
+        let mut rx = cell.subscribe();
+        let decided = rx.borrow_and_update().clone();
+        let mut next = snapshot("m2");
+        next.last_seq = 2;
+        hub.publish(next);
+
+        let clock = Clock::fixed(Timestamp(1_000));
+        let shutdown = CancellationToken::new();
+        let held = wait_for_change(&clock, &shutdown, &mut rx, &decided, MAX_WAIT, 60_000)
+            .now_or_never()
+            .expect("the wait must not block when the news is already there");
+        assert_eq!(held.snapshot.last_message_id.as_deref(), Some("m2"));
+    }
+
+    /// With nothing new the wait does block (so the test above proves something).
+    #[tokio::test]
+    async fn no_news_keeps_the_poll_waiting() {
+        let hub = Hub::default();
+        let cell = hub.publish(snapshot("m1"));
+        let mut rx = cell.subscribe();
+        let decided = rx.borrow_and_update().clone();
+        let clock = Clock::fixed(Timestamp(1_000));
+        let shutdown = CancellationToken::new();
+        let waiting =
+            wait_for_change(&clock, &shutdown, &mut rx, &decided, MAX_WAIT, 60_000).now_or_never();
+        assert!(waiting.is_none());
+    }
 }

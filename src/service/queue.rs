@@ -7,7 +7,6 @@ use crate::domain::session::ActiveSession;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::error::Result;
 use crate::realtime::LiveState;
-use crate::store::ChatStore;
 
 /// One chat in the live queue.
 #[derive(Clone, Debug)]
@@ -28,6 +27,7 @@ pub struct QueueEntry {
 }
 
 /// Active chats, most urgent first; within a tier, the longest waiting first.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<QueueEntry>> {
     actor.require(Permission::ViewChats)?;
     let now = ctx.clock.now();
@@ -92,14 +92,15 @@ pub struct Stats {
 async fn online_agent_ids(ctx: &Services, now: Timestamp) -> Result<Vec<String>> {
     Ok(ctx
         .store
-        .agent_loads()
+        .agents()
         .await?
         .into_iter()
         .filter(|a| a.online(now))
-        .map(|a| a.id)
+        .map(|a| a.agent.id)
         .collect())
 }
 
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
     let queue = active_sessions(ctx, actor).await?;
     let now = ctx.clock.now();

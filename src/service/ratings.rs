@@ -7,7 +7,6 @@ use crate::domain::rating::Rating;
 use crate::domain::text::optional_text;
 use crate::domain::{SessionId, Timestamp};
 use crate::error::{Error, Result};
-use crate::store::ChatStore;
 use crate::store::chats::NewRating;
 
 pub const MAX_FEEDBACK_CHARS: usize = 2000;
@@ -67,6 +66,11 @@ impl RatingInput {
 }
 
 /// Rates an ended session of the user's.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %session_id)
+)]
 pub async fn rate(
     ctx: &Services,
     user: &UserPrincipal,

@@ -5,10 +5,14 @@ use crate::auth::UserPrincipal;
 use crate::domain::{MessageId, SessionId};
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
-use crate::store::ChatStore;
 
 /// Marks the agent messages up to `up_to` (a message id of this session) read; returns how
 /// many were newly marked.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %session_id)
+)]
 pub async fn user_read(
     ctx: &Services,
     user: &UserPrincipal,

@@ -7,7 +7,6 @@ use super::{AgentPrincipal, Services};
 use crate::domain::{MessageId, MessageText, Permission, SendAs, SessionId};
 use crate::error::Result;
 use crate::realtime::{DashboardEvent, Typist};
-use crate::store::ChatStore;
 use crate::store::chats::NewAgentMessage;
 
 #[derive(Debug)]
@@ -21,6 +20,11 @@ pub struct AgentSend {
 
 /// Sends an agent reply. A chat nobody holds is assigned to the replier (within capacity);
 /// a chat another agent holds may still be answered (a supervisor stepping in) and stays theirs.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %agent.id, session_id = %req.session_id)
+)]
 pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Result<SentMessage> {
     agent.require(Permission::Reply)?;
     let now = ctx.clock.now();

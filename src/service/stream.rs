@@ -16,7 +16,6 @@ use crate::domain::message::Message;
 use crate::domain::{SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::realtime::{HoldPermit, LiveState};
-use crate::store::ChatStore;
 
 /// Messages read from the database per batch while catching a client up.
 const CATCH_UP_BATCH: i64 = 100;
@@ -99,6 +98,11 @@ pub enum ClientEvent {
 
 /// Opens a stream for the user's session; events arrive on the returned channel, which closes
 /// when the session is over and the end was sent, or when the server shuts down.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %session_id)
+)]
 pub async fn open(
     ctx: &Arc<Services>,
     user: &UserPrincipal,

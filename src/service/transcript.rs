@@ -3,22 +3,21 @@
 
 use super::live::{self, idle_rule};
 use super::{AgentPrincipal, Services};
+use crate::domain::agent::Agent;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
+use crate::domain::persona::Persona;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
 use crate::domain::{Permission, Sender, SessionStatus};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, LiveState};
-use crate::store::ChatStore;
-use crate::store::agents::AgentRow;
-use crate::store::personas::PersonaRow;
 
 #[derive(Debug)]
 pub struct SessionDetail {
     pub session: Session,
-    pub persona: Option<PersonaRow>,
-    pub agent: Option<AgentRow>,
+    pub persona: Option<Persona>,
+    pub agent: Option<Agent>,
     pub messages: Vec<Message>,
     /// Names of the agents who wrote each reply, by agent id.
     pub agent_names: Vec<(String, String)>,
@@ -48,6 +47,11 @@ impl SessionDetail {
     }
 }
 
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %actor.id, session_id = %session_id)
+)]
 pub async fn detail(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -91,6 +95,7 @@ async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
 }
 
 /// Marks the user's messages read by support, telling the user's stream and the queue.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(session_id = %session_id))]
 pub async fn mark_read(ctx: &Services, session_id: &str) -> Result<()> {
     let state = ctx
         .store

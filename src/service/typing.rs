@@ -6,11 +6,15 @@ use crate::auth::UserPrincipal;
 use crate::domain::{Permission, SessionId};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
-use crate::store::ChatStore;
 
 /// How long one typing signal lasts.
 pub const TYPING_TTL_MS: i64 = 5_000;
 
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(user_id = %user.user_id, session_id = %session_id)
+)]
 pub async fn user_typing(
     ctx: &Services,
     user: &UserPrincipal,
@@ -29,6 +33,11 @@ pub async fn user_typing(
     Ok(())
 }
 
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %agent.id, session_id = %session_id)
+)]
 pub async fn agent_typing(
     ctx: &Services,
     agent: &AgentPrincipal,
@@ -52,6 +61,11 @@ fn set(ctx: &Services, session_id: &str, who: Typist, is_typing: bool) -> Result
 }
 
 /// For the agent's chat view: the user's display name and whether they are typing now.
+#[tracing::instrument(
+    skip_all,
+    err(level = "debug"),
+    fields(agent_id = %agent.id, session_id = %session_id)
+)]
 pub async fn user_typing_now(
     ctx: &Services,
     agent: &AgentPrincipal,

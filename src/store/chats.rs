@@ -10,16 +10,15 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use crate::domain::assignment::AgentLoad;
+use crate::domain::agent::Agent;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
+use crate::domain::persona::Persona;
 use crate::domain::rating::Rating;
 pub use crate::domain::session::ActiveSession;
 use crate::domain::session::{IdleRule, Session, SessionState};
 use crate::domain::{Priority, SendAs, Timestamp};
 use crate::error::Result;
-use crate::store::agents::AgentRow;
-use crate::store::personas::PersonaRow;
 
 /// Starting (or resuming, or retrying the start of) a chat.
 #[derive(Clone, Debug)]
@@ -137,8 +136,8 @@ pub struct HistoryRow {
 #[derive(Clone, Debug)]
 pub struct ChatRecord {
     pub session: Session,
-    pub persona: Option<PersonaRow>,
-    pub agent: Option<AgentRow>,
+    pub persona: Option<Persona>,
+    pub agent: Option<Agent>,
     pub messages: Vec<Message>,
     /// Names of the agents who wrote each reply, by agent id.
     pub agent_names: Vec<(String, String)>,
@@ -296,9 +295,6 @@ pub trait ChatStore: Send + Sync {
     async fn queue_wait(&self, created_at: Timestamp) -> Result<(i64, Option<i64>)>;
 
     // --- the agents' side ---
-
-    /// Every agent with their current load, for "who may take a chat".
-    async fn agent_loads(&self) -> Result<Vec<AgentLoad>>;
 
     /// Gives an active, unassigned chat to an agent: exactly one of any number of concurrent
     /// assigners wins (`AlreadyAssigned` for the rest; assigning to the holder is a no-op), and

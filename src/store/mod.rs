@@ -1,26 +1,41 @@
 //! Storage behind an interface named by use case. service/ talks to the traits in this module
 //! ([`ChatStore`], [`TeamStore`], together [`Storage`]); each engine lives in its own module
-//! (`sqlite/` today) and owns its SQL, transactions and migrations.
-//!
-//! Transitional: the table modules and the closure-taking `read`/`write` of the SQLite engine are
-//! still re-exported here while service/ moves onto the traits; they go once nothing uses them.
+//! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
+//! module names its driver, tables or connections.
 
 pub mod chats;
 pub mod sqlite;
 pub mod team;
 
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
 pub use chats::ChatStore;
+pub use sqlite::{MIGRATION_COUNT, SqliteStore};
 pub use team::TeamStore;
 
-pub use sqlite::SqliteStore;
-pub use sqlite::SqliteStore as Store;
-pub use sqlite::{
-    MIGRATION_COUNT, agents, analytics, audit, canned, dashboard_sessions, is_unique_violation,
-    messages, notes, personas, ratings, server_settings, sessions,
-};
+use crate::error::Result;
 
-/// Everything service/ needs from storage. A second engine implements the two traits and runs
+/// Everything service/ needs from storage: the two use-case traits plus the engine-level chores
+/// (backup, integrity, a read counter for tests). A second engine implements all three and runs
 /// the conformance suite in tests/store.
-pub trait Storage: ChatStore + TeamStore + Send + Sync + 'static {}
+#[async_trait]
+pub trait Storage: ChatStore + TeamStore + Send + Sync + 'static {
+    /// Writes a consistent copy of the live data to `target`, which must not exist yet; writes
+    /// may go on meanwhile and the copy is one point in time.
+    async fn backup_to(&self, target: &Path) -> Result<()>;
 
-impl<T: ChatStore + TeamStore + Send + Sync + 'static> Storage for T {}
+    /// `Ok` only when the engine finds the stored data intact.
+    async fn integrity_check(&self) -> Result<()>;
+
+    /// How many reads have started since the store opened; lets tests prove a path never reads.
+    fn reads_started(&self) -> u64;
+}
+
+/// Opens (creating and migrating) the database at `path` with the engine this build uses. The
+/// one place that picks the engine.
+pub fn open(path: &Path) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(SqliteStore::open(path)?))
+}

@@ -18,7 +18,3 @@ pub use manage::{
 pub use presence::{announce as announce_presence, mark_signed_in, set_status};
 pub use principal::AgentPrincipal;
 pub use view::AgentView;
-
-/// Transitional: the online window now lives in `domain::agent`; kept here for callers not yet
-/// moved.
-pub use crate::domain::agent::ONLINE_WINDOW_MS;

@@ -7,9 +7,9 @@ use crate::domain::agent::Agent;
 use crate::error::Result;
 use crate::realtime::DashboardEvent;
 use crate::service::Services;
-use crate::store::TeamStore;
 
 /// Marks an agent online after signing in and records `how` in the audit log.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
 pub async fn mark_signed_in(ctx: &Services, agent: &Agent, how: &'static str) -> Result<AgentView> {
     let now = ctx.clock.now();
     let load = ctx
@@ -21,6 +21,7 @@ pub async fn mark_signed_in(ctx: &Services, agent: &Agent, how: &'static str) ->
 }
 
 /// Sets the caller's own online flag.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn set_status(ctx: &Services, actor: &AgentPrincipal, online: bool) -> Result<AgentView> {
     let now = ctx.clock.now();
     let action = if online {

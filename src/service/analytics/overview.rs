@@ -7,7 +7,6 @@ use super::range::DateRange;
 use crate::domain::Permission;
 use crate::error::Result;
 use crate::service::{AgentPrincipal, Services, queue};
-use crate::store::TeamStore;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +35,7 @@ pub struct Analytics {
 }
 
 /// Analytics of `range` with live figures of now.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn analytics(
     ctx: &Services,
     actor: &AgentPrincipal,

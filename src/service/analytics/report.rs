@@ -8,7 +8,6 @@ use crate::domain::analytics::{AgentTotals, SessionUsage};
 use crate::domain::{Permission, Timestamp};
 use crate::error::Result;
 use crate::service::{AgentPrincipal, Services};
-use crate::store::TeamStore;
 
 /// Most sessions listed in one usage report.
 pub const MAX_USAGE_ROWS: i64 = 100_000;
@@ -95,6 +94,7 @@ pub struct Report {
 }
 
 /// The report of `range`: totals, days, agents and sessions.
+#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn report(ctx: &Services, actor: &AgentPrincipal, range: DateRange) -> Result<Report> {
     actor.require(Permission::ViewAnalytics)?;
     let (from, to, now) = (range.start(), range.end(), ctx.clock.now());

@@ -6,9 +6,6 @@ use crate::domain::agent::{Agent, AgentCredentials, AgentLoad, NewAgent};
 use crate::domain::{Role, Timestamp};
 use crate::error::{Error, Result};
 
-/// Rows of this table are [`Agent`]s; the old name stays for callers written before the seam.
-pub use crate::domain::agent::Agent as AgentRow;
-
 const COLUMNS: &str = "id, email, name, department, role, max_concurrent_chats, is_online, \
     last_seen_at, last_assigned_at, disabled, token_version, created_at, updated_at";
 
@@ -17,9 +14,9 @@ const A_COLUMNS: &str = "a.id, a.email, a.name, a.department, a.role, a.max_conc
     a.is_online, a.last_seen_at, a.last_assigned_at, a.disabled, a.token_version, a.created_at, \
     a.updated_at";
 
-/// Active chats assigned to `a.id` (SQL expression).
-const ACTIVE_CHATS: &str =
-    "(SELECT COUNT(*) FROM sessions s WHERE s.assigned_agent_id = a.id AND s.status = 'active')";
+/// Active chats assigned to `a.id` (SQL expression): the count the session triggers keep on
+/// the agent's row, the same one the assignment guard compares with the capacity.
+const ACTIVE_CHATS: &str = "a.active_chats";
 
 /// A super admin other than `?1` who is enabled exists (SQL predicate). The guard of every
 /// statement that could leave no enabled super admin.
@@ -72,7 +69,7 @@ pub fn insert(conn: &Connection, a: &NewAgent, at: Timestamp) -> rusqlite::Resul
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<AgentRow>> {
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Agent>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM agents WHERE id = ?1"))?
         .query_row([id], from_row)
@@ -109,17 +106,7 @@ pub fn credentials(conn: &Connection, email: &str) -> Result<Option<AgentCredent
         .optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<AgentRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM agents ORDER BY disabled, name, email"
-    ))?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Every agent with their active chat count, in [`list`]'s order.
+/// Every agent with their active chat count: enabled first, then by name and email.
 pub fn list_loads(conn: &Connection) -> Result<Vec<AgentLoad>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {A_COLUMNS}, {ACTIVE_CHATS} FROM agents a ORDER BY a.disabled, a.name, a.email"
@@ -212,34 +199,6 @@ pub fn touch(conn: &Connection, id: &str, at: Timestamp) -> Result<()> {
     )?
     .execute(params![id, at])?;
     Ok(())
-}
-
-/// Records an assignment for round-robin order. The value is the time, nudged to stay above
-/// every earlier one, so several assignments in the same millisecond keep their order.
-pub fn mark_assigned(conn: &Connection, id: &str, at: Timestamp) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE agents SET last_assigned_at =
-             MAX(?2, COALESCE((SELECT MAX(last_assigned_at) FROM agents), 0) + 1)
-         WHERE id = ?1",
-    )?
-    .execute(params![id, at])?;
-    Ok(())
-}
-
-/// Agents who can take another chat now: enabled, online and seen within `seen_after`, allowed
-/// to reply, under capacity. Least recently assigned first (round robin).
-pub fn available_for_assignment(conn: &Connection, seen_after: Timestamp) -> Result<Vec<AgentRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {A_COLUMNS} FROM agents a
-         WHERE a.disabled = 0 AND a.is_online = 1 AND a.last_seen_at >= ?1
-           AND a.role IN ('super_admin', 'chat_admin')
-           AND {ACTIVE_CHATS} < a.max_concurrent_chats
-         ORDER BY a.last_assigned_at IS NOT NULL, a.last_assigned_at, a.id"
-    ))?;
-    let rows = stmt
-        .query_map([seen_after], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }
 
 /// Returns the agent's active chats to the queue; their ids, oldest chat first.

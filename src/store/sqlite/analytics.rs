@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, params};
 
 use crate::domain::Timestamp;
-pub use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
+use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
 use crate::error::Result;
 
 /// Mean first-response time, in whole seconds, of the `last` most recently answered sessions.

@@ -7,9 +7,8 @@ use crate::domain::Timestamp;
 use crate::domain::audit::NewAuditEvent;
 use crate::error::Result;
 
-/// Rows of this table are [`AuditEvent`]s.
-pub use crate::domain::audit::AuditEvent as AuditRow;
-pub use crate::domain::audit::AuditFilter;
+use crate::domain::audit::AuditEvent;
+use crate::domain::audit::AuditFilter;
 
 pub fn record(
     conn: &Connection,
@@ -45,7 +44,7 @@ pub fn list(
     filter: &AuditFilter,
     offset: i64,
     limit: i64,
-) -> Result<Vec<AuditRow>> {
+) -> Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.seq, e.at, e.agent_id, a.name, e.action, e.session_id, e.detail
          FROM audit_events e LEFT JOIN agents a ON a.id = e.agent_id
@@ -64,7 +63,7 @@ pub fn list(
             ],
             |r| {
                 let detail: Option<String> = r.get(6)?;
-                Ok(AuditRow {
+                Ok(AuditEvent {
                     seq: r.get(0)?,
                     at: r.get(1)?,
                     agent_id: r.get(2)?,

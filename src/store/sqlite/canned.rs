@@ -6,13 +6,12 @@ use crate::domain::Timestamp;
 use crate::domain::canned::CannedFields;
 use crate::error::Result;
 
-/// Rows of this table are [`CannedResponse`]s.
-pub use crate::domain::canned::CannedResponse as CannedRow;
+use crate::domain::canned::CannedResponse;
 
 const COLUMNS: &str = "id, title, shortcut, body, created_by, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<CannedRow> {
-    Ok(CannedRow {
+fn from_row(r: &Row<'_>) -> rusqlite::Result<CannedResponse> {
+    Ok(CannedResponse {
         id: r.get(0)?,
         title: r.get(1)?,
         shortcut: r.get(2)?,
@@ -39,7 +38,7 @@ pub fn insert(
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<CannedRow>> {
+pub fn get(conn: &Connection, id: &str) -> Result<Option<CannedResponse>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM canned_responses WHERE id = ?1"
@@ -48,7 +47,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<CannedRow>> {
         .optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<CannedRow>> {
+pub fn list(conn: &Connection) -> Result<Vec<CannedResponse>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM canned_responses ORDER BY shortcut"
     ))?;

@@ -9,7 +9,6 @@ use async_trait::async_trait;
 use super::SqliteStore;
 use super::chat::{agent, client};
 use super::{messages, sessions};
-use crate::domain::assignment::AgentLoad;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::rating::Rating;
@@ -156,10 +155,6 @@ impl ChatStore for SqliteStore {
 
     async fn queue_wait(&self, created_at: Timestamp) -> Result<(i64, Option<i64>)> {
         self.read(move |c| client::queue_wait(c, created_at)).await
-    }
-
-    async fn agent_loads(&self) -> Result<Vec<AgentLoad>> {
-        self.read(agent::agent_loads).await
     }
 
     async fn assign(&self, req: AssignRequest) -> Result<Session> {

@@ -6,10 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::domain::Timestamp;
 use crate::error::Result;
 
-/// Rows of this table are [`DashboardSessionRecord`]s.
-pub use crate::domain::dashboard_session::DashboardSessionRecord as DashboardSessionRow;
+use crate::domain::dashboard_session::DashboardSessionRecord;
 
-pub fn insert(conn: &Connection, row: &DashboardSessionRow) -> Result<()> {
+pub fn insert(conn: &Connection, row: &DashboardSessionRecord) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO dashboard_sessions (token_hash, agent_id, csrf_token, created_at, last_seen_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -18,14 +17,14 @@ pub fn insert(conn: &Connection, row: &DashboardSessionRow) -> Result<()> {
     Ok(())
 }
 
-pub fn get(conn: &Connection, token_hash: &str) -> Result<Option<DashboardSessionRow>> {
+pub fn get(conn: &Connection, token_hash: &str) -> Result<Option<DashboardSessionRecord>> {
     Ok(conn
         .prepare_cached(
             "SELECT token_hash, agent_id, csrf_token, created_at, last_seen_at FROM dashboard_sessions
              WHERE token_hash = ?1",
         )?
         .query_row([token_hash], |r| {
-            Ok(DashboardSessionRow {
+            Ok(DashboardSessionRecord {
                 token_hash: r.get(0)?,
                 agent_id: r.get(1)?,
                 csrf_token: r.get(2)?,

@@ -6,14 +6,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::{MessageKind, SendAs, Sender, Timestamp};
 use crate::error::Result;
 
-/// Rows are domain messages; the old name stays while callers move over.
-pub use crate::domain::message::Message as MessageRow;
+use crate::domain::message::Message;
 
 const COLUMNS: &str = "session_seq, id, session_id, sender, agent_id, sent_as, display_name, department, body, kind, \
     created_at, client_timestamp, delivered_at, read_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
-    Ok(MessageRow {
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
         seq: r.get(0)?,
         id: r.get(1)?,
         session_id: r.get(2)?,
@@ -49,7 +48,7 @@ pub struct NewMessage<'a> {
 
 /// Inserts and returns the row as stored. A duplicate id in the session is a UNIQUE violation
 /// (see [`super::is_unique_violation`]).
-pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<MessageRow> {
+pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message> {
     conn.prepare_cached(
         "INSERT INTO messages (id, session_id, sender, agent_id, sent_as, display_name, department, body,
              kind, created_at, client_timestamp, session_seq)
@@ -69,7 +68,7 @@ pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message
         m.client_timestamp,
         m.seq
     ])?;
-    Ok(MessageRow {
+    Ok(Message {
         seq: m.seq,
         id: m.id.to_string(),
         session_id: m.session_id.to_string(),
@@ -87,7 +86,7 @@ pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message
     })
 }
 
-pub fn find(conn: &Connection, session_id: &str, id: &str) -> Result<Option<MessageRow>> {
+pub fn find(conn: &Connection, session_id: &str, id: &str) -> Result<Option<Message>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND id = ?2"
@@ -109,7 +108,7 @@ pub fn after(
     session_id: &str,
     after_seq: i64,
     limit: i64,
-) -> Result<Vec<MessageRow>> {
+) -> Result<Vec<Message>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND session_seq > ?2 ORDER BY session_seq LIMIT ?3"
     ))?;
@@ -120,12 +119,7 @@ pub fn after(
 }
 
 /// One page of the transcript, oldest first.
-pub fn page(
-    conn: &Connection,
-    session_id: &str,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<MessageRow>> {
+pub fn page(conn: &Connection, session_id: &str, offset: i64, limit: i64) -> Result<Vec<Message>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq LIMIT ?2 OFFSET ?3"
     ))?;
@@ -141,7 +135,7 @@ pub fn count(conn: &Connection, session_id: &str) -> Result<i64> {
         .query_row([session_id], |r| r.get(0))?)
 }
 
-pub fn last(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
+pub fn last(conn: &Connection, session_id: &str) -> Result<Option<Message>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq DESC LIMIT 1"
@@ -151,7 +145,7 @@ pub fn last(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
 }
 
 /// The newest agent message (what the user last saw of support), for `adminInfo`.
-pub fn last_from_agent(conn: &Connection, session_id: &str) -> Result<Option<MessageRow>> {
+pub fn last_from_agent(conn: &Connection, session_id: &str) -> Result<Option<Message>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 AND sender = 'admin' ORDER BY session_seq DESC LIMIT 1"
@@ -231,7 +225,7 @@ pub fn last_user_message_up_to(
 }
 
 /// Every message of a session, in order (the agent's transcript view).
-pub fn all(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
+pub fn all(conn: &Connection, session_id: &str) -> Result<Vec<Message>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM messages WHERE session_id = ?1 ORDER BY session_seq"
     ))?;

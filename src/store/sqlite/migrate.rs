@@ -29,7 +29,7 @@ pub fn apply(conn: &mut Connection) -> Result<()> {
     let sources = sources()?;
     migrations(&sources)
         .to_latest(conn)
-        .map_err(|e| Error::internal(format!("migration failed: {e}")))
+        .map_err(|e| Error::internal_from("migration failed", e))
 }
 
 /// The text of every migration, in order.
@@ -39,7 +39,7 @@ fn sources() -> Result<Vec<String>> {
         .map(|name| {
             let file = MigrationFiles::get(name).expect("listed migration exists");
             String::from_utf8(file.data.into_owned())
-                .map_err(|_| Error::internal(format!("migration {name} is not UTF-8")))
+                .map_err(|e| Error::internal_from(format!("migration {name} is not UTF-8"), e))
         })
         .collect()
 }

@@ -9,28 +9,30 @@ mod migrate;
 mod team_store;
 mod writer;
 
-pub mod agents;
-pub mod analytics;
-pub mod audit;
-pub mod canned;
-pub mod dashboard_sessions;
-pub mod messages;
-pub mod notes;
-pub mod personas;
-pub mod ratings;
-pub mod server_settings;
-pub mod sessions;
+mod agents;
+mod analytics;
+mod audit;
+mod canned;
+mod dashboard_sessions;
+mod messages;
+mod notes;
+mod personas;
+mod ratings;
+mod server_settings;
+mod sessions;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
+use crate::store::Storage;
 use writer::Writer;
 
 pub use migrate::MIGRATION_COUNT;
@@ -53,7 +55,7 @@ impl From<r2d2::Error> for Error {
 }
 
 /// True when `e` is a UNIQUE or PRIMARY KEY violation: a conflict the caller should name.
-pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,
         rusqlite::Error::SqliteFailure(f, _)
@@ -87,7 +89,7 @@ impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`, then starts the writer.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let mut conn = Connection::open(path)
-            .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| Error::internal_from(format!("cannot open {}", path.display()), e))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::internal(format!(
@@ -122,7 +124,7 @@ impl SqliteStore {
     }
 
     /// Runs a read on a pooled read-only connection, off the async runtime.
-    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
@@ -136,17 +138,12 @@ impl SqliteStore {
             f(&conn)
         })
         .await
-        .map_err(|e| Error::internal(format!("read task failed: {e}")))?
-    }
-
-    /// How many reads have been started since the store opened.
-    pub fn reads_started(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
+        .map_err(|e| Error::internal_from("read task failed", e))?
     }
 
     /// Runs `f` inside the writer's current transaction and answers once that transaction has
     /// committed durably. An `Err` from `f` rolls back only `f`'s own changes.
-    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    pub(crate) async fn write<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
@@ -156,9 +153,11 @@ impl SqliteStore {
             .instrument(tracing::Span::current())
             .await
     }
+}
 
-    /// Writes a consistent copy of the live database to `target` (which must not exist).
-    pub async fn backup_to(&self, target: &Path) -> Result<()> {
+#[async_trait]
+impl Storage for SqliteStore {
+    async fn backup_to(&self, target: &Path) -> Result<()> {
         if target.exists() {
             return Err(Error::validation(
                 "path",
@@ -176,11 +175,11 @@ impl SqliteStore {
             Ok(())
         })
         .await
-        .map_err(|e| Error::internal(format!("backup task failed: {e}")))?
+        .map_err(|e| Error::internal_from("backup task failed", e))?
     }
 
     /// `PRAGMA integrity_check`; `Ok` only when SQLite answers "ok".
-    pub async fn integrity_check(&self) -> Result<()> {
+    async fn integrity_check(&self) -> Result<()> {
         let answer: String = self
             .read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
             .await?;
@@ -189,5 +188,9 @@ impl SqliteStore {
         } else {
             Err(Error::internal(format!("integrity check: {answer}")))
         }
+    }
+
+    fn reads_started(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 }

@@ -5,8 +5,7 @@ use rusqlite::{Connection, params};
 use crate::domain::Timestamp;
 use crate::error::Result;
 
-/// Rows are domain notes; the old name stays while callers move over.
-pub use crate::domain::note::Note as NoteRow;
+use crate::domain::note::Note;
 
 pub fn insert(
     conn: &Connection,
@@ -22,7 +21,7 @@ pub fn insert(
 }
 
 /// A session's notes, oldest first, with their authors' names.
-pub fn for_session(conn: &Connection, session_id: &str) -> Result<Vec<NoteRow>> {
+pub fn for_session(conn: &Connection, session_id: &str) -> Result<Vec<Note>> {
     let mut stmt = conn.prepare_cached(
         "SELECT n.id, n.session_id, n.agent_id, a.name, n.body, n.created_at
          FROM notes n LEFT JOIN agents a ON a.id = n.agent_id
@@ -30,7 +29,7 @@ pub fn for_session(conn: &Connection, session_id: &str) -> Result<Vec<NoteRow>> 
     )?;
     let rows = stmt
         .query_map([session_id], |r| {
-            Ok(NoteRow {
+            Ok(Note {
                 id: r.get(0)?,
                 session_id: r.get(1)?,
                 agent_id: r.get(2)?,

@@ -6,13 +6,12 @@ use crate::domain::Timestamp;
 use crate::domain::persona::PersonaFields;
 use crate::error::Result;
 
-/// Rows of this table are [`Persona`]s.
-pub use crate::domain::persona::Persona as PersonaRow;
+use crate::domain::persona::Persona;
 
 const COLUMNS: &str = "id, name, bio, avatar_url, deleted, created_at, updated_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<PersonaRow> {
-    Ok(PersonaRow {
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Persona> {
+    Ok(Persona {
         id: r.get(0)?,
         name: r.get(1)?,
         bio: r.get(2)?,
@@ -32,7 +31,7 @@ pub fn insert(conn: &Connection, id: &str, p: &PersonaFields, at: Timestamp) -> 
 }
 
 /// A persona by id, deleted or not (history shows deleted personas' names).
-pub fn get(conn: &Connection, id: &str) -> Result<Option<PersonaRow>> {
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Persona>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM personas WHERE id = ?1"))?
         .query_row([id], from_row)
@@ -40,7 +39,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<PersonaRow>> {
 }
 
 /// Personas that can be chosen, by name.
-pub fn list(conn: &Connection) -> Result<Vec<PersonaRow>> {
+pub fn list(conn: &Connection) -> Result<Vec<Persona>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM personas WHERE deleted = 0 ORDER BY name, id"
     ))?;

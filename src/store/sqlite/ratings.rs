@@ -4,10 +4,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
 
-/// Rows are domain ratings; the old name stays while callers move over.
-pub use crate::domain::rating::Rating as RatingRow;
+use crate::domain::rating::Rating;
 
-pub fn insert(conn: &Connection, r: &RatingRow) -> rusqlite::Result<()> {
+pub fn insert(conn: &Connection, r: &Rating) -> rusqlite::Result<()> {
     let categories = serde_json::to_string(&r.categories).unwrap_or_else(|_| "[]".into());
     conn.prepare_cached(
         "INSERT INTO ratings (id, session_id, rating, feedback, categories, client_timestamp, created_at)
@@ -25,7 +24,7 @@ pub fn insert(conn: &Connection, r: &RatingRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn for_session(conn: &Connection, session_id: &str) -> Result<Option<RatingRow>> {
+pub fn for_session(conn: &Connection, session_id: &str) -> Result<Option<Rating>> {
     Ok(conn
         .prepare_cached(
             "SELECT id, session_id, rating, feedback, categories, client_timestamp, created_at
@@ -33,7 +32,7 @@ pub fn for_session(conn: &Connection, session_id: &str) -> Result<Option<RatingR
         )?
         .query_row([session_id], |r| {
             let categories: String = r.get(4)?;
-            Ok(RatingRow {
+            Ok(Rating {
                 id: r.get(0)?,
                 session_id: r.get(1)?,
                 rating: r.get(2)?,

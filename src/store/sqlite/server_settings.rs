@@ -5,7 +5,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
 
-pub use crate::store::team::AGENT_TOKEN_SECRET;
 pub const SETUP_TOKEN: &str = "setup_token";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
@@ -13,15 +12,6 @@ pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
         .prepare_cached("SELECT value FROM server_settings WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()?)
-}
-
-pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![key, value])?;
-    Ok(())
 }
 
 pub fn delete(conn: &Connection, key: &str) -> Result<()> {

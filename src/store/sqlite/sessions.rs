@@ -5,8 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::{Priority, Sender, SessionStatus, Timestamp};
 use crate::error::Result;
 
-/// Rows are domain sessions; the old name stays while callers move over.
-pub use crate::domain::session::Session as SessionRow;
+use crate::domain::session::Session;
 
 pub(crate) const COLUMNS: &str = "s.id, s.user_id, s.user_name, s.user_email, s.user_phone, s.is_guest, \
     s.persona_id, s.status, s.assigned_agent_id, s.assigned_at, s.priority_override, s.created_at, \
@@ -18,8 +17,8 @@ pub(crate) const COLUMNS: &str = "s.id, s.user_id, s.user_name, s.user_email, s.
 /// Number of columns in [`COLUMNS`], for queries that select more after them.
 pub(crate) const COLUMN_COUNT: usize = 28;
 
-pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
-    Ok(SessionRow {
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
         id: r.get(0)?,
         user_id: r.get(1)?,
         user_name: r.get(2)?,
@@ -85,7 +84,7 @@ pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<SessionRow>> {
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Session>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = ?1"))?
         .query_row([id], from_row)
@@ -97,7 +96,7 @@ pub fn find_active_for_user(
     conn: &Connection,
     user_id: &str,
     persona_id: Option<&str>,
-) -> Result<Option<SessionRow>> {
+) -> Result<Option<Session>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM sessions s
@@ -114,7 +113,7 @@ pub fn list_for_user(
     user_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<SessionRow>> {
+) -> Result<Vec<Session>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1
          ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?2 OFFSET ?3"
@@ -137,7 +136,7 @@ pub fn others_of_user(
     user_id: &str,
     except: &str,
     limit: i64,
-) -> Result<Vec<SessionRow>> {
+) -> Result<Vec<Session>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.id <> ?2
          ORDER BY s.created_at DESC LIMIT ?3"
@@ -250,22 +249,6 @@ pub fn expire_idle(
     Ok(ids)
 }
 
-/// Sets or clears who handles a session, unconditionally (the triggers keep agents' loads
-/// right). Prefer the conditional [`assign_if_unassigned`] / [`reassign_from`] /
-/// [`release_from`], which stay correct with concurrent writers.
-pub fn set_assignment(
-    conn: &Connection,
-    id: &str,
-    agent_id: Option<&str>,
-    at: Timestamp,
-) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE sessions SET assigned_agent_id = ?2, assigned_at = ?3 WHERE id = ?1",
-    )?
-    .execute(params![id, agent_id, agent_id.map(|_| at)])?;
-    Ok(())
-}
-
 pub fn set_priority(conn: &Connection, id: &str, priority: Option<Priority>) -> Result<()> {
     conn.prepare_cached("UPDATE sessions SET priority_override = ?2 WHERE id = ?1")?
         .execute(params![id, priority])?;
@@ -327,28 +310,6 @@ pub fn release_from(conn: &Connection, id: &str, holder: &str) -> Result<bool> {
         == 1)
 }
 
-/// Returns every active chat of an agent to the queue (when the agent is disabled); returns
-/// their ids.
-pub fn release_all_of_agent(conn: &Connection, agent_id: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE sessions SET assigned_agent_id = NULL, assigned_at = NULL
-         WHERE assigned_agent_id = ?1 AND status = 'active' RETURNING id",
-    )?;
-    let ids = stmt
-        .query_map([agent_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(ids)
-}
-
-/// Active sessions an agent is handling.
-pub fn count_assigned(conn: &Connection, agent_id: &str) -> Result<i64> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM sessions WHERE assigned_agent_id = ?1 AND status = 'active'",
-        )?
-        .query_row([agent_id], |r| r.get(0))?)
-}
-
 /// Most places in line a new chat is told; a longer queue reads as this many.
 pub const MAX_QUEUE_POSITION: i64 = 1000;
 
@@ -366,7 +327,7 @@ pub fn queue_position(conn: &Connection, created_at: Timestamp) -> Result<i64> {
 }
 
 /// Every active session, oldest first.
-pub fn list_active(conn: &Connection) -> Result<Vec<SessionRow>> {
+pub fn list_active(conn: &Connection) -> Result<Vec<Session>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions s WHERE s.status = 'active' ORDER BY s.created_at"
     ))?;
@@ -379,7 +340,7 @@ pub fn list_active(conn: &Connection) -> Result<Vec<SessionRow>> {
 /// An active session with the names the queue shows and its newest message.
 #[derive(Clone, Debug)]
 pub struct ActiveSessionRow {
-    pub session: SessionRow,
+    pub session: Session,
     pub persona_name: Option<String>,
     pub agent_name: Option<String>,
     pub last_message: Option<String>,

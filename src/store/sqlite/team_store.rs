@@ -10,9 +10,7 @@ use serde_json::json;
 use super::{SqliteStore, agents, analytics, audit, canned, dashboard_sessions, personas};
 use super::{is_unique_violation, server_settings};
 use crate::domain::Timestamp;
-use crate::domain::agent::{
-    AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent, ONLINE_WINDOW_MS,
-};
+use crate::domain::agent::{AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
@@ -503,12 +501,16 @@ impl TeamStore for SqliteStore {
         now: Timestamp,
     ) -> Result<AnalyticsTotals> {
         self.read(move |conn| {
-            let seen_after = Timestamp(now.0 - ONLINE_WINDOW_MS);
+            // The same rule auto-assignment asks, not a second copy of it in SQL.
+            let available_agents = agents::list_loads(conn)?
+                .iter()
+                .filter(|a| a.available_for_auto(now))
+                .count() as i64;
             Ok(AnalyticsTotals {
                 days: analytics::daily_totals(conn, from, to)?,
                 rating_distribution: analytics::rating_distribution(conn, from, to)?,
                 busiest_hours: analytics::user_messages_by_hour(conn, from, to)?,
-                available_agents: agents::available_for_assignment(conn, seen_after)?.len() as i64,
+                available_agents,
             })
         })
         .await

@@ -49,7 +49,7 @@ where
             Ok(()) => self
                 .outcome
                 .unwrap_or_else(|| Err(Error::internal("job never ran"))),
-            Err(e) => Err(Error::internal(format!("commit failed: {e}"))),
+            Err(e) => Err(Error::internal_from("commit failed", e)),
         };
         // The caller may have gone away (client disconnected); the write stands regardless.
         let _ = self.reply.send(outcome);
@@ -67,7 +67,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("frontdesk-writer".into())
             .spawn(move || run_writer(conn, rx))
-            .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
+            .map_err(|e| Error::internal_from("cannot start writer thread", e))?;
         Ok(Writer {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),

@@ -41,7 +41,7 @@ pub async fn exactly_one_of_sixteen_concurrent_assigns_wins(fresh: Fresh) {
         .expect("read")
         .expect("exists");
     assert_eq!(held.assigned_agent_id.as_ref(), Some(&winners[0]));
-    let loads = store.agent_loads().await.expect("loads");
+    let loads = store.agents().await.expect("loads");
     assert_eq!(loads.iter().map(|a| a.active_chats).sum::<i64>(), 1);
 }
 
@@ -212,12 +212,12 @@ pub async fn auto_assign_honours_who_may_take_a_chat(fresh: Fresh) {
         .assigned_agent_id;
     assert_eq!(holder.as_deref(), Some("ready"));
     // Every agent the rule allows agrees with what the store did.
-    let loads = store.agent_loads().await.expect("loads");
+    let loads = store.agents().await.expect("loads");
     for agent in &loads {
         assert!(
             !agent.available_for_auto(T0),
             "{} still available",
-            agent.id
+            agent.agent.id
         );
     }
     assert_eq!(load(&store, "ready").await, 1);

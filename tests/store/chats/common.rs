@@ -56,11 +56,11 @@ pub fn assign_req(session: &str, agent: &str) -> AssignRequest {
 
 pub async fn load(store: &Arc<dyn Storage>, agent: &str) -> i64 {
     store
-        .agent_loads()
+        .agents()
         .await
         .expect("agent loads")
         .into_iter()
-        .find(|a| a.id == agent)
+        .find(|a| a.agent.id == agent)
         .expect("agent exists")
         .active_chats
 }

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::json;
 
 use super::{
     Draft, duplicate_of, expire_if_idle, insert_message, load_state, state_after, state_of,
 };
-use crate::domain::assignment::{AgentLoad, round_robin};
+use crate::domain::agent::AgentLoad;
+use crate::domain::assignment::round_robin;
 use crate::domain::note::Note;
 use crate::domain::session::{IdleRule, Session, SessionState};
 use crate::domain::{EndedBy, MessageKind, Priority, SendAs, Sender, SessionStatus, Timestamp};
@@ -24,39 +25,6 @@ use crate::store::sqlite::{
 
 /// How many earlier chats of the same user the chat view shows.
 const EARLIER_SESSIONS: i64 = 10;
-
-const LOAD_COLUMNS: &str = "id, name, role, disabled, is_online, last_seen_at, last_assigned_at, \
-    max_concurrent_chats, active_chats";
-
-fn load_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentLoad> {
-    Ok(AgentLoad {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        role: r.get(2)?,
-        disabled: r.get(3)?,
-        is_online: r.get(4)?,
-        last_seen_at: r.get(5)?,
-        last_assigned_at: r.get(6)?,
-        max_concurrent_chats: r.get(7)?,
-        active_chats: r.get(8)?,
-    })
-}
-
-pub fn agent_loads(conn: &Connection) -> Result<Vec<AgentLoad>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {LOAD_COLUMNS} FROM agents ORDER BY id"))?;
-    let rows = stmt
-        .query_map([], load_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-fn agent_load(conn: &Connection, id: &str) -> Result<Option<AgentLoad>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {LOAD_COLUMNS} FROM agents WHERE id = ?1"))?
-        .query_row([id], load_from_row)
-        .optional()?)
-}
 
 /// The guard of every assignment: touches the agent's row only if the agent may take one more
 /// chat (mirroring [`AgentLoad::may_take`]), and records the round-robin time. Under several
@@ -76,10 +44,10 @@ fn try_take_capacity(conn: &Connection, agent_id: &str, now: Timestamp) -> Resul
 
 /// [`try_take_capacity`], with the reason when the agent may not take the chat.
 fn take_capacity(conn: &Connection, agent_id: &str, now: Timestamp) -> Result<AgentLoad> {
-    let load = agent_load(conn, agent_id)?.ok_or(Error::NotFound("Agent"))?;
+    let load = agents::require_load(conn, agent_id)?;
     load.may_take()?;
     if !try_take_capacity(conn, agent_id, now)? {
-        let load = agent_load(conn, agent_id)?.ok_or(Error::NotFound("Agent"))?;
+        let load = agents::require_load(conn, agent_id)?;
         load.may_take()?;
         return Err(Error::AgentAtCapacity);
     }
@@ -198,8 +166,8 @@ pub fn transfer(conn: &Connection, req: &TransferRequest) -> Result<Session> {
     row.assigned_agent_id = Some(to.to_string());
     row.assigned_at = Some(req.now);
     let text = match &req.note {
-        Some(n) => format!("Transferred to {}: {n}", target.name),
-        None => format!("Transferred to {}", target.name),
+        Some(n) => format!("Transferred to {}: {n}", target.agent.name),
+        None => format!("Transferred to {}", target.agent.name),
     };
     notes::insert(
         conn,
@@ -487,7 +455,7 @@ pub fn auto_assign(
     let mut assigned = Vec::new();
     for mut session in waiting {
         // Re-read every time: each assignment changes loads and round-robin order.
-        let mut candidates: Vec<AgentLoad> = agent_loads(conn)?
+        let mut candidates: Vec<AgentLoad> = agents::list_loads(conn)?
             .into_iter()
             .filter(|a| a.available_for_auto(now))
             .collect();
@@ -497,12 +465,19 @@ pub fn auto_assign(
         round_robin(&mut candidates);
         let Some(agent) = candidates
             .iter()
-            .find(|a| excluded.get(&session.id) != Some(&a.id))
+            .find(|a| excluded.get(&session.id) != Some(&a.agent.id))
         else {
             continue;
         };
-        if try_take_capacity(conn, &agent.id, now)?
-            && give(conn, &mut session, &agent.id, None, "auto_assign", now)?
+        if try_take_capacity(conn, &agent.agent.id, now)?
+            && give(
+                conn,
+                &mut session,
+                &agent.agent.id,
+                None,
+                "auto_assign",
+                now,
+            )?
         {
             assigned.push(session.id);
         }
