@@ -124,7 +124,7 @@ pub struct EndOutcome {
 
 /// One past session for the history screen.
 #[derive(Clone, Debug)]
-pub struct HistoryRow {
+pub struct PastSession {
     pub session: Session,
     pub rating: Option<Rating>,
     pub last_message: Option<Message>,
@@ -282,7 +282,7 @@ pub trait ChatStore: Send + Sync {
         owner: String,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<HistoryRow>, i64)>;
+    ) -> Result<(Vec<PastSession>, i64)>;
 
     /// A session with its newest message, as committed; `None` when there is no such session.
     async fn session_state(&self, session_id: String) -> Result<Option<SessionState>>;

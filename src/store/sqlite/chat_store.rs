@@ -17,9 +17,9 @@ use crate::domain::{Priority, Timestamp};
 use crate::error::Result;
 use crate::store::ChatStore;
 use crate::store::chats::{
-    ActiveSession, Actor, AssignRequest, ChatRecord, DayFigures, EndOutcome, HistoryRow,
-    NewAgentMessage, NewRating, NewUserMessage, ReplyOutcome, SendOutcome, StartOutcome,
-    StartSession, TransferRequest,
+    ActiveSession, Actor, AssignRequest, ChatRecord, DayFigures, EndOutcome, NewAgentMessage,
+    NewRating, NewUserMessage, PastSession, ReplyOutcome, SendOutcome, StartOutcome, StartSession,
+    TransferRequest,
 };
 
 #[async_trait]
@@ -139,7 +139,7 @@ impl ChatStore for SqliteStore {
         owner: String,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<HistoryRow>, i64)> {
+    ) -> Result<(Vec<PastSession>, i64)> {
         self.read(move |c| client::history(c, &owner, offset, limit))
             .await
     }

@@ -12,7 +12,7 @@ use crate::domain::session::{IdleRule, SessionState};
 use crate::domain::{EndedBy, MessageKind, Sender, SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::chats::{
-    EndOutcome, HistoryRow, NewRating, NewUserMessage, SendOutcome, StartKind, StartOutcome,
+    EndOutcome, NewRating, NewUserMessage, PastSession, SendOutcome, StartKind, StartOutcome,
     StartSession,
 };
 use crate::store::sqlite::{analytics, is_unique_violation, messages, personas, ratings, sessions};
@@ -270,11 +270,11 @@ pub fn history(
     owner: &str,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<HistoryRow>, i64)> {
+) -> Result<(Vec<PastSession>, i64)> {
     let total = sessions::count_for_user(conn, owner)?;
     let mut rows = Vec::new();
     for session in sessions::list_for_user(conn, owner, offset, limit)? {
-        rows.push(HistoryRow {
+        rows.push(PastSession {
             rating: ratings::for_session(conn, &session.id)?,
             last_message: messages::last(conn, &session.id)?,
             last_agent_message: messages::last_from_agent(conn, &session.id)?,
