@@ -19,7 +19,8 @@ macro_rules! team_suite {
                 audit_is_newest_first_and_filters,
                 settings_get_or_init_is_stable_under_concurrency,
                 analytics_count_only_agents_who_could_take_a_chat,
-                new_passwords_end_tokens_and_sign_ins
+                new_passwords_end_tokens_and_sign_ins,
+                backup_integrity_and_read_count
             );
         }
     };

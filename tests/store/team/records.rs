@@ -134,3 +134,28 @@ pub async fn analytics_count_only_agents_who_could_take_a_chat(fresh: Fresh) {
     assert!(report.agents.iter().all(|a| a.messages_sent == 0));
     assert!(report.sessions.is_empty());
 }
+
+/// The engine chores every store offers: a backup is written while the store serves and never
+/// overwrites a file, the integrity check passes on a healthy store, and reads are counted.
+pub async fn backup_integrity_and_read_count(fresh: Fresh) {
+    let store = fresh.store;
+    add(&store, "a1", Role::SuperAdmin).await;
+    store
+        .integrity_check()
+        .await
+        .expect("a fresh store is intact");
+
+    let before = store.reads_started();
+    store.agents().await.expect("list agents");
+    assert!(store.reads_started() > before, "a read is counted");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("copy");
+    store.backup_to(&target).await.expect("backup");
+    assert!(target.exists(), "the copy was written");
+    let again = store.backup_to(&target).await;
+    assert!(
+        matches!(again, Err(frontdesk::error::Error::Validation { .. })),
+        "an existing file is never overwritten: {again:?}"
+    );
+}
