@@ -121,9 +121,9 @@ async fn admin(settings: Settings, command: &AdminCommand) -> Result<(), String>
             .map_err(|e| e.to_string())?;
             println!(
                 "created {} <{}> as {}",
-                view.row.name,
-                view.row.email,
-                view.row.role.as_str()
+                view.agent.name,
+                view.agent.email,
+                view.agent.role.as_str()
             );
         }
         AdminCommand::List => {
@@ -135,7 +135,7 @@ async fn admin(settings: Settings, command: &AdminCommand) -> Result<(), String>
                 "id", "email", "name", "role", "chats"
             );
             for a in agents {
-                let state = if a.row.disabled {
+                let state = if a.agent.disabled {
                     "disabled"
                 } else if a.online {
                     "online"
@@ -144,11 +144,11 @@ async fn admin(settings: Settings, command: &AdminCommand) -> Result<(), String>
                 };
                 println!(
                     "{:<28} {:<32} {:<24} {:<14} {:<8} {state}",
-                    a.row.id,
-                    a.row.email,
-                    a.row.name,
-                    a.row.role.as_str(),
-                    format!("{}/{}", a.active_chats, a.row.max_concurrent_chats)
+                    a.agent.id,
+                    a.agent.email,
+                    a.agent.name,
+                    a.agent.role.as_str(),
+                    format!("{}/{}", a.active_chats, a.agent.max_concurrent_chats)
                 );
             }
         }

@@ -269,7 +269,7 @@ impl TestApp {
         )
         .await
         .expect("agent created");
-        view.row.id
+        view.agent.id
     }
 
     pub async fn login(&self, email: &str) -> String {

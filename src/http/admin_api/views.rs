@@ -15,7 +15,7 @@ use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
 
 pub fn agent(v: &AgentView) -> Value {
-    let a = &v.row;
+    let a = &v.agent;
     json!({
         "id": a.id,
         "email": a.email,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::charts::{BarChart, bar_chart};
 use super::error::PageResult;
+use super::hypermedia::Url;
 use super::session::DashboardAuth;
 use super::views::{Layout, span};
 use crate::http::extract::AppState;
@@ -166,7 +167,7 @@ pub async fn page(
     let data = analytics::analytics(&ctx, &session.agent, range).await?;
     let (cards, live) = cards(&data);
     Ok(AnalyticsPage {
-        layout: Layout::new(&session, "analytics"),
+        layout: Layout::new(&session, Url::Analytics),
         from: range.from.to_string(),
         to: range.to.to_string(),
         cards,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::error::{PageError, PageResult};
 use super::form::Form;
+use super::hypermedia::Url;
 use super::session::{self, DashboardAuth, FORM_COOKIE, SESSION_COOKIE, see_other};
 use crate::domain::ids::random_token;
 use crate::error::Error;
@@ -45,14 +46,14 @@ fn form_token(ctx: &AppState, jar: CookieJar) -> (CookieJar, String) {
 }
 
 pub async fn root() -> Response {
-    see_other("/admin/queue")
+    see_other(Url::Queue.as_str())
 }
 
 pub async fn login_page(State(ctx): State<AppState>, jar: CookieJar) -> Response {
     if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string())
         && dashboard_auth::resume(&ctx, &token).await.is_ok()
     {
-        return see_other("/admin/queue");
+        return see_other(Url::Queue.as_str());
     }
     let (jar, form_token) = form_token(&ctx, jar);
     (
@@ -83,7 +84,7 @@ pub async fn login(
             let jar = jar
                 .add(session::cookie(&ctx, SESSION_COOKIE, token))
                 .remove(session::removal(&ctx, FORM_COOKIE));
-            (jar, see_other("/admin/queue")).into_response()
+            (jar, see_other(Url::Queue.as_str())).into_response()
         }
         Err(e) => {
             let status = match e {
@@ -125,7 +126,7 @@ pub async fn logout(
 ) -> PageResult<Response> {
     dashboard_auth::sign_out(&ctx, &session).await?;
     let jar = jar.remove(session::removal(&ctx, SESSION_COOKIE));
-    Ok((jar, see_other("/admin/login")).into_response())
+    Ok((jar, see_other(Url::Login.as_str())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -181,11 +182,11 @@ pub async fn setup(
     };
     match setup::complete(&ctx, &form.token, input).await {
         Ok(view) => {
-            let (token, _) = dashboard_auth::open(&ctx, &view.row).await?;
+            let (token, _) = dashboard_auth::open(&ctx, &view.agent).await?;
             let jar = jar
                 .add(session::cookie(&ctx, SESSION_COOKIE, token))
                 .remove(session::removal(&ctx, FORM_COOKIE));
-            Ok((jar, see_other("/admin/queue")).into_response())
+            Ok((jar, see_other(Url::Queue.as_str())).into_response())
         }
         Err(e @ Error::Validation { .. }) | Err(e @ Error::Conflict(_)) => {
             let (jar, form_token) = form_token(&ctx, jar);

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::hypermedia::Url;
 use crate::error::{Error, InternalError};
 use crate::http::envelope::InternalErrorDetail;
 use crate::http::request_id;
@@ -58,11 +59,14 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message, internal) = match self {
             PageError::SignIn => {
-                let mut response =
-                    (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin/login")]).into_response();
+                let mut response = (
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, Url::Login.as_str())],
+                )
+                    .into_response();
                 response
                     .headers_mut()
-                    .insert("hx-redirect", HeaderValue::from_static("/admin/login"));
+                    .insert("hx-redirect", HeaderValue::from_static(Url::Login.as_str()));
                 return response;
             }
             PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m, None),

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::error::PageResult;
+use super::hypermedia::LiveEvent;
 use super::session::DashboardAuth;
 use crate::http::extract::{AppState, session_path};
 use crate::realtime::DashboardEvent;
@@ -30,8 +31,8 @@ fn sse(rx: mpsc::Receiver<Result<Event, Infallible>>) -> EventStream {
     Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(HEARTBEAT))
 }
 
-/// What a page wants to hear about an event: the SSE event names to send.
-type Interest = Box<dyn Fn(&DashboardEvent) -> Vec<&'static str> + Send>;
+/// What a page wants to hear about an event: the SSE events to send.
+type Interest = Box<dyn Fn(&DashboardEvent) -> Vec<LiveEvent> + Send>;
 
 /// Forwards bus events the page is interested in until the page goes away, the agent is
 /// disabled, or the server stops. Also keeps the agent's presence fresh while the page is open.
@@ -55,7 +56,7 @@ fn spawn_forwarder(
                     None => std::future::pending().await,
                 }
             };
-            let mut names: Vec<&'static str> = tokio::select! {
+            let mut names: Vec<LiveEvent> = tokio::select! {
                 _ = ctx.shutdown.cancelled() => return,
                 _ = tx.closed() => return,
                 _ = presence.tick() => {
@@ -66,12 +67,12 @@ fn spawn_forwarder(
                 }
                 _ = recheck => {
                     typing_recheck = None;
-                    vec!["typing"]
+                    vec![LiveEvent::Typing]
                 }
                 event = bus.recv() => match event {
                     Ok(event) => interest(&event),
                     // Fell behind: redraw everything the page shows.
-                    Err(RecvError::Lagged(_)) => vec!["queue", "transcript", "details", "typing"],
+                    Err(RecvError::Lagged(_)) => LiveEvent::ALL.to_vec(),
                     Err(RecvError::Closed) => return,
                 },
             };
@@ -85,13 +86,15 @@ fn spawn_forwarder(
             }
             names.sort_unstable();
             names.dedup();
-            if typing_session.is_some() && names.contains(&"typing") {
+            if typing_session.is_some() && names.contains(&LiveEvent::Typing) {
                 // A typing indicator lapses on its own: look again once it would have.
                 typing_recheck = Some(tokio::time::Instant::now() + typing_lapse);
             }
             for name in names {
                 if tx
-                    .send(Ok(Event::default().event(name).data(name)))
+                    .send(Ok(Event::default()
+                        .event(name.as_str())
+                        .data(name.as_str())))
                     .await
                     .is_err()
                 {
@@ -109,7 +112,7 @@ pub async fn queue_events(
     DashboardAuth(session): DashboardAuth,
 ) -> PageResult<EventStream> {
     let interest: Interest = Box::new(|event| match event {
-        DashboardEvent::QueueChanged | DashboardEvent::UserTyping(_) => vec!["queue"],
+        DashboardEvent::QueueChanged | DashboardEvent::UserTyping(_) => vec![LiveEvent::Queue],
         _ => Vec::new(),
     });
     Ok(sse(spawn_forwarder(
@@ -129,9 +132,9 @@ pub async fn chat_events(
     let id = session_path(&id)?.into_string();
     let watched = id.clone();
     let interest: Interest = Box::new(move |event| match event {
-        DashboardEvent::Transcript(s) if **s == *watched => vec!["transcript"],
-        DashboardEvent::SessionDetails(s) if **s == *watched => vec!["details"],
-        DashboardEvent::UserTyping(s) if **s == *watched => vec!["typing"],
+        DashboardEvent::Transcript(s) if **s == *watched => vec![LiveEvent::Transcript],
+        DashboardEvent::SessionDetails(s) if **s == *watched => vec![LiveEvent::Details],
+        DashboardEvent::UserTyping(s) if **s == *watched => vec![LiveEvent::Typing],
         _ => Vec::new(),
     });
     Ok(sse(spawn_forwarder(

@@ -6,11 +6,12 @@
 mod analytics_page;
 mod auth_pages;
 mod charts;
-mod chat_page;
+mod chat;
 mod error;
 mod events;
 mod form;
-mod manage_pages;
+mod hypermedia;
+mod manage;
 mod queue_page;
 mod session;
 mod views;
@@ -23,6 +24,7 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::extract::AppState;
+use hypermedia::{ChatUrl, ItemUrl, Url};
 
 pub use error::PageError;
 
@@ -32,68 +34,62 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 pub fn routes(ctx: AppState) -> Router<AppState> {
     let pages = Router::new()
-        .route("/admin", get(auth_pages::root))
+        .route(Url::Root.as_str(), get(auth_pages::root))
         .route("/admin/", get(auth_pages::root))
         .route(
-            "/admin/login",
+            Url::Login.as_str(),
             get(auth_pages::login_page).post(auth_pages::login),
         )
-        .route("/admin/logout", post(auth_pages::logout))
+        .route(Url::Logout.as_str(), post(auth_pages::logout))
         .route(
-            "/admin/setup",
+            Url::Setup.as_str(),
             get(auth_pages::setup_page).post(auth_pages::setup),
         )
-        .route("/admin/queue", get(queue_page::page))
-        .route("/admin/queue/rows", get(queue_page::rows))
-        .route("/admin/events", get(events::queue_events))
-        .route("/admin/chats/{id}", get(chat_page::page))
+        .route(Url::Queue.as_str(), get(queue_page::page))
+        .route(Url::QueueRows.as_str(), get(queue_page::rows))
+        .route(Url::QueueEvents.as_str(), get(events::queue_events))
+        .route(&ChatUrl::Page.route(), get(chat::page))
+        .route(&ChatUrl::Transcript.route(), get(chat::transcript_partial))
+        .route(&ChatUrl::Details.route(), get(chat::details_partial))
         .route(
-            "/admin/chats/{id}/transcript",
-            get(chat_page::transcript_partial),
+            &ChatUrl::Typing.route(),
+            get(chat::typing_partial).post(chat::agent_typing),
         )
-        .route("/admin/chats/{id}/details", get(chat_page::details_partial))
+        .route(&ChatUrl::Events.route(), get(events::chat_events))
+        .route(&ChatUrl::Reply.route(), post(chat::reply))
+        .route(&ChatUrl::Assign.route(), post(chat::assign))
+        .route(&ChatUrl::Release.route(), post(chat::release))
+        .route(&ChatUrl::Transfer.route(), post(chat::transfer))
+        .route(&ChatUrl::End.route(), post(chat::end))
+        .route(&ChatUrl::Priority.route(), post(chat::priority))
+        .route(&ChatUrl::Notes.route(), post(chat::add_note))
+        .route(Url::Analytics.as_str(), get(analytics_page::page))
+        .route(Url::AnalyticsCsv.as_str(), get(analytics_page::csv))
         .route(
-            "/admin/chats/{id}/typing",
-            get(chat_page::typing_partial).post(chat_page::agent_typing),
+            Url::Agents.as_str(),
+            get(manage::agents::page).post(manage::agents::create),
         )
-        .route("/admin/chats/{id}/events", get(events::chat_events))
-        .route("/admin/chats/{id}/reply", post(chat_page::reply))
-        .route("/admin/chats/{id}/assign", post(chat_page::assign))
-        .route("/admin/chats/{id}/release", post(chat_page::release))
-        .route("/admin/chats/{id}/transfer", post(chat_page::transfer))
-        .route("/admin/chats/{id}/end", post(chat_page::end))
-        .route("/admin/chats/{id}/priority", post(chat_page::priority))
-        .route("/admin/chats/{id}/notes", post(chat_page::add_note))
-        .route("/admin/analytics", get(analytics_page::page))
-        .route("/admin/analytics.csv", get(analytics_page::csv))
+        .route(&ItemUrl::Agent.route(), post(manage::agents::update))
         .route(
-            "/admin/agents",
-            get(manage_pages::agents).post(manage_pages::create_agent),
-        )
-        .route("/admin/agents/{id}", post(manage_pages::update_agent))
-        .route(
-            "/admin/agents/{id}/disable",
-            post(manage_pages::disable_agent),
+            &ItemUrl::DisableAgent.route(),
+            post(manage::agents::disable),
         )
         .route(
-            "/admin/personas",
-            get(manage_pages::personas_list).post(manage_pages::create_persona),
+            Url::Personas.as_str(),
+            get(manage::personas::page).post(manage::personas::create),
         )
-        .route("/admin/personas/{id}", post(manage_pages::update_persona))
+        .route(&ItemUrl::Persona.route(), post(manage::personas::update))
         .route(
-            "/admin/personas/{id}/delete",
-            post(manage_pages::delete_persona),
+            &ItemUrl::DeletePersona.route(),
+            post(manage::personas::delete),
         )
         .route(
-            "/admin/canned",
-            get(manage_pages::canned_list).post(manage_pages::create_canned),
+            Url::Canned.as_str(),
+            get(manage::canned::page).post(manage::canned::create),
         )
-        .route("/admin/canned/{id}", post(manage_pages::update_canned))
-        .route(
-            "/admin/canned/{id}/delete",
-            post(manage_pages::delete_canned),
-        )
-        .route("/admin/audit", get(manage_pages::audit))
+        .route(&ItemUrl::Canned.route(), post(manage::canned::update))
+        .route(&ItemUrl::DeleteCanned.route(), post(manage::canned::delete))
+        .route(Url::Audit.as_str(), get(manage::audit::page))
         .route("/admin/{*rest}", get(not_found).post(not_found));
     pages
         .layer(middleware::from_fn_with_state(ctx, session::csrf_guard))

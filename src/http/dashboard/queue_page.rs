@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::error::PageResult;
+use super::hypermedia::{ChatUrl, LiveEvent, Url};
 use super::session::DashboardAuth;
 use super::views::{Layout, priority_class, shorten, span, user_label};
 use crate::http::extract::AppState;
@@ -82,7 +83,7 @@ pub async fn page(
 ) -> PageResult<QueuePage> {
     let entries = queue::active_sessions(&ctx, &session.agent).await?;
     Ok(QueuePage {
-        layout: Layout::new(&session, "queue"),
+        layout: Layout::new(&session, Url::Queue),
         summary: summary(&entries),
         rows: entries.iter().map(QueueRow::of).collect(),
     })

@@ -18,6 +18,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use subtle::ConstantTimeEq;
 
 use super::error::PageError;
+use super::hypermedia::Url;
 use crate::http::extract::AppState;
 use crate::service::dashboard_auth::{self, DashboardSession};
 
@@ -25,13 +26,13 @@ pub const SESSION_COOKIE: &str = "fd_session";
 pub const FORM_COOKIE: &str = "fd_form";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Paths that take a POST before any session exists.
-const PRE_SESSION_FORMS: [&str; 2] = ["/admin/login", "/admin/setup"];
+const PRE_SESSION_FORMS: [&str; 2] = [Url::Login.as_str(), Url::Setup.as_str()];
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// A cookie scoped to the dashboard with the flags every dashboard cookie needs.
 pub fn cookie(ctx: &AppState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
-        .path("/admin")
+        .path(Url::Root.as_str())
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(ctx.settings.secure_cookies())
@@ -115,11 +116,6 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
-}
-
-/// True for requests htmx made (they get partials and toasts instead of pages).
-pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
-    headers.contains_key("hx-request")
 }
 
 /// Sends a plain form back to a page after a POST (Post/Redirect/Get).

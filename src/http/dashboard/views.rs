@@ -1,6 +1,7 @@
 //! View models shared by dashboard pages: the layout (navigation, CSRF token) and the small
 //! formatting rules every page uses. Templates escape everything; these only shape text.
 
+use super::hypermedia::Url;
 use crate::domain::session::Session;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::service::dashboard_auth::DashboardSession;
@@ -11,7 +12,7 @@ pub struct Layout {
     pub role_label: &'static str,
     pub csrf: String,
     /// Which navigation entry is current.
-    pub active: &'static str,
+    pub active: Url,
     pub can_reply: bool,
     pub can_manage_agents: bool,
     pub can_manage_personas: bool,
@@ -19,7 +20,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(session: &DashboardSession, active: &'static str) -> Self {
+    pub fn new(session: &DashboardSession, active: Url) -> Self {
         let role = session.agent.role;
         Layout {
             agent_name: session.agent.name.clone(),

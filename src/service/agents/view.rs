@@ -6,8 +6,8 @@ use crate::domain::agent::{Agent, AgentLoad};
 /// An agent with their current load, as lists and the login answer show them.
 #[derive(Clone, Debug)]
 pub struct AgentView {
-    /// The agent (the field keeps its name from when it was a table row).
-    pub row: Agent,
+    /// The agent's account.
+    pub agent: Agent,
     pub active_chats: i64,
     /// Online by the rule in `domain::agent`, at the time the view was made.
     pub online: bool,
@@ -18,7 +18,7 @@ impl AgentView {
     pub fn at(load: AgentLoad, now: Timestamp) -> Self {
         AgentView {
             online: load.agent.online_at(now),
-            row: load.agent,
+            agent: load.agent,
             active_chats: load.active_chats,
         }
     }

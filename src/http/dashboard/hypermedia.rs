@@ -1,0 +1,199 @@
+//! The dashboard's hypermedia, typed: every address a handler routes, redirects to or a template
+//! links to, the server-sent event names the streams send and the templates listen for, and the
+//! `HX-Request` extractor. A misspelt address or event name does not compile.
+//!
+//! Templates name these directly (`{{ Url::Queue }}`, `{{ ChatUrl::Reply.of(id) }}`,
+//! `sse:{{ LiveEvent::Transcript }}`); the module of each template struct imports them.
+
+use std::convert::Infallible;
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+/// Dashboard pages and streams with a fixed address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Url {
+    Root,
+    Login,
+    Logout,
+    Setup,
+    Queue,
+    QueueRows,
+    QueueEvents,
+    Analytics,
+    AnalyticsCsv,
+    Agents,
+    Personas,
+    Canned,
+    Audit,
+}
+
+impl Url {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Url::Root => "/admin",
+            Url::Login => "/admin/login",
+            Url::Logout => "/admin/logout",
+            Url::Setup => "/admin/setup",
+            Url::Queue => "/admin/queue",
+            Url::QueueRows => "/admin/queue/rows",
+            Url::QueueEvents => "/admin/events",
+            Url::Analytics => "/admin/analytics",
+            Url::AnalyticsCsv => "/admin/analytics.csv",
+            Url::Agents => "/admin/agents",
+            Url::Personas => "/admin/personas",
+            Url::Canned => "/admin/canned",
+            Url::Audit => "/admin/audit",
+        }
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One chat's page, partials, stream and actions, all under `/admin/chats/{id}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatUrl {
+    Page,
+    Transcript,
+    Details,
+    Typing,
+    Events,
+    Reply,
+    Assign,
+    Release,
+    Transfer,
+    End,
+    Priority,
+    Notes,
+}
+
+impl ChatUrl {
+    const fn tail(self) -> &'static str {
+        match self {
+            ChatUrl::Page => "",
+            ChatUrl::Transcript => "/transcript",
+            ChatUrl::Details => "/details",
+            ChatUrl::Typing => "/typing",
+            ChatUrl::Events => "/events",
+            ChatUrl::Reply => "/reply",
+            ChatUrl::Assign => "/assign",
+            ChatUrl::Release => "/release",
+            ChatUrl::Transfer => "/transfer",
+            ChatUrl::End => "/end",
+            ChatUrl::Priority => "/priority",
+            ChatUrl::Notes => "/notes",
+        }
+    }
+
+    /// The router's pattern for this address.
+    pub fn route(self) -> String {
+        format!("/admin/chats/{{id}}{}", self.tail())
+    }
+
+    /// The address for the chat `id`.
+    pub fn of(self, id: impl fmt::Display) -> String {
+        format!("/admin/chats/{id}{}", self.tail())
+    }
+}
+
+/// One managed item (agent, persona, canned reply) and its actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemUrl {
+    Agent,
+    DisableAgent,
+    Persona,
+    DeletePersona,
+    Canned,
+    DeleteCanned,
+}
+
+impl ItemUrl {
+    const fn parts(self) -> (Url, &'static str) {
+        match self {
+            ItemUrl::Agent => (Url::Agents, ""),
+            ItemUrl::DisableAgent => (Url::Agents, "/disable"),
+            ItemUrl::Persona => (Url::Personas, ""),
+            ItemUrl::DeletePersona => (Url::Personas, "/delete"),
+            ItemUrl::Canned => (Url::Canned, ""),
+            ItemUrl::DeleteCanned => (Url::Canned, "/delete"),
+        }
+    }
+
+    /// The router's pattern for this address.
+    pub fn route(self) -> String {
+        let (list, tail) = self.parts();
+        format!("{list}/{{id}}{tail}")
+    }
+
+    /// The address for the item `id`.
+    pub fn of(self, id: impl fmt::Display) -> String {
+        let (list, tail) = self.parts();
+        format!("{list}/{id}{tail}")
+    }
+}
+
+/// What a dashboard stream says changed; the page fetches the matching partial
+/// (`hx-trigger="sse:<name>"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LiveEvent {
+    Queue,
+    Transcript,
+    Details,
+    Typing,
+}
+
+impl LiveEvent {
+    pub const ALL: [LiveEvent; 4] = [
+        LiveEvent::Queue,
+        LiveEvent::Transcript,
+        LiveEvent::Details,
+        LiveEvent::Typing,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LiveEvent::Queue => "queue",
+            LiveEvent::Transcript => "transcript",
+            LiveEvent::Details => "details",
+            LiveEvent::Typing => "typing",
+        }
+    }
+}
+
+impl fmt::Display for LiveEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether htmx made the request (`HX-Request` present): such requests get partials instead of
+/// pages and redirects.
+#[derive(Clone, Copy, Debug)]
+pub struct HxRequest(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for HxRequest {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(HxRequest(parts.headers.contains_key("hx-request")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_match_their_routes() {
+        assert_eq!(ChatUrl::Page.route(), "/admin/chats/{id}");
+        assert_eq!(ChatUrl::Reply.of("chat_1"), "/admin/chats/chat_1/reply");
+        assert_eq!(ItemUrl::Agent.route(), "/admin/agents/{id}");
+        assert_eq!(ItemUrl::DeleteCanned.of("c1"), "/admin/canned/c1/delete");
+        assert_eq!(LiveEvent::Typing.to_string(), "typing");
+    }
+}

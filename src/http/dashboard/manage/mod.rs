@@ -1,0 +1,27 @@
+//! Management pages: agents, personas and canned responses (plain forms, Post/Redirect/Get),
+//! and the audit log, one module each. A form error re-renders the page with the message and
+//! the status code.
+
+pub mod agents;
+pub mod audit;
+pub mod canned;
+pub mod personas;
+
+use axum::http::StatusCode;
+
+use super::error::PageError;
+use crate::error::Error;
+
+/// Errors a form can show next to itself; anything else is a page error.
+pub(super) fn form_error(e: Error) -> Result<(StatusCode, String), PageError> {
+    match e {
+        Error::Validation { .. } => Ok((StatusCode::BAD_REQUEST, e.to_string())),
+        Error::Conflict(_) | Error::AgentAtCapacity => Ok((StatusCode::CONFLICT, e.to_string())),
+        Error::NotFound(_) => Ok((StatusCode::NOT_FOUND, e.to_string())),
+        other => Err(other.into()),
+    }
+}
+
+pub(super) fn empty_to_none(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
