@@ -157,7 +157,7 @@ async fn client_answers_have_exactly_their_keys() {
 #[tokio::test]
 async fn admin_answers_have_exactly_their_keys() {
     let app = TestApp::spawn().await;
-    let (_, agent) = app.agent("ann@example.com", "agent").await;
+    let (_, agent) = app.agent("ann@example.com", "super_admin").await;
     let token = app.user_token("u1");
     app.start_session(&token, Some("chat_k2")).await;
     app.send_ok(&token, "chat_k2", "msg_k2", "hi").await;
