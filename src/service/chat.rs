@@ -10,7 +10,7 @@ use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
-use crate::domain::{EndedBy, MessageId, MessageText, SessionId};
+use crate::domain::{ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
 use crate::store::chats::{NewUserMessage, SendOutcome, StartKind, StartSession};
@@ -29,12 +29,11 @@ const DEFAULT_FIRST_RESPONSE_SECONDS: i64 = 60;
 pub struct StartRequest {
     pub session_id: Option<SessionId>,
     pub user_name: Option<String>,
-    pub user_email: Option<String>,
+    pub user_email: Option<Email>,
     pub user_phone: Option<String>,
     pub persona_id: Option<String>,
-    pub client_start_time: Option<String>,
-    /// A JSON object, already serialised and size-checked.
-    pub metadata: Option<String>,
+    pub client_start_time: Option<ClientTimestamp>,
+    pub metadata: Option<Metadata>,
 }
 
 #[derive(Debug)]
@@ -66,12 +65,16 @@ pub async fn start_session(
             user_name: req
                 .user_name
                 .or_else(|| user.name.as_deref().map(str::to_string)),
-            user_email: user.email.as_deref().map(str::to_string).or(req.user_email),
+            user_email: user
+                .email
+                .as_deref()
+                .map(str::to_string)
+                .or(req.user_email.map(Email::into_string)),
             user_phone: req.user_phone,
             is_guest: user.is_guest,
             persona_id: req.persona_id,
-            client_start_time: req.client_start_time,
-            metadata: req.metadata,
+            client_start_time: req.client_start_time.map(ClientTimestamp::into_string),
+            metadata: req.metadata.map(Metadata::into_string),
             welcome: ctx
                 .settings
                 .welcome_message
@@ -125,7 +128,7 @@ pub struct UserSend {
     pub session_id: SessionId,
     pub message_id: Option<MessageId>,
     pub text: MessageText,
-    pub client_timestamp: Option<String>,
+    pub client_timestamp: Option<ClientTimestamp>,
 }
 
 /// A stored message, and whether this call was a retry of an earlier one.
@@ -178,7 +181,7 @@ pub async fn send_user_message(
                 MessageId::into_string,
             ),
             text: req.text.into_string(),
-            client_timestamp: req.client_timestamp,
+            client_timestamp: req.client_timestamp.map(ClientTimestamp::into_string),
             now,
             idle: idle_rule(ctx),
         })

@@ -5,7 +5,7 @@ use super::live::{self, idle_rule};
 use crate::auth::UserPrincipal;
 use crate::domain::rating::Rating;
 use crate::domain::text::optional_text;
-use crate::domain::{SessionId, Timestamp};
+use crate::domain::{ClientTimestamp, RatingValue, SessionId, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::chats::NewRating;
 
@@ -16,22 +16,19 @@ pub const MAX_CATEGORY_CHARS: usize = 50;
 /// A validated rating.
 #[derive(Clone, Debug)]
 pub struct RatingInput {
-    pub rating: i64,
+    pub rating: RatingValue,
     pub feedback: Option<String>,
     pub categories: Vec<String>,
-    pub client_timestamp: Option<String>,
+    pub client_timestamp: Option<ClientTimestamp>,
 }
 
 impl RatingInput {
     pub fn new(
-        rating: i64,
+        rating: RatingValue,
         feedback: Option<&str>,
         categories: Vec<String>,
-        client_timestamp: Option<String>,
+        client_timestamp: Option<ClientTimestamp>,
     ) -> Result<Self> {
-        if !(1..=5).contains(&rating) {
-            return Err(Error::InvalidRating);
-        }
         let feedback = optional_text("feedback", feedback, MAX_FEEDBACK_CHARS)?;
         if categories.len() > MAX_CATEGORIES {
             return Err(Error::validation(
@@ -57,10 +54,10 @@ impl RatingInput {
     pub fn into_new(self, now: Timestamp) -> NewRating {
         NewRating {
             id: crate::domain::ids::generate("rating", now.0),
-            rating: self.rating,
+            rating: self.rating.get(),
             feedback: self.feedback,
             categories: self.categories,
-            client_timestamp: self.client_timestamp,
+            client_timestamp: self.client_timestamp.map(ClientTimestamp::into_string),
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::chat::{SentMessage, after_send};
 use super::live::idle_rule;
 use super::{AgentPrincipal, Services};
-use crate::domain::{MessageId, MessageText, Permission, SendAs, SessionId};
+use crate::domain::{ClientTimestamp, MessageId, MessageText, Permission, SendAs, SessionId};
 use crate::error::Result;
 use crate::realtime::{DashboardEvent, Typist};
 use crate::store::chats::NewAgentMessage;
@@ -15,7 +15,7 @@ pub struct AgentSend {
     pub message_id: Option<MessageId>,
     pub text: MessageText,
     pub send_as: SendAs,
-    pub client_timestamp: Option<String>,
+    pub client_timestamp: Option<ClientTimestamp>,
 }
 
 /// Sends an agent reply. A chat nobody holds is assigned to the replier (within capacity);
@@ -41,7 +41,7 @@ pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Res
             agent_name: agent.name.clone(),
             department: agent.department.clone(),
             send_as: req.send_as,
-            client_timestamp: req.client_timestamp,
+            client_timestamp: req.client_timestamp.map(ClientTimestamp::into_string),
             now,
             idle: idle_rule(ctx),
         })

@@ -27,3 +27,4 @@ mod settings;
 mod request_ids;
 mod shipped_client;
 mod tokens;
+mod typed_answers;

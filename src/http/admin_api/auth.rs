@@ -2,9 +2,8 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::views;
+use super::answers::{AdminAnswer, AgentAnswer, LoginAnswer};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiJson, AppState, ClientAddr};
@@ -20,7 +19,7 @@ pub async fn login(
     State(ctx): State<AppState>,
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<LoginAnswer> {
     let email = body
         .email
         .ok_or_else(|| Error::validation("email", "email is required"))?;
@@ -30,25 +29,39 @@ pub async fn login(
     let (token, agent) = agents::login(&ctx, &email, &password, addr).await?;
     Ok(ApiOk::new(
         "Login successful",
-        json!({ "accessToken": token, "tokenType": "Bearer", "admin": views::agent(&agent) }),
+        LoginAnswer {
+            access_token: token,
+            token_type: "Bearer",
+            admin: AgentAnswer::from(&agent),
+        },
     ))
 }
 
 /// Marks the agent offline. Their token stays valid until it expires; disabling an agent or
 /// changing their password is what revokes tokens.
-pub async fn logout(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
+pub async fn logout(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+) -> ApiResult<AdminAnswer> {
     let view = agents::set_status(&ctx, &agent, false).await?;
     Ok(ApiOk::new(
         "Signed out",
-        json!({ "admin": views::agent(&view) }),
+        AdminAnswer {
+            admin: AgentAnswer::from(&view),
+        },
     ))
 }
 
-pub async fn me(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
+pub async fn me(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+) -> ApiResult<AdminAnswer> {
     let view = agents::get(&ctx, &agent, &agent.id).await?;
     Ok(ApiOk::new(
         "Your account",
-        json!({ "admin": views::agent(&view) }),
+        AdminAnswer {
+            admin: AgentAnswer::from(&view),
+        },
     ))
 }
 
@@ -63,7 +76,7 @@ pub async fn set_status(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<StatusBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<AdminAnswer> {
     let online = match (body.is_online, body.status.as_deref()) {
         (Some(online), _) => online,
         (None, Some("online")) => true,
@@ -79,6 +92,8 @@ pub async fn set_status(
     let view = agents::set_status(&ctx, &agent, online).await?;
     Ok(ApiOk::new(
         "Status updated",
-        json!({ "admin": views::agent(&view) }),
+        AdminAnswer {
+            admin: AgentAnswer::from(&view),
+        },
     ))
 }

@@ -2,11 +2,14 @@
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::views;
+use super::answers::{
+    ActiveSessions, AgentSendAnswer, AssignmentAnswer, NoteAnswer, PriorityAnswer,
+    QueueEntryAnswer, SessionDetailAnswer,
+};
 use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
+use crate::http::api::answers::{EndAnswer, Nothing};
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiJson, AppState, present, required, session_path};
 use crate::service::{assignment, notes, queue, replies, transcript, typing};
@@ -18,12 +21,15 @@ fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
 pub async fn active_sessions(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
-) -> ApiResult<Value> {
+) -> ApiResult<ActiveSessions> {
     let entries = queue::active_sessions(&ctx, &agent).await?;
-    let sessions: Vec<Value> = entries.iter().map(views::queue_entry).collect();
+    let sessions: Vec<_> = entries.iter().map(QueueEntryAnswer::from).collect();
     Ok(ApiOk::new(
         "Active sessions retrieved successfully",
-        json!({ "sessions": sessions, "total": sessions.len() }),
+        ActiveSessions {
+            total: sessions.len(),
+            sessions,
+        },
     ))
 }
 
@@ -31,12 +37,12 @@ pub async fn session_detail(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     Path(session_id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<SessionDetailAnswer> {
     let session_id = session_path(&session_id)?;
     let detail = transcript::detail(&ctx, &agent, session_id.as_str()).await?;
     Ok(ApiOk::new(
         "Session retrieved successfully",
-        views::session_detail(&detail),
+        SessionDetailAnswer::from(&detail),
     ))
 }
 
@@ -53,7 +59,7 @@ pub async fn send_message(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<MessageBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<AgentSendAnswer> {
     let send_as = match body.send_as.as_deref() {
         None => SendAs::Agent,
         Some(raw) => SendAs::parse(raw).ok_or_else(|| {
@@ -79,17 +85,9 @@ pub async fn send_message(
         },
     )
     .await?;
-    let m = &sent.message;
     Ok(ApiOk::new(
         "Message sent successfully",
-        json!({
-            "messageId": m.id,
-            "status": "sent",
-            "timestamp": m.created_at,
-            "shownAs": m.display_name,
-            "sendAs": m.sent_as,
-            "duplicate": sent.duplicate,
-        }),
+        AgentSendAnswer::of(sent.message, sent.duplicate),
     ))
 }
 
@@ -104,7 +102,7 @@ pub async fn typing(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<TypingBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<Nothing> {
     let session_id = session_field(body.session_id)?;
     typing::agent_typing(
         &ctx,
@@ -113,7 +111,7 @@ pub async fn typing(
         required("isTyping", body.is_typing)?,
     )
     .await?;
-    Ok(ApiOk::new("Typing state updated", json!({})))
+    Ok(ApiOk::new("Typing state updated", Nothing {}))
 }
 
 #[derive(Deserialize)]
@@ -123,20 +121,16 @@ pub struct AssignBody {
     admin_id: Option<String>,
 }
 
-fn assignment_answer(s: &crate::domain::session::Session) -> Value {
-    json!({ "sessionId": s.id, "assignedAgentId": s.assigned_agent_id, "assignedAt": s.assigned_at, "status": s.status })
-}
-
 pub async fn assign(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<AssignBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<AssignmentAnswer> {
     let session_id = session_field(body.session_id)?;
     let row = assignment::assign(&ctx, &agent, session_id.as_str(), body.admin_id).await?;
     Ok(ApiOk::new(
         "Chat assigned successfully",
-        assignment_answer(&row),
+        AssignmentAnswer::from(row),
     ))
 }
 
@@ -150,12 +144,12 @@ pub async fn release(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<SessionBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<AssignmentAnswer> {
     let session_id = session_field(body.session_id)?;
     let row = assignment::release(&ctx, &agent, session_id.as_str()).await?;
     Ok(ApiOk::new(
         "Chat released successfully",
-        assignment_answer(&row),
+        AssignmentAnswer::from(row),
     ))
 }
 
@@ -171,14 +165,14 @@ pub async fn transfer(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<TransferBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<AssignmentAnswer> {
     let session_id = session_field(body.session_id)?;
     let to = required("toAdminId", body.to_admin_id)?;
     let row =
         assignment::transfer(&ctx, &agent, session_id.as_str(), &to, body.note.as_deref()).await?;
     Ok(ApiOk::new(
         "Chat transferred successfully",
-        assignment_answer(&row),
+        AssignmentAnswer::from(row),
     ))
 }
 
@@ -193,7 +187,7 @@ pub async fn end(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiJson(body): ApiJson<EndBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<EndAnswer> {
     let session_id = session_field(body.session_id)?;
     let row = assignment::end(
         &ctx,
@@ -205,15 +199,15 @@ pub async fn end(
     let now = ctx.clock.now();
     Ok(ApiOk::new(
         "Chat session ended successfully",
-        json!({
-            "sessionId": row.id,
-            "status": row.status,
-            "endTime": row.ended_at,
-            "duration": row.duration_seconds(now),
-            "messageCount": row.message_count,
-            "endedBy": row.status.ended_by(),
-            "endReason": row.end_reason,
-        }),
+        EndAnswer {
+            duration: row.duration_seconds(now),
+            ended_by: row.status.ended_by(),
+            session_id: row.id,
+            status: row.status,
+            end_time: row.ended_at,
+            message_count: row.message_count,
+            end_reason: row.end_reason,
+        },
     ))
 }
 
@@ -227,7 +221,7 @@ pub async fn add_note(
     AgentAuth(agent): AgentAuth,
     Path(session_id): Path<String>,
     ApiJson(body): ApiJson<NoteBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<NoteAnswer> {
     let session_id = session_path(&session_id)?;
     let note = notes::add(
         &ctx,
@@ -236,7 +230,7 @@ pub async fn add_note(
         &required("note", body.note)?,
     )
     .await?;
-    Ok(ApiOk::new("Note added", views::note(&note)))
+    Ok(ApiOk::new("Note added", NoteAnswer::from(&note)))
 }
 
 #[derive(Deserialize)]
@@ -251,7 +245,7 @@ pub async fn set_priority(
     AgentAuth(agent): AgentAuth,
     Path(session_id): Path<String>,
     ApiJson(body): ApiJson<PriorityBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<PriorityAnswer> {
     let session_id = session_path(&session_id)?;
     let priority = match body.priority {
         None => {
@@ -267,6 +261,9 @@ pub async fn set_priority(
     let row = assignment::set_priority(&ctx, &agent, session_id.as_str(), priority).await?;
     Ok(ApiOk::new(
         "Priority updated",
-        json!({ "sessionId": row.id, "priorityOverride": row.priority_override }),
+        PriorityAnswer {
+            session_id: row.id,
+            priority_override: row.priority_override,
+        },
     ))
 }

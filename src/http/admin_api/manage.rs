@@ -2,11 +2,14 @@
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::views;
+use super::answers::{
+    AgentAnswer, AgentsAnswer, AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList,
+    OneAgent, OneCanned, OnePersona, PersonaAnswer, PersonaDeleted, PersonaList,
+};
 use crate::domain::audit::AuditFilter;
 use crate::error::Error;
+use crate::http::api::answers::EventsPage;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present, required};
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
@@ -16,11 +19,13 @@ use crate::service::personas::{self, PersonaInput};
 pub async fn list_agents(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-) -> ApiResult<Value> {
+) -> ApiResult<AgentsAnswer> {
     let list = agents::list(&ctx, &actor).await?;
     Ok(ApiOk::new(
         "Agents retrieved successfully",
-        json!({ "agents": list.iter().map(views::agent).collect::<Vec<_>>() }),
+        AgentsAnswer {
+            agents: list.iter().map(AgentAnswer::from).collect(),
+        },
     ))
 }
 
@@ -39,7 +44,7 @@ pub async fn create_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     ApiJson(body): ApiJson<CreateAgentBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneAgent> {
     let input = NewAgentInput {
         email: required("email", body.email)?,
         name: required("name", body.name)?,
@@ -51,7 +56,9 @@ pub async fn create_agent(
     let view = agents::create(&ctx, Some(&actor), input).await?;
     Ok(ApiOk::new(
         "Agent created",
-        json!({ "agent": views::agent(&view) }),
+        OneAgent {
+            agent: AgentAnswer::from(&view),
+        },
     ))
 }
 
@@ -59,11 +66,13 @@ pub async fn get_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneAgent> {
     let view = agents::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
         "Agent retrieved successfully",
-        json!({ "agent": views::agent(&view) }),
+        OneAgent {
+            agent: AgentAnswer::from(&view),
+        },
     ))
 }
 
@@ -84,7 +93,7 @@ pub async fn update_agent(
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateAgentBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneAgent> {
     let patch = AgentPatch {
         name: body.name,
         department: body.department,
@@ -95,7 +104,9 @@ pub async fn update_agent(
     let view = agents::update(&ctx, &actor, &id, patch).await?;
     Ok(ApiOk::new(
         "Agent updated",
-        json!({ "agent": views::agent(&view) }),
+        OneAgent {
+            agent: AgentAnswer::from(&view),
+        },
     ))
 }
 
@@ -103,22 +114,26 @@ pub async fn disable_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneAgent> {
     let view = agents::disable(&ctx, Some(&actor), &id).await?;
     Ok(ApiOk::new(
         "Agent disabled",
-        json!({ "agent": views::agent(&view) }),
+        OneAgent {
+            agent: AgentAnswer::from(&view),
+        },
     ))
 }
 
 pub async fn list_personas(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-) -> ApiResult<Value> {
+) -> ApiResult<PersonaList> {
     let list = personas::list(&ctx, &actor).await?;
     Ok(ApiOk::new(
         "Personas retrieved successfully",
-        json!({ "personas": list.iter().map(views::persona).collect::<Vec<_>>() }),
+        PersonaList {
+            personas: list.iter().map(PersonaAnswer::from).collect(),
+        },
     ))
 }
 
@@ -144,11 +159,13 @@ pub async fn create_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     ApiJson(body): ApiJson<PersonaBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OnePersona> {
     let persona = personas::create(&ctx, &actor, body.input()?).await?;
     Ok(ApiOk::new(
         "Persona created",
-        json!({ "persona": views::persona(&persona) }),
+        OnePersona {
+            persona: PersonaAnswer::from(&persona),
+        },
     ))
 }
 
@@ -156,11 +173,13 @@ pub async fn get_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<OnePersona> {
     let persona = personas::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
         "Persona retrieved successfully",
-        json!({ "persona": views::persona(&persona) }),
+        OnePersona {
+            persona: PersonaAnswer::from(&persona),
+        },
     ))
 }
 
@@ -169,11 +188,13 @@ pub async fn update_persona(
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PersonaBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OnePersona> {
     let persona = personas::update(&ctx, &actor, &id, body.input()?).await?;
     Ok(ApiOk::new(
         "Persona updated",
-        json!({ "persona": views::persona(&persona) }),
+        OnePersona {
+            persona: PersonaAnswer::from(&persona),
+        },
     ))
 }
 
@@ -181,19 +202,24 @@ pub async fn delete_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<PersonaDeleted> {
     personas::delete(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new("Persona deleted", json!({ "personaId": id })))
+    Ok(ApiOk::new(
+        "Persona deleted",
+        PersonaDeleted { persona_id: id },
+    ))
 }
 
 pub async fn list_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-) -> ApiResult<Value> {
+) -> ApiResult<CannedList> {
     let list = canned::list(&ctx, &actor).await?;
     Ok(ApiOk::new(
         "Canned responses retrieved successfully",
-        json!({ "cannedResponses": list.iter().map(views::canned).collect::<Vec<_>>() }),
+        CannedList {
+            canned_responses: list.into_iter().map(CannedAnswer::from).collect(),
+        },
     ))
 }
 
@@ -218,11 +244,13 @@ pub async fn create_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     ApiJson(body): ApiJson<CannedBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneCanned> {
     let row = canned::create(&ctx, &actor, body.input()?).await?;
     Ok(ApiOk::new(
         "Canned response created",
-        json!({ "cannedResponse": views::canned(&row) }),
+        OneCanned {
+            canned_response: CannedAnswer::from(row),
+        },
     ))
 }
 
@@ -230,11 +258,13 @@ pub async fn get_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneCanned> {
     let row = canned::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
         "Canned response retrieved successfully",
-        json!({ "cannedResponse": views::canned(&row) }),
+        OneCanned {
+            canned_response: CannedAnswer::from(row),
+        },
     ))
 }
 
@@ -243,11 +273,13 @@ pub async fn update_canned(
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CannedBody>,
-) -> ApiResult<Value> {
+) -> ApiResult<OneCanned> {
     let row = canned::update(&ctx, &actor, &id, body.input()?).await?;
     Ok(ApiOk::new(
         "Canned response updated",
-        json!({ "cannedResponse": views::canned(&row) }),
+        OneCanned {
+            canned_response: CannedAnswer::from(row),
+        },
     ))
 }
 
@@ -255,9 +287,9 @@ pub async fn delete_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     Path(id): Path<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<CannedDeleted> {
     canned::delete(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new("Canned response deleted", json!({ "id": id })))
+    Ok(ApiOk::new("Canned response deleted", CannedDeleted { id }))
 }
 
 #[derive(Deserialize)]
@@ -274,7 +306,7 @@ pub async fn audit(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> ApiResult<Value> {
+) -> ApiResult<AuditAnswer> {
     let page = page_param(q.page.as_deref(), q.limit.as_deref(), 50, 200)?;
     let filter = AuditFilter {
         session_id: q.session_id.filter(|s| !s.is_empty()),
@@ -284,9 +316,12 @@ pub async fn audit(
     let (rows, pages, total) = crate::service::audit::list(&ctx, &actor, filter, page).await?;
     Ok(ApiOk::new(
         "Audit log retrieved successfully",
-        json!({
-            "events": rows.iter().map(views::audit).collect::<Vec<_>>(),
-            "pagination": crate::http::api::views::pagination(pages, "totalEvents", total),
-        }),
+        AuditAnswer {
+            events: rows.into_iter().map(AuditEntry::from).collect(),
+            pagination: EventsPage {
+                pages,
+                total_events: total,
+            },
+        },
     ))
 }

@@ -1,11 +1,11 @@
 //! The admin API (SPEC.md section 5): JSON endpoints for agents and integrations. Every
 //! handler takes an `AgentAuth`; the permission check is in the service it calls.
 
+pub mod answers;
 mod auth;
 mod chats;
 mod manage;
 mod reports;
-pub mod views;
 
 use axum::Router;
 use axum::routing::{get, post, put};

@@ -4,17 +4,16 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::envelope::{ApiError, ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiQuery, AppState};
-use crate::service::analytics::{self, DateRange, ReportTable};
-use crate::service::queue;
+use crate::service::analytics::{self, Analytics, DateRange, ReportTable};
+use crate::service::queue::{self, Stats};
 
-pub async fn stats(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Value> {
+pub async fn stats(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Stats> {
     let stats = queue::stats(&ctx, &agent).await?;
-    Ok(ApiOk::new("Stats retrieved successfully", json!(stats)))
+    Ok(ApiOk::new("Stats retrieved successfully", stats))
 }
 
 #[derive(Deserialize)]
@@ -29,10 +28,10 @@ pub async fn analytics(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
     ApiQuery(q): ApiQuery<RangeQuery>,
-) -> ApiResult<Value> {
+) -> ApiResult<Analytics> {
     let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
     let data = analytics::analytics(&ctx, &agent, range).await?;
-    Ok(ApiOk::new("Analytics retrieved successfully", json!(data)))
+    Ok(ApiOk::new("Analytics retrieved successfully", data))
 }
 
 /// JSON (all tables) or CSV (one table: `table=days|agents|sessions`).
@@ -49,7 +48,7 @@ pub async fn reports(
     }
     let report = analytics::report(&ctx, &agent, range).await?;
     if format == "json" {
-        return Ok(ApiOk::new("Report generated successfully", json!(report)).into_response());
+        return Ok(ApiOk::new("Report generated successfully", report).into_response());
     }
     let body = analytics::report_csv(&report, table)?;
     let filename = format!(

@@ -9,10 +9,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use futures_util::StreamExt;
-use serde_json::json;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::views::ClientMessage;
+use super::answers::{ClientMessage, EndedEvent, ReadEvent, TypingEvent};
 use crate::http::envelope::ApiError;
 use crate::http::extract::{AppState, UserAuth, session_path};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
@@ -32,22 +31,41 @@ pub async fn stream(
         Some(value) => Some(StreamCursor::parse(value.to_str().unwrap_or(""))?),
     };
     let rx = stream::open(&ctx, &user, session_id.as_str(), resume).await?;
-    let events = ReceiverStream::new(rx).map(|(event, cursor)| Ok(to_sse(&event, cursor)));
+    let events = ReceiverStream::new(rx).map(|(event, cursor)| Ok(to_sse(event, cursor)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
 }
 
-fn to_sse(event: &ClientEvent, cursor: StreamCursor) -> Event {
+fn to_sse(event: ClientEvent, cursor: StreamCursor) -> Event {
     let (name, data) = match event {
-        ClientEvent::Message(row) => ("message", json!(ClientMessage::of(row))),
-        ClientEvent::Typing(is_typing) => ("typing", json!({ "agentTyping": is_typing })),
-        ClientEvent::Read { up_to_message_id } => ("read", json!({ "upTo": up_to_message_id })),
+        ClientEvent::Message(row) => ("message", to_json(&ClientMessage::from(*row))),
+        ClientEvent::Typing(is_typing) => (
+            "typing",
+            to_json(&TypingEvent {
+                agent_typing: is_typing,
+            }),
+        ),
+        ClientEvent::Read { up_to_message_id } => (
+            "read",
+            to_json(&ReadEvent {
+                up_to: up_to_message_id,
+            }),
+        ),
         ClientEvent::Ended { status, reason } => (
             "ended",
-            json!({ "sessionEnded": true, "sessionStatus": status, "endReason": reason.as_deref() }),
+            to_json(&EndedEvent {
+                session_ended: true,
+                session_status: status,
+                end_reason: reason.as_deref().map(str::to_string),
+            }),
         ),
     };
     Event::default()
         .event(name)
         .id(cursor.to_string())
-        .data(data.to_string())
+        .data(data)
+}
+
+/// Event payloads are plain structs of strings and numbers, which always serialise.
+fn to_json<T: serde::Serialize>(payload: &T) -> String {
+    serde_json::to_string(payload).unwrap_or_default()
 }

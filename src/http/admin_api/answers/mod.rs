@@ -1,0 +1,15 @@
+//! What admin-API answers look like. Unlike the client API, agents see the real agent behind
+//! every reply, delivery and read marks, notes and internal details.
+
+pub mod agent;
+pub mod chat;
+pub mod content;
+pub mod session;
+
+pub use agent::{AdminAnswer, AgentAnswer, AgentsAnswer, LoginAnswer, OneAgent};
+pub use chat::{AgentSendAnswer, AssignmentAnswer, PriorityAnswer};
+pub use content::{
+    AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
+    PersonaAnswer, PersonaDeleted, PersonaList,
+};
+pub use session::{ActiveSessions, NoteAnswer, QueueEntryAnswer, SessionDetailAnswer};
