@@ -117,6 +117,16 @@ async fn the_stream_sends_what_poll_would_and_resumes_without_repeats() {
     let reply = events.next().await.unwrap();
     assert_eq!(reply.data["message"], "live answer");
     assert_eq!(reply.data["adminInfo"]["name"], "sarah");
+    // The event carries the very object a poll returns for that message: same keys, same values.
+    let poll = app.get_ok("/api/chat/poll/chat_sse", &token).await;
+    let polled = poll["data"]["messages"]
+        .as_array()
+        .expect("poll lists messages")
+        .iter()
+        .find(|m| m["messageId"] == reply.data["messageId"])
+        .cloned()
+        .expect("the reply is in the poll");
+    assert_eq!(reply.data, polled, "stream and poll send one message shape");
 
     app.post_ok(
         "/api/admin/chat/typing",
