@@ -30,7 +30,7 @@ fn actor_of(actor: &AgentPrincipal) -> Actor {
 
 /// Assigns a chat to `target` (default: the caller). Refuses a chat someone else holds and an
 /// agent at capacity.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)
@@ -57,7 +57,7 @@ pub async fn assign(
 }
 
 /// Puts a chat back in the queue. Only the agent holding it, or a super admin.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)
@@ -75,7 +75,7 @@ pub async fn release(ctx: &Services, actor: &AgentPrincipal, session_id: &str) -
 /// Hands a chat to another agent, with an optional note kept as an internal note. The agent
 /// holding it or a super admin may transfer; an unassigned chat may be transferred by anyone
 /// who may assign.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id, to_agent_id = %to_agent_id)
@@ -108,7 +108,7 @@ pub async fn transfer(
 
 /// Ends a chat as `ended_by_admin` with a reason; the user's next poll says so. Ending an
 /// ended chat answers its end data again.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)
@@ -139,7 +139,7 @@ pub async fn end(
 }
 
 /// Sets (or with `None` clears) a manual priority.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)

@@ -7,7 +7,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::error::Result;
 
 /// One page of matching events, newest first, with page numbers and the total.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(
     ctx: &Services,
     actor: &AgentPrincipal,

@@ -68,7 +68,7 @@ pub fn spawn_worker(ctx: Arc<Services>) {
 
 /// Assigns waiting chats (longest waiting first) to available agents in round-robin order.
 /// Returns how many chats were assigned.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn hand_out(ctx: &Services) -> Result<usize> {
     let excluded = ctx
         .assign_queue
@@ -99,7 +99,7 @@ pub async fn hand_out(ctx: &Services) -> Result<usize> {
 
 /// Returns to the queue every chat whose user has waited longer than REASSIGN_AFTER_MINUTES
 /// for the assigned agent (counted from the later of the user's message and the assignment).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn reassign_silent(ctx: &Services) -> Result<usize> {
     let Some(after) = ctx.settings.reassign_after else {
         return Ok(0);

@@ -36,13 +36,13 @@ impl CannedInput {
     }
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<CannedResponse>> {
     actor.require(Permission::ViewChats)?;
     ctx.store.canned_responses().await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<CannedResponse> {
     actor.require(Permission::ViewChats)?;
     ctx.store
@@ -52,7 +52,7 @@ pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<Can
 }
 
 /// Creates a canned response; a shortcut already in use is a conflict.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn create(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -66,7 +66,7 @@ pub async fn create(
         .await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn update(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -79,7 +79,7 @@ pub async fn update(
         .await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn delete(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<()> {
     actor.require(Permission::ManageCannedResponses)?;
     ctx.store

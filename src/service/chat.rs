@@ -49,7 +49,7 @@ pub struct Started {
 
 /// Starts a chat, or returns the one this request is a retry of, or resumes the user's active
 /// chat with the same persona.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn start_session(
     ctx: &Services,
     user: &UserPrincipal,
@@ -139,7 +139,7 @@ pub struct SentMessage {
 }
 
 /// Sends a user message. Idempotent by `messageId`; durable before it answers.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %req.session_id)
@@ -245,7 +245,7 @@ fn same_text_or_conflict(existing: Message, text: &str) -> Result<SentMessage> {
 }
 
 /// One page of the user's own transcript.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %session_id)
@@ -289,7 +289,7 @@ impl Ended {
 }
 
 /// Ends the user's session (idempotent: an ended session answers its end data again).
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %req.session_id)
@@ -330,7 +330,7 @@ pub struct HistoryEntry {
 }
 
 /// The user's sessions, newest first.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn history(
     ctx: &Services,
     user: &UserPrincipal,

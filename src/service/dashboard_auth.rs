@@ -31,7 +31,7 @@ fn hash(token: &str) -> String {
 }
 
 /// Checks credentials (throttled like the API) and opens a session; returns the cookie value.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn sign_in(
     ctx: &Services,
     email: &str,
@@ -44,7 +44,7 @@ pub async fn sign_in(
 
 /// Opens a session for an agent who has just proved who they are (sign-in or first-run setup)
 /// and marks them online.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
 pub async fn open(ctx: &Services, agent: &Agent) -> Result<(String, DashboardSession)> {
     let token = random_token(32);
     let now = ctx.clock.now();
@@ -69,7 +69,7 @@ pub async fn open(ctx: &Services, agent: &Agent) -> Result<(String, DashboardSes
 }
 
 /// The session a cookie names, if it is still good.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
     let token_hash = hash(token);
     let row = ctx
@@ -97,7 +97,7 @@ pub async fn resume(ctx: &Services, token: &str) -> Result<DashboardSession> {
 }
 
 /// Ends the session and takes the agent offline.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn sign_out(ctx: &Services, session: &DashboardSession) -> Result<()> {
     ctx.store
         .end_dashboard_session(&session.token_hash, &session.agent.id, ctx.clock.now())

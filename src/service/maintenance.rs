@@ -30,7 +30,7 @@ pub fn spawn(ctx: Arc<Services>) {
 }
 
 /// One round of upkeep (tests call it directly after moving the clock).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn tick(ctx: &Services) -> Result<()> {
     let now = ctx.clock.now();
     let timeout_ms = ctx.session_timeout_ms();

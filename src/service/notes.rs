@@ -10,7 +10,7 @@ use crate::realtime::DashboardEvent;
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// Adds an internal note to a chat.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)

@@ -33,18 +33,18 @@ impl PersonaInput {
 }
 
 /// Personas users can choose from (also what agents see).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn list_public(ctx: &Services) -> Result<Vec<Persona>> {
     ctx.store.personas().await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<Persona>> {
     actor.require(Permission::ViewChats)?;
     list_public(ctx).await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<Persona> {
     actor.require(Permission::ViewChats)?;
     match ctx.store.persona(id).await? {
@@ -53,7 +53,7 @@ pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<Per
     }
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn create(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -65,7 +65,7 @@ pub async fn create(
     ctx.store.create_persona(&id, input.0, &actor.id, now).await
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn update(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -79,7 +79,7 @@ pub async fn update(
 }
 
 /// Hides a persona from new chats; chats that used it keep showing its name.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn delete(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<()> {
     actor.require(Permission::ManagePersonas)?;
     ctx.store

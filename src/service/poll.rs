@@ -74,7 +74,7 @@ fn is_current(state: &LiveState, after: Option<&str>) -> bool {
     state.snapshot.last_message_id.as_deref() == after
 }
 
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %req.session_id)
@@ -84,18 +84,12 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
         .await?
         .ok_or(Error::SessionNotFound)?;
     let timeout_ms = ctx.session_timeout_ms();
-    // Subscribe before looking, so a change published after the look wakes the wait below.
-    let mut rx = cell.subscribe();
     let mut state = {
-        let state = rx.borrow_and_update();
+        let state = cell.state();
         if *state.snapshot.owner != *user.user_id {
             return Err(Error::SessionNotFound);
         }
-        if !is_current(&state, req.after.as_deref()) {
-            None
-        } else {
-            Some(state.clone())
-        }
+        is_current(&state, req.after.as_deref()).then(|| state.clone())
     };
 
     if let Some(current) = &state
@@ -105,6 +99,10 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
             .hub
             .hold(&user.user_id, ctx.settings.max_held_polls_per_user)
     {
+        // Only a poll that waits subscribes. The wait compares with `current`, the state this
+        // poll decided on, so news published between the look and the subscription still ends
+        // it at once.
+        let mut rx = cell.subscribe();
         let held = wait_for_change(
             &ctx.clock,
             &ctx.shutdown,

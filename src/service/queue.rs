@@ -27,7 +27,7 @@ pub struct QueueEntry {
 }
 
 /// Active chats, most urgent first; within a tier, the longest waiting first.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<QueueEntry>> {
     actor.require(Permission::ViewChats)?;
     let now = ctx.clock.now();
@@ -100,7 +100,7 @@ async fn online_agent_ids(ctx: &Services, now: Timestamp) -> Result<Vec<String>>
         .collect())
 }
 
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
     let queue = active_sessions(ctx, actor).await?;
     let now = ctx.clock.now();

@@ -63,7 +63,7 @@ impl RatingInput {
 }
 
 /// Rates an ended session of the user's.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %session_id)

@@ -8,7 +8,7 @@ use crate::realtime::DashboardEvent;
 
 /// Marks the agent messages up to `up_to` (a message id of this session) read; returns how
 /// many were newly marked.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %session_id)

@@ -20,7 +20,7 @@ pub struct AgentSend {
 
 /// Sends an agent reply. A chat nobody holds is assigned to the replier (within capacity);
 /// a chat another agent holds may still be answered (a supervisor stepping in) and stays theirs.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %agent.id, session_id = %req.session_id)

@@ -98,7 +98,7 @@ pub enum ClientEvent {
 
 /// Opens a stream for the user's session; events arrive on the returned channel, which closes
 /// when the session is over and the end was sent, or when the server shuts down.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %session_id)

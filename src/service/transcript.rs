@@ -47,7 +47,7 @@ impl SessionDetail {
     }
 }
 
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %actor.id, session_id = %session_id)
@@ -95,7 +95,7 @@ async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
 }
 
 /// Marks the user's messages read by support, telling the user's stream and the queue.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(session_id = %session_id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(session_id = %session_id))]
 pub async fn mark_read(ctx: &Services, session_id: &str) -> Result<()> {
     let state = ctx
         .store

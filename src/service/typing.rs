@@ -10,7 +10,7 @@ use crate::realtime::{DashboardEvent, Typist};
 /// How long one typing signal lasts.
 pub const TYPING_TTL_MS: i64 = 5_000;
 
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(user_id = %user.user_id, session_id = %session_id)
@@ -33,7 +33,7 @@ pub async fn user_typing(
     Ok(())
 }
 
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %agent.id, session_id = %session_id)
@@ -61,7 +61,7 @@ fn set(ctx: &Services, session_id: &str, who: Typist, is_typing: bool) -> Result
 }
 
 /// For the agent's chat view: the user's display name and whether they are typing now.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(agent_id = %agent.id, session_id = %session_id)

@@ -16,13 +16,13 @@ use crate::service::{Services, blocking};
 const TOUCH_EVERY_MS: i64 = 30_000;
 
 /// Resolves an agent bearer token: valid signature, enabled agent, current token version.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn authenticate_token(ctx: &Services, token: &str) -> Result<AgentPrincipal> {
     authenticate_claims(ctx, &ctx.agent_tokens.verify(token)?).await
 }
 
 /// The agent a verified token names, if still enabled and the token not revoked.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn authenticate_claims(ctx: &Services, claims: &AgentClaims) -> Result<AgentPrincipal> {
     let agent = load_enabled(ctx, &claims.sub).await?;
     if agent.token_version != claims.ver {
@@ -34,7 +34,7 @@ pub async fn authenticate_claims(ctx: &Services, claims: &AgentClaims) -> Result
 }
 
 /// The principal for an agent id (dashboard sessions), if the agent is still enabled.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %agent_id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %agent_id))]
 pub async fn authenticate_id(ctx: &Services, agent_id: &str) -> Result<AgentPrincipal> {
     let agent = load_enabled(ctx, agent_id).await?;
     principal_seen(ctx, &agent).await
@@ -64,7 +64,7 @@ async fn principal_seen(ctx: &Services, agent: &Agent) -> Result<AgentPrincipal>
 
 /// Checks an email and password with throttling; the same answer, in about the same time, for
 /// an unknown email, a wrong password and a disabled account.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn verify_credentials(
     ctx: &Services,
     email: &str,
@@ -105,7 +105,7 @@ pub async fn verify_credentials(
 }
 
 /// API login: checks credentials, marks the agent online and issues a bearer token.
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn login(
     ctx: &Services,
     email: &str,

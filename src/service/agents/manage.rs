@@ -18,14 +18,14 @@ pub const MAX_CAPACITY: i64 = 1000;
 pub const DEFAULT_CAPACITY: i64 = 5;
 
 /// Every agent with their load; agents who may transfer chats need the names.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn list(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<AgentView>> {
     actor.require(Permission::ViewChats)?;
     list_all(ctx).await
 }
 
 /// Every agent (also used by the command line, which has no principal).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn list_all(ctx: &Services) -> Result<Vec<AgentView>> {
     let now = ctx.clock.now();
     let loads = ctx.store.agents().await?;
@@ -33,7 +33,7 @@ pub async fn list_all(ctx: &Services) -> Result<Vec<AgentView>> {
 }
 
 /// One agent; anyone may read themselves, others need `ManageAgents`.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn get(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<AgentView> {
     if actor.id != id {
         actor.require(Permission::ManageAgents)?;
@@ -86,7 +86,7 @@ fn valid_capacity(value: i64) -> Result<i64> {
 }
 
 /// Validates a new agent and hashes their password (off the runtime).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn prepare_new_agent(ctx: &Services, input: NewAgentInput) -> Result<NewAgent> {
     let email = valid_email(&input.email)?;
     let name = required_text("name", &input.name, MAX_NAME_CHARS)?;
@@ -112,7 +112,7 @@ pub async fn prepare_new_agent(ctx: &Services, input: NewAgentInput) -> Result<N
 }
 
 /// Creates an agent. `actor` is `None` for the command line.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(actor_id = actor.map(|a| a.id.as_str()))
@@ -146,7 +146,7 @@ pub struct AgentPatch {
 }
 
 /// Changes an agent; the last enabled super admin cannot be demoted.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
 pub async fn update(
     ctx: &Services,
     actor: &AgentPrincipal,
@@ -193,7 +193,7 @@ pub async fn update(
 /// Disables an agent: their tokens and dashboard sessions stop working at once, and their
 /// chats go back to the queue. History stays attributed to them. The last enabled super admin
 /// cannot be disabled, and nobody can disable themselves.
-#[tracing::instrument(
+#[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
     fields(actor_id = actor.map(|a| a.id.as_str()), id = %id)
@@ -225,7 +225,7 @@ pub async fn disable(
 }
 
 /// Looks an agent up by email (command line).
-#[tracing::instrument(skip_all, err(level = "debug"))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn find_by_email(ctx: &Services, email: &str) -> Result<Agent> {
     ctx.store
         .agent_credentials(email.trim())
@@ -235,7 +235,7 @@ pub async fn find_by_email(ctx: &Services, email: &str) -> Result<Agent> {
 }
 
 /// Replaces an agent's password (command line); every token and session of theirs ends.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(id = %id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(id = %id))]
 pub async fn set_password(ctx: &Services, id: &str, new_password: String) -> Result<()> {
     password::check_policy(&new_password)?;
     let hash = blocking(move || password::hash(&new_password)).await??;

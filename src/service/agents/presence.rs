@@ -9,7 +9,7 @@ use crate::realtime::DashboardEvent;
 use crate::service::Services;
 
 /// Marks an agent online after signing in and records `how` in the audit log.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %agent.id))]
 pub async fn mark_signed_in(ctx: &Services, agent: &Agent, how: &'static str) -> Result<AgentView> {
     let now = ctx.clock.now();
     let load = ctx
@@ -21,7 +21,7 @@ pub async fn mark_signed_in(ctx: &Services, agent: &Agent, how: &'static str) ->
 }
 
 /// Sets the caller's own online flag.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn set_status(ctx: &Services, actor: &AgentPrincipal, online: bool) -> Result<AgentView> {
     let now = ctx.clock.now();
     let action = if online {

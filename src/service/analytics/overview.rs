@@ -35,7 +35,7 @@ pub struct Analytics {
 }
 
 /// Analytics of `range` with live figures of now.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn analytics(
     ctx: &Services,
     actor: &AgentPrincipal,

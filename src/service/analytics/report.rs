@@ -94,7 +94,7 @@ pub struct Report {
 }
 
 /// The report of `range`: totals, days, agents and sessions.
-#[tracing::instrument(skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn report(ctx: &Services, actor: &AgentPrincipal, range: DateRange) -> Result<Report> {
     actor.require(Permission::ViewAnalytics)?;
     let (from, to, now) = (range.start(), range.end(), ctx.clock.now());
