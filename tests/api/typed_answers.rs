@@ -318,4 +318,42 @@ async fn bad_input_is_refused_with_its_field() {
             .await;
         assert_error(status, &answer, 400, "INVALID_RATING");
     }
+    // A bad client timestamp on a rating is refused and rates nothing.
+    for stamp in [json!("yesterday"), json!(12), json!(huge)] {
+        let (status, answer) = app
+            .post(
+                "/api/chat/rating",
+                &token,
+                json!({ "sessionId": "chat_b1", "rating": 5, "timestamp": stamp }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{stamp}: {answer}");
+    }
+    app.post_ok(
+        "/api/chat/rating",
+        &token,
+        json!({ "sessionId": "chat_b1", "rating": 4 }),
+    )
+    .await;
+
+    // A bad client timestamp on a send is refused and stores nothing.
+    app.start_session(&token, Some("chat_b2")).await;
+    for stamp in [json!("yesterday"), json!(12), json!(huge)] {
+        let (status, answer) = app
+            .post(
+                "/api/chat/message",
+                &token,
+                json!({ "sessionId": "chat_b2", "messageId": "msg_b2", "message": "hi", "timestamp": stamp }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{stamp}: {answer}");
+    }
+    let poll = app.get_ok("/api/chat/poll/chat_b2", &token).await;
+    let stored: Vec<&Value> = poll["data"]["messages"]
+        .as_array()
+        .expect("poll lists messages")
+        .iter()
+        .filter(|m| m["messageId"] == "msg_b2")
+        .collect();
+    assert!(stored.is_empty(), "a refused send stored nothing: {poll}");
 }
