@@ -169,34 +169,21 @@ pub fn mark_delivered(
         .execute(params![session_id, up_to_seq, at])?)
 }
 
-/// Marks agent messages up to `up_to_seq` read by the user (and delivered, if they were not).
-pub fn mark_read_by_user(
+/// Marks the messages `author` sent up to `up_to_seq` read (and delivered, if they were not):
+/// an agent's messages when the user reads, the user's when an agent does.
+pub fn mark_read(
     conn: &Connection,
     session_id: &str,
+    author: Sender,
     up_to_seq: i64,
     at: Timestamp,
 ) -> Result<usize> {
     Ok(conn
         .prepare_cached(
             "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
-             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'admin' AND read_at IS NULL",
+             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = ?4 AND read_at IS NULL",
         )?
-        .execute(params![session_id, up_to_seq, at])?)
-}
-
-/// Marks the user's messages up to `up_to_seq` read by an agent.
-pub fn mark_read_by_agent(
-    conn: &Connection,
-    session_id: &str,
-    up_to_seq: i64,
-    at: Timestamp,
-) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE messages SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3)
-             WHERE session_id = ?1 AND session_seq <= ?2 AND sender = 'user' AND read_at IS NULL",
-        )?
-        .execute(params![session_id, up_to_seq, at])?)
+        .execute(params![session_id, up_to_seq, at, author])?)
 }
 
 /// The newest message's sequence and id.

@@ -423,7 +423,7 @@ pub fn mark_read_by_agent(
     if row.unread_by_agent == 0 && row.agent_read_seq >= latest {
         return Ok(None);
     }
-    messages::mark_read_by_agent(conn, id, latest, at)?;
+    messages::mark_read(conn, id, Sender::User, latest, at)?;
     sessions::mark_read_by_agent(conn, id, latest)?;
     load_state(conn, id)
 }

@@ -179,7 +179,7 @@ pub fn mark_read_by_user(
     owned_session(conn, session_id, owner)?;
     let seq = messages::seq_of(conn, session_id, up_to)?
         .ok_or_else(|| Error::validation("upTo", "upTo does not name a message of this session"))?;
-    messages::mark_read_by_user(conn, session_id, seq, at)
+    messages::mark_read(conn, session_id, Sender::Admin, seq, at)
 }
 
 /// Stores a rating unless the session has one; UNIQUE on the session makes a concurrent
