@@ -249,11 +249,18 @@ async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     fill(c, "#email", email).await;
     fill(c, "#password", AGENT_PASSWORD).await;
     click(c, "button[type=submit]").await;
-    c.wait()
+    if c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#queue-rows"))
         .await
-        .expect("the queue after signing in");
+        .is_err()
+    {
+        panic!(
+            "the queue after signing in; at {:?}:\n{}",
+            c.current_url().await.map(|u| u.to_string()),
+            c.source().await.unwrap_or_default()
+        );
+    }
 }
 
 /// A user starts chat `id` and sends `text` as its first message; returns that message's id.

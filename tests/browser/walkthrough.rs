@@ -146,29 +146,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
         .for_element(Locator::Css("#password"))
         .await
         .expect("signed out after a week idle");
-    c.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("dana@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(AGENT_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#queue-rows"))
-        .await
-        .expect("the queue after signing in");
+    sign_in(&c, &app, "dana@example.com").await;
 
     // Some context for the screenshots: a canned reply, a persona chat, an urgent one.
     let agent = app.login("dana@example.com").await;

@@ -18,6 +18,14 @@ use crate::http::envelope::InternalErrorDetail;
 use crate::http::extract::{AppState, ClientAddr};
 use crate::service::{agents::NewAgentInput, dashboard_auth, setup};
 
+const FORM_TOKEN_BYTES: usize = 24;
+/// Unpadded base64 of [`FORM_TOKEN_BYTES`].
+const FORM_TOKEN_CHARS: usize = FORM_TOKEN_BYTES * 4 / 3;
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard/login_page.html")]
 struct LoginPage {
@@ -36,9 +44,17 @@ struct SetupPage {
     error: Option<String>,
 }
 
-/// A fresh double-submit token for a pre-session form, set as a cookie.
+/// The double-submit token for a pre-session form, set as a cookie.
+///
+/// A token the browser already holds is kept, so that a second tab (or a background request
+/// of a page that was just left) loading the sign-in page does not void the form on screen.
 fn form_token(ctx: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    let token = random_token(24);
+    let token = jar
+        .get(FORM_COOKIE)
+        .map(|c| c.value())
+        .filter(|v| v.len() == FORM_TOKEN_CHARS && v.bytes().all(is_token_byte))
+        .map(str::to_string)
+        .unwrap_or_else(|| random_token(FORM_TOKEN_BYTES));
     (
         jar.add(session::cookie(ctx, FORM_COOKIE, token.clone())),
         token,

@@ -93,6 +93,7 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route("/admin/{*rest}", get(not_found).post(not_found));
     pages
         .layer(middleware::from_fn_with_state(ctx, session::csrf_guard))
+        .layer(middleware::from_fn(session::sign_in_for_scripts))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -7,6 +7,8 @@
 //!   [`csrf_guard`] refuses the request before any handler runs.
 //! - The sign-in and setup forms come before any session, so they use a double-submit token:
 //!   a random `fd_form` cookie that the form must echo.
+//! - A script's request that needs a sign-in gets 401 and `HX-Redirect` instead of a redirect
+//!   ([`sign_in_for_scripts`]).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -116,6 +118,28 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// Turns the sign-in redirect into 401 + `HX-Redirect` for requests made by scripts.
+///
+/// XMLHttpRequest follows a 303 silently (htmx would never see its `HX-Redirect` and would
+/// swap the sign-in page into a fragment), and EventSource fails on it only after loading the
+/// page. The 401 lets htmx send the whole tab to the sign-in page.
+pub async fn sign_in_for_scripts(request: Request, next: Next) -> Response {
+    let from_script = request.headers().contains_key("hx-request")
+        || request
+            .headers()
+            .get(header::ACCEPT)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let mut response = next.run(request).await;
+    if from_script
+        && response.status() == axum::http::StatusCode::SEE_OTHER
+        && response.headers().contains_key("hx-redirect")
+    {
+        *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+        response.headers_mut().remove(header::LOCATION);
+    }
+    response
 }
 
 /// Sends a plain form back to a page after a POST (Post/Redirect/Get).

@@ -159,6 +159,12 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Sets a cookie as if the browser already held it.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(k, _)| k != name);
+        self.cookies.push((name.to_string(), value.to_string()));
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()

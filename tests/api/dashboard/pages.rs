@@ -38,11 +38,14 @@ async fn every_page_and_partial_for_every_role_and_signed_out() {
         let answer = anonymous.get(path).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(answer.headers[header::LOCATION], "/admin/login", "{path}");
+        // XMLHttpRequest would follow a 303 silently, so htmx gets a 401 it can act on.
         let htmx = anonymous.htmx_get(path).await;
+        assert_eq!(htmx.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(
             htmx.headers["hx-redirect"], "/admin/login",
             "{path}: htmx follows HX-Redirect"
         );
+        assert!(!htmx.headers.contains_key(header::LOCATION), "{path}");
     }
 
     for (email, forbidden) in [

@@ -131,6 +131,65 @@ async fn sign_in_failures_sign_out_and_disabled_agents() {
 }
 
 #[tokio::test]
+async fn a_second_sign_in_page_does_not_void_the_first() {
+    let app = TestApp::spawn().await;
+    app.create_agent("ann@example.com", "Ann", "chat_admin")
+        .await;
+    let mut b = Browser::new(&app);
+    b.get("/admin/login").await.ok("the first tab");
+    let first_tab = b.csrf();
+    b.get("/admin/login").await.ok("a second tab");
+    assert_eq!(b.csrf(), first_tab, "one token per browser");
+    let answer = b
+        .post(
+            "/admin/login",
+            &[("email", "ann@example.com"), ("password", AGENT_PASSWORD)],
+            Some(&first_tab),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(answer.headers[header::LOCATION], "/admin/queue");
+
+    // A token the server did not issue is replaced, not echoed into the form.
+    let mut forged = Browser::new(&app);
+    forged.set_cookie("fd_form", "<script>");
+    forged.get("/admin/login").await.ok("the login page");
+    assert_ne!(forged.csrf(), "<script>");
+    assert_eq!(forged.csrf().len(), 32, "{}", forged.csrf());
+}
+
+#[tokio::test]
+async fn an_expired_session_sends_live_requests_to_sign_in() {
+    let app = TestApp::spawn_with(|s| s.dashboard_idle = Duration::from_secs(30 * 60)).await;
+    app.create_agent("ann@example.com", "Ann", "chat_admin")
+        .await;
+    let mut b = Browser::sign_in(&app, "ann@example.com").await;
+    app.clock.advance(Duration::from_secs(31 * 60));
+    let stream = b
+        .open(
+            b.request(reqwest::Method::GET, "/admin/events")
+                .header(header::ACCEPT, "text/event-stream"),
+        )
+        .await;
+    assert_eq!(
+        stream.status(),
+        StatusCode::UNAUTHORIZED,
+        "the stream stops"
+    );
+    assert!(!stream.headers().contains_key(header::LOCATION));
+    let partial = b.htmx_get("/admin/queue").await;
+    assert_eq!(partial.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(partial.headers["hx-redirect"], "/admin/login");
+    let page = b.get("/admin/queue").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "a page load still redirects"
+    );
+    assert_eq!(page.headers[header::LOCATION], "/admin/login");
+}
+
+#[tokio::test]
 async fn the_setup_link_works_once() {
     let app = TestApp::spawn().await;
     let token = frontdesk::service::setup::pending_token(&app.services)
