@@ -25,6 +25,7 @@ macro_rules! chats_suite {
             case!(capacity_holds_under_concurrent_assigns);
             case!(release_and_transfer_follow_the_rules);
             case!(ends_and_expiry_give_capacity_back);
+            case!(the_sweep_expires_only_chats_quiet_since_the_cutoff);
             case!(auto_assign_honours_who_may_take_a_chat);
             case!(start_answers_retries_resumes_and_never_reveals_another_users_id);
             case!(a_welcome_message_takes_position_one);

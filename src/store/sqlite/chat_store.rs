@@ -234,7 +234,14 @@ impl ChatStore for SqliteStore {
     }
 
     async fn expire_idle(&self, now: Timestamp, idle: IdleRule) -> Result<Vec<SessionState>> {
-        self.write(move |c| agent::expire_idle(c, now, idle)).await
+        // Found on a reader: scanning the active sessions must not hold up the writer.
+        let cutoff = Timestamp(now.0 - idle.timeout_ms);
+        let candidates = self.read(move |c| sessions::idle_since(c, cutoff)).await?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |c| agent::expire_idle(c, &candidates, now, idle))
+            .await
     }
 
     async fn auto_assign(

@@ -229,22 +229,15 @@ pub fn expire_one(
         == 1)
 }
 
-/// Active sessions idle since before `cutoff`, ended as `expired` at the moment they went
-/// quiet for good (`last_activity_at + timeout_ms`). Returns their ids.
-pub fn expire_idle(
-    conn: &Connection,
-    cutoff: Timestamp,
-    timeout_ms: i64,
-    reason: &str,
-) -> Result<Vec<String>> {
+/// Active sessions quiet since before `cutoff`: candidates for the idle sweep, which expires
+/// each with [`expire_one`] (conditional, so a message that lands meanwhile keeps it alive).
+pub fn idle_since(conn: &Connection, cutoff: Timestamp) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "UPDATE sessions INDEXED BY sessions_by_activity SET status = 'expired', ended_by = 'system',
-             end_reason = ?3, ended_at = last_activity_at + ?2, awaiting_since = NULL
-         WHERE status = 'active' AND last_activity_at < ?1
-         RETURNING id",
+        "SELECT id FROM sessions INDEXED BY sessions_active
+         WHERE status = 'active' AND last_activity_at < ?1",
     )?;
     let ids = stmt
-        .query_map(params![cutoff, timeout_ms, reason], |r| r.get(0))?
+        .query_map(params![cutoff], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }

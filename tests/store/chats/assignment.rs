@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use frontdesk::domain::{Role, Timestamp};
+use frontdesk::domain::{Role, SessionStatus, Timestamp};
 use frontdesk::error::Error;
-use frontdesk::store::chats::{Actor, TransferRequest};
+use frontdesk::store::chats::{Actor, SendOutcome, TransferRequest};
 
-use super::common::{IDLE, T0, assign_req, load, reply, send, start};
+use super::common::{IDLE, T0, assign_req, load, reply, send, start, user_message};
 use crate::support::Fresh;
 
 pub async fn exactly_one_of_sixteen_concurrent_assigns_wins(fresh: Fresh) {
@@ -187,6 +187,53 @@ pub async fn ends_and_expiry_give_capacity_back(fresh: Fresh) {
     let ids: Vec<&str> = expired.iter().map(|s| s.session.id.as_str()).collect();
     assert_eq!(ids, ["chat_c"]);
     assert_eq!(load(&store, "alice").await, 0);
+}
+
+pub async fn the_sweep_expires_only_chats_quiet_since_the_cutoff(fresh: Fresh) {
+    let store = fresh.store;
+    for id in ["chat_quiet", "chat_busy", "chat_ended"] {
+        start(&store, id, "u1").await;
+    }
+    let busy_at = Timestamp(T0.0 + 30 * 60_000);
+    let sent = store
+        .append_user_message(user_message("chat_busy", "m1", "still here", busy_at))
+        .await
+        .expect("append");
+    assert!(matches!(sent, SendOutcome::Sent(..)));
+    store
+        .end_by_user("u1".into(), "chat_ended".into(), None, None, T0, IDLE)
+        .await
+        .expect("user end");
+
+    let now = Timestamp(T0.0 + IDLE.timeout_ms + 1);
+    let expired = store.expire_idle(now, IDLE).await.expect("sweep");
+    let ids: Vec<&str> = expired.iter().map(|s| s.session.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["chat_quiet"],
+        "only the chat quiet since before the cutoff"
+    );
+    let quiet = &expired[0].session;
+    assert_eq!(quiet.status, SessionStatus::Expired);
+    assert_eq!(
+        quiet.ended_at,
+        Some(Timestamp(T0.0 + IDLE.timeout_ms)),
+        "ended when it went quiet for good, not when the sweep ran"
+    );
+    assert!(
+        store
+            .expire_idle(now, IDLE)
+            .await
+            .expect("sweep")
+            .is_empty(),
+        "a second sweep finds nothing"
+    );
+    let busy = store
+        .session("chat_busy".into())
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(busy.status, SessionStatus::Active);
 }
 
 pub async fn auto_assign_honours_who_may_take_a_chat(fresh: Fresh) {

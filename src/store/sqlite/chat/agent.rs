@@ -428,12 +428,20 @@ pub fn mark_read_by_agent(
     load_state(conn, id)
 }
 
-pub fn expire_idle(conn: &Connection, now: Timestamp, idle: IdleRule) -> Result<Vec<SessionState>> {
+/// Expires those of `candidates` that are still idle (see [`sessions::idle_since`]).
+pub fn expire_idle(
+    conn: &Connection,
+    candidates: &[String],
+    now: Timestamp,
+    idle: IdleRule,
+) -> Result<Vec<SessionState>> {
     let cutoff = Timestamp(now.0 - idle.timeout_ms);
-    let ids = sessions::expire_idle(conn, cutoff, idle.timeout_ms, &idle.reason())?;
-    let mut states = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(state) = load_state(conn, &id)? {
+    let reason = idle.reason();
+    let mut states = Vec::new();
+    for id in candidates {
+        if sessions::expire_one(conn, id, cutoff, idle.timeout_ms, &reason)?
+            && let Some(state) = load_state(conn, id)?
+        {
             states.push(state);
         }
     }
