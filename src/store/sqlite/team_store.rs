@@ -333,15 +333,7 @@ impl TeamStore for SqliteStore {
         let (id, actor) = (id.to_string(), actor.to_string());
         self.write(move |conn| {
             personas::insert(conn, &id, &fields, now)?;
-            let detail = json!({"personaId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "persona_create",
-                None,
-                Some(&detail),
-            )?;
+            record_item_change(conn, now, &actor, "persona_create", "personaId", &id)?;
             personas::get(conn, &id)?.ok_or(Error::NotFound("Persona"))
         })
         .await
@@ -359,15 +351,7 @@ impl TeamStore for SqliteStore {
             if !personas::update(conn, &id, &fields, now)? {
                 return Err(Error::NotFound("Persona"));
             }
-            let detail = json!({"personaId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "persona_update",
-                None,
-                Some(&detail),
-            )?;
+            record_item_change(conn, now, &actor, "persona_update", "personaId", &id)?;
             personas::get(conn, &id)?.ok_or(Error::NotFound("Persona"))
         })
         .await
@@ -379,15 +363,7 @@ impl TeamStore for SqliteStore {
             if !personas::soft_delete(conn, &id, now)? {
                 return Err(Error::NotFound("Persona"));
             }
-            let detail = json!({"personaId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "persona_delete",
-                None,
-                Some(&detail),
-            )
+            record_item_change(conn, now, &actor, "persona_delete", "personaId", &id)
         })
         .await
     }
@@ -411,15 +387,7 @@ impl TeamStore for SqliteStore {
         let (id, actor) = (id.to_string(), actor.to_string());
         self.write(move |conn| {
             canned::insert(conn, &id, &fields, &actor, now).map_err(shortcut_conflict)?;
-            let detail = json!({"cannedId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "canned_create",
-                None,
-                Some(&detail),
-            )?;
+            record_item_change(conn, now, &actor, "canned_create", "cannedId", &id)?;
             canned::get(conn, &id)?.ok_or(Error::NotFound("Canned response"))
         })
         .await
@@ -437,15 +405,7 @@ impl TeamStore for SqliteStore {
             if !canned::update(conn, &id, &fields, now).map_err(shortcut_conflict)? {
                 return Err(Error::NotFound("Canned response"));
             }
-            let detail = json!({"cannedId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "canned_update",
-                None,
-                Some(&detail),
-            )?;
+            record_item_change(conn, now, &actor, "canned_update", "cannedId", &id)?;
             canned::get(conn, &id)?.ok_or(Error::NotFound("Canned response"))
         })
         .await
@@ -457,15 +417,7 @@ impl TeamStore for SqliteStore {
             if !canned::delete(conn, &id)? {
                 return Err(Error::NotFound("Canned response"));
             }
-            let detail = json!({"cannedId": id});
-            audit::record(
-                conn,
-                now,
-                Some(&actor),
-                "canned_delete",
-                None,
-                Some(&detail),
-            )
+            record_item_change(conn, now, &actor, "canned_delete", "cannedId", &id)
         })
         .await
     }
@@ -531,4 +483,17 @@ impl TeamStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Audits a change to one persona or canned response: who, what, and the item's id under `key`.
+fn record_item_change(
+    conn: &rusqlite::Connection,
+    now: Timestamp,
+    actor: &str,
+    action: &str,
+    key: &str,
+    id: &str,
+) -> Result<()> {
+    let detail = json!({ key: id });
+    audit::record(conn, now, Some(actor), action, None, Some(&detail))
 }
