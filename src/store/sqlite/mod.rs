@@ -65,7 +65,8 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 /// Pragmas every connection needs. WAL lets readers run beside the writer;
-/// `synchronous=FULL` makes each commit durable on power loss, not just on a process crash.
+/// `synchronous=FULL` makes each commit durable on power loss, not just on a process crash
+/// (the writer's connection gets the same guarantee its own way: see `writer.rs`).
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
@@ -119,7 +120,7 @@ impl SqliteStore {
             path: Arc::from(path),
             readers,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn)?),
+            writer: Arc::new(Writer::start(conn, path)?),
         })
     }
 
