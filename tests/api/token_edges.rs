@@ -1,0 +1,204 @@
+//! Token edge cases: time claims on the server's clock (with a minute of leeway), only the
+//! canonical spelling of a token, pinned algorithms, revocation on agent logout, and guests and
+//! business users never sharing an identity.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const HISTORY: &str = "/api/chat/history";
+
+/// Asserts that `token` is refused on `path` with 401 in the envelope; `why` names the case.
+async fn assert_refused(app: &TestApp, path: &str, token: &str, why: &str) {
+    let (status, body) = app.get(path, token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {body}");
+    assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
+}
+
+async fn assert_accepted(app: &TestApp, path: &str, token: &str, why: &str) {
+    let (status, body) = app.get(path, token).await;
+    assert_eq!(status, StatusCode::OK, "{why}: {body}");
+}
+
+fn signed(alg: Algorithm, claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_valid_yet_is_refused_until_it_is() {
+    let app = TestApp::spawn().await;
+    let now = app.clock_secs();
+    let later = user_token_with(json!({ "sub": "u1", "nbf": now + 600, "exp": now + 3600 }));
+    assert_refused(&app, HISTORY, &later, "nbf ten minutes ahead").await;
+    let skewed = user_token_with(json!({ "sub": "u1", "nbf": now + 30, "exp": now + 3600 }));
+    assert_accepted(&app, HISTORY, &skewed, "nbf within the leeway").await;
+
+    app.clock.advance(Duration::from_secs(600));
+    assert_accepted(&app, HISTORY, &later, "nbf reached on the server clock").await;
+}
+
+#[tokio::test]
+async fn a_token_issued_in_the_future_is_refused() {
+    let app = TestApp::spawn().await;
+    let now = app.clock_secs();
+    let ahead = user_token_with(json!({ "sub": "u1", "iat": now + 600, "exp": now + 3600 }));
+    assert_refused(&app, HISTORY, &ahead, "iat ten minutes ahead").await;
+    let fine = user_token_with(json!({ "sub": "u1", "iat": now - 5, "exp": now + 3600 }));
+    assert_accepted(&app, HISTORY, &fine, "iat in the past").await;
+}
+
+#[tokio::test]
+async fn expiry_follows_the_server_clock_for_user_and_agent_tokens() {
+    let app = TestApp::spawn_with(|s| s.agent_token_ttl = Duration::from_secs(3600)).await;
+    let (_, agent) = app.agent("ann@example.com", "super_admin").await;
+    let now = app.clock_secs();
+    let user = user_token_with(json!({ "sub": "u1", "exp": now + 120 }));
+    assert_accepted(&app, HISTORY, &user, "fresh user token").await;
+    assert_accepted(&app, "/api/admin/stats", &agent, "fresh agent token").await;
+    let expired = user_token_with(json!({ "sub": "u1", "exp": now - 3600 }));
+    assert_refused(&app, HISTORY, &expired, "expired an hour ago").await;
+
+    app.clock.advance(Duration::from_secs(120 + 61));
+    assert_refused(&app, HISTORY, &user, "expired past the leeway (cached)").await;
+    app.clock.advance(Duration::from_secs(3600));
+    assert_refused(&app, "/api/admin/stats", &agent, "agent token expired").await;
+    let fresh = app.login("ann@example.com").await;
+    assert_accepted(&app, "/api/admin/stats", &fresh, "a new sign-in").await;
+}
+
+/// The sextet a base64url character stands for.
+fn sextet(c: u8) -> u8 {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    ALPHABET.iter().position(|&a| a == c).unwrap() as u8
+}
+
+/// Other spellings of `token` that a lenient decoder would read as the same bytes.
+fn respellings(token: &str) -> Vec<(&'static str, String)> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let sig = parts[2];
+    // 32 signature bytes make 43 characters: the last one carries two unused bits.
+    let last = *sig.as_bytes().last().unwrap();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let loose_last = alphabet[usize::from(sextet(last) | 1)] as char;
+    let loose_sig = format!("{}{loose_last}", &sig[..sig.len() - 1]);
+    let standard_alphabet = token.replace('-', "+").replace('_', "/");
+    vec![
+        ("padded signature", format!("{token}=")),
+        (
+            "padded payload",
+            format!("{}.{}=.{}", parts[0], parts[1], parts[2]),
+        ),
+        (
+            "non-zero trailing bits",
+            format!("{}.{}.{loose_sig}", parts[0], parts[1]),
+        ),
+        ("standard alphabet", standard_alphabet),
+        (
+            "inner whitespace",
+            format!("{}. {}.{}", parts[0], parts[1], parts[2]),
+        ),
+    ]
+}
+
+/// A user token whose spelling holds a `-` or `_`, so that `+`/`/` can stand in for it.
+fn token_with_url_safe_characters(app: &TestApp) -> String {
+    (0..200)
+        .map(|i| user_token_with(json!({ "sub": format!("u{i}"), "exp": app.clock_secs() + 3600 })))
+        .find(|t| t.contains(['-', '_']))
+        .expect("some token has a - or _")
+}
+
+#[tokio::test]
+async fn only_the_canonical_spelling_of_a_token_is_accepted() {
+    let app = TestApp::spawn().await;
+    let user = token_with_url_safe_characters(&app);
+    let (_, agent) = app.agent("ann@example.com", "super_admin").await;
+    for (path, token) in [(HISTORY, &user), ("/api/admin/stats", &agent)] {
+        for (why, spelling) in respellings(token) {
+            assert_ne!(&spelling, token, "{why}");
+            assert_refused(&app, path, &spelling, why).await;
+        }
+        assert_accepted(&app, path, token, "the canonical spelling").await;
+    }
+    let standard = user.replace('-', "+").replace('_', "/");
+    let bytes = |t: &str| -> Vec<Vec<u8>> {
+        t.split('.')
+            .map(|p| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(p.replace('-', "+").replace('_', "/"))
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        bytes(&standard),
+        bytes(&user),
+        "the same token, spelt otherwise"
+    );
+}
+
+#[tokio::test]
+async fn alg_none_and_other_algorithms_are_refused() {
+    let app = TestApp::spawn().await;
+    let claims = json!({ "sub": "u1", "exp": app.clock_secs() + 600 });
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!("{}.{}.", b64(&json!({ "alg": "none" })), b64(&claims));
+    let none_signed = format!(
+        "{}.{}.{}",
+        b64(&json!({ "alg": "none", "typ": "JWT" })),
+        b64(&claims),
+        URL_SAFE_NO_PAD.encode(b"sig")
+    );
+    let secret = JWT_SECRET.as_bytes();
+    for (why, token) in [
+        ("alg none", none),
+        ("alg none with a signature", none_signed),
+        ("HS384", signed(Algorithm::HS384, &claims, secret)),
+        ("HS512", signed(Algorithm::HS512, &claims, secret)),
+    ] {
+        assert_refused(&app, HISTORY, &token, why).await;
+    }
+    assert_accepted(
+        &app,
+        HISTORY,
+        &signed(Algorithm::HS256, &claims, secret),
+        "HS256",
+    )
+    .await;
+
+    // Agent tokens: the server's own key, any algorithm but HS256, is refused.
+    let (agent_id, agent) = app.agent("ann@example.com", "super_admin").await;
+    let server_secret: String = rusqlite::Connection::open(app.dir.path().join("frontdesk.db"))
+        .unwrap()
+        .query_row(
+            "SELECT value FROM server_settings WHERE key = 'agent_token_secret'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let agent_claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(agent.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(agent_claims["sub"], agent_id.as_str());
+    let same_claims_hs256 = signed(Algorithm::HS256, &agent_claims, server_secret.as_bytes());
+    assert_accepted(
+        &app,
+        "/api/admin/stats",
+        &same_claims_hs256,
+        "re-signed HS256",
+    )
+    .await;
+    for alg in [Algorithm::HS384, Algorithm::HS512] {
+        let token = signed(alg, &agent_claims, server_secret.as_bytes());
+        assert_refused(&app, "/api/admin/stats", &token, &format!("{alg:?}")).await;
+    }
+}
