@@ -202,3 +202,28 @@ async fn alg_none_and_other_algorithms_are_refused() {
         assert_refused(&app, "/api/admin/stats", &token, &format!("{alg:?}")).await;
     }
 }
+
+#[tokio::test]
+async fn agent_logout_revokes_the_bearer_token_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, phone) = app.agent("ann@example.com", "chat_admin").await;
+    let laptop = app.login("ann@example.com").await;
+    let (_, other) = app.agent("bob@example.com", "chat_admin").await;
+    assert_accepted(&app, "/api/admin/me", &phone, "before logout").await;
+
+    let answer = app.post_ok("/api/admin/logout", &phone, json!({})).await;
+    assert_eq!(answer["data"]["admin"]["isOnline"], false, "{answer}");
+
+    for path in ["/api/admin/me", "/api/admin/chat/active-sessions"] {
+        assert_refused(&app, path, &phone, "the token logged out with").await;
+        assert_refused(&app, path, &laptop, "a token issued before the logout").await;
+    }
+    let (status, body) = app.post("/api/admin/logout", &phone, json!({})).await;
+    assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
+    assert_accepted(&app, "/api/admin/me", &other, "another agent's token").await;
+
+    let fresh = app.login("ann@example.com").await;
+    let me = app.get_ok("/api/admin/me", &fresh).await;
+    assert_eq!(me["data"]["admin"]["email"], "ann@example.com");
+    assert_refused(&app, "/api/admin/me", &phone, "still revoked").await;
+}
