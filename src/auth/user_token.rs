@@ -22,6 +22,7 @@ use super::validity::{self, numeric_date, optional_numeric_date};
 use super::{GUEST_AUDIENCE, ISSUER, KIND_CLAIM_AGENT, KIND_CLAIM_GUEST};
 use crate::clock::Clock;
 use crate::config::{ExposeSecret, UserTokenSettings};
+use crate::domain::SessionOwner;
 use crate::error::{Error, Result};
 
 /// The caller of a client endpoint.
@@ -31,6 +32,21 @@ pub struct UserPrincipal {
     pub name: Option<Arc<str>>,
     pub email: Option<Arc<str>>,
     pub is_guest: bool,
+}
+
+impl UserPrincipal {
+    /// The caller as a session owner: their id in their namespace (user or guest).
+    pub fn owner(&self) -> SessionOwner {
+        SessionOwner {
+            user_id: self.user_id.clone(),
+            is_guest: self.is_guest,
+        }
+    }
+
+    /// True when the caller is `owner` (same id, same namespace).
+    pub fn is(&self, owner: &SessionOwner) -> bool {
+        owner.is(&self.user_id, self.is_guest)
+    }
 }
 
 /// Tokens longer than this are refused before any parsing.

@@ -227,3 +227,117 @@ async fn agent_logout_revokes_the_bearer_token_at_once() {
     assert_eq!(me["data"]["admin"]["email"], "ann@example.com");
     assert_refused(&app, "/api/admin/me", &phone, "still revoked").await;
 }
+
+/// Starts a guest chat; answers (guest token, guest id, session id).
+async fn start_guest(app: &TestApp) -> (String, String, String) {
+    let (status, body) = app
+        .request(
+            reqwest::Method::POST,
+            "/api/chat/session",
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "guest start: {body}");
+    let token = body["data"]["sessionToken"].as_str().unwrap().to_string();
+    let session = body["data"]["sessionId"].as_str().unwrap().to_string();
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).unwrap())
+        .unwrap();
+    let guest_id = serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (token, guest_id, session)
+}
+
+/// Every way into `session` is refused to `token` with 404, as if it did not exist.
+async fn assert_cannot_reach(app: &TestApp, token: &str, session: &str, who: &str) {
+    let reads = [
+        format!("/api/chat/poll/{session}"),
+        format!("/api/chat/messages/{session}"),
+        format!("/api/chat/stream/{session}"),
+    ];
+    for path in &reads {
+        let (status, body) = app.get(path, token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who} GET {path}: {body}");
+        assert_error(status, &body, 404, "SESSION_NOT_FOUND");
+    }
+    let writes = [
+        (
+            "/api/chat/message",
+            json!({ "sessionId": session, "messageId": "msg_intruder", "message": "hi" }),
+        ),
+        (
+            "/api/chat/typing",
+            json!({ "sessionId": session, "isTyping": true }),
+        ),
+        (
+            "/api/chat/read",
+            json!({ "sessionId": session, "upTo": "msg_intruder" }),
+        ),
+        ("/api/chat/session/end", json!({ "sessionId": session })),
+        (
+            "/api/chat/rating",
+            json!({ "sessionId": session, "rating": 5 }),
+        ),
+    ];
+    for (path, body) in writes {
+        let (status, answer) = app.post(path, token, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who} POST {path}: {answer}");
+        assert_error(status, &answer, 404, "SESSION_NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn a_user_whose_subject_is_a_guests_id_is_not_that_guest() {
+    let app = TestApp::spawn_with(|s| s.allow_guests = true).await;
+    let (guest, guest_id, guest_chat) = start_guest(&app).await;
+    app.send_ok(&guest, &guest_chat, "msg_g1", "private to the guest")
+        .await;
+    let impostor = app.user_token(&guest_id);
+
+    assert_cannot_reach(&app, &impostor, &guest_chat, "user with the guest's id").await;
+    let history = app.get_ok("/api/chat/history", &impostor).await;
+    assert_eq!(history["data"]["sessions"], json!([]), "{history}");
+    // Asking for the guest's session id by name gives the user a session of their own.
+    let own = app.start_session(&impostor, Some(&guest_chat)).await;
+    assert_ne!(own["sessionId"], guest_chat.as_str(), "{own}");
+    let resumed = app.start_session(&impostor, None).await;
+    assert_eq!(resumed["sessionId"], own["sessionId"], "resumes their own");
+
+    // And the other way round: the guest cannot reach the user's session.
+    let user_chat = own["sessionId"].as_str().unwrap().to_string();
+    assert_cannot_reach(&app, &guest, &user_chat, "guest").await;
+    let history = app.get_ok("/api/chat/history", &guest).await;
+    let ids: Vec<&Value> = history["data"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["sessionId"])
+        .collect();
+    assert_eq!(ids, [&json!(guest_chat)], "{history}");
+
+    // Nothing an intruder sent was stored; each owner still reads their own chat.
+    let data = app.poll(&guest, &guest_chat, None).await;
+    let texts: Vec<&str> = data["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sender"] == "user")
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["private to the guest"]);
+    assert_eq!(
+        app.poll(&impostor, &user_chat, None).await["sessionStatus"],
+        "active"
+    );
+    // Agents see them as two people: neither chat is the other's earlier chat.
+    let (_, agent) = app.agent("ann@example.com", "chat_admin").await;
+    for chat in [&guest_chat, &user_chat] {
+        let detail = app
+            .get_ok(&format!("/api/admin/chat/session/{chat}"), &agent)
+            .await;
+        assert_eq!(detail["data"]["earlierSessions"], json!([]), "{detail}");
+    }
+}
