@@ -341,3 +341,30 @@ async fn a_user_whose_subject_is_a_guests_id_is_not_that_guest() {
         assert_eq!(detail["data"]["earlierSessions"], json!([]), "{detail}");
     }
 }
+
+#[tokio::test]
+async fn jwks_keys_verify_rs256_and_nothing_else() {
+    let app = TestApp::spawn_with(|s| {
+        s.user_tokens.jwt_secret = None;
+        s.user_tokens.jwks_file = Some(fixture("jwks_a.json"));
+    })
+    .await;
+    let claims = json!({ "sub": "u1", "exp": app.clock_secs() + 600 });
+    let pem = std::fs::read(fixture("rsa_a.pem")).unwrap();
+    let rsa = |alg: Algorithm| {
+        let mut header = Header::new(alg);
+        header.kid = Some("key-a".into());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
+    };
+    assert_accepted(&app, HISTORY, &rsa(Algorithm::RS256), "RS256 by key-a").await;
+    for alg in [Algorithm::RS384, Algorithm::RS512, Algorithm::PS256] {
+        assert_refused(&app, HISTORY, &rsa(alg), &format!("{alg:?} by key-a")).await;
+    }
+    // HS256 "signed" with the public key's PEM, naming the JWKS key.
+    let public_pem = std::fs::read(fixture("rsa_a_public.pem")).unwrap();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("key-a".into());
+    let confused =
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&public_pem)).unwrap();
+    assert_refused(&app, HISTORY, &confused, "HS256 with the public key").await;
+}
