@@ -7,7 +7,7 @@ pub mod jwks;
 pub mod password;
 pub mod throttle;
 pub mod user_token;
-pub mod validity;
+mod validity;
 
 pub use agent_token::{AgentClaims, AgentTokens};
 pub use throttle::LoginThrottle;
