@@ -2,10 +2,12 @@
 //! server's own agent and guest tokens, and login throttling.
 
 pub mod agent_token;
+mod compact;
 pub mod jwks;
 pub mod password;
 pub mod throttle;
 pub mod user_token;
+mod validity;
 
 pub use agent_token::{AgentClaims, AgentTokens};
 pub use throttle::LoginThrottle;

@@ -5,7 +5,9 @@
 //!
 //! Verified tokens are cached by their SHA-256 so that phones polling every 2 seconds with the
 //! same token cost a hash and a map lookup, not an RSA verification. Expiry is checked on every
-//! use, cached or not.
+//! use, cached or not, on the server's clock; `nbf` and `iat` are checked when a token is first
+//! verified (once valid, a token stays valid until it expires). Only the canonical spelling of
+//! a token is accepted ([`super::compact`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,8 +18,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::jwks::{self, JwksKeys};
+use super::validity::{self, numeric_date, optional_numeric_date};
 use super::{GUEST_AUDIENCE, ISSUER, KIND_CLAIM_AGENT, KIND_CLAIM_GUEST};
+use crate::clock::Clock;
 use crate::config::{ExposeSecret, UserTokenSettings};
+use crate::domain::SessionOwner;
 use crate::error::{Error, Result};
 
 /// The caller of a client endpoint.
@@ -29,11 +34,24 @@ pub struct UserPrincipal {
     pub is_guest: bool,
 }
 
+impl UserPrincipal {
+    /// The caller as a session owner: their id in their namespace (user or guest).
+    pub fn owner(&self) -> SessionOwner {
+        SessionOwner {
+            user_id: self.user_id.clone(),
+            is_guest: self.is_guest,
+        }
+    }
+
+    /// True when the caller is `owner` (same id, same namespace).
+    pub fn is(&self, owner: &SessionOwner) -> bool {
+        owner.is(&self.user_id, self.is_guest)
+    }
+}
+
 /// Tokens longer than this are refused before any parsing.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 const MAX_USER_ID_CHARS: usize = 128;
-/// Clock skew allowed on `exp`, the same for cached and fresh verifications.
-const LEEWAY_SECS: u64 = 30;
 const CACHE_CAPACITY: usize = 200_000;
 const GUEST_KID: &str = "frontdesk-guest";
 const GUEST_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -44,7 +62,12 @@ struct UserClaims {
     user_id: Option<String>,
     email: Option<String>,
     name: Option<String>,
+    #[serde(deserialize_with = "numeric_date")]
     exp: u64,
+    #[serde(default, deserialize_with = "optional_numeric_date")]
+    nbf: Option<u64>,
+    #[serde(default, deserialize_with = "optional_numeric_date")]
+    iat: Option<u64>,
     fdk: Option<String>,
 }
 
@@ -76,15 +99,18 @@ pub struct UserTokenVerifier {
     rs_validation: Validation,
     guest: Option<(EncodingKey, DecodingKey, Validation)>,
     cache: Mutex<HashMap<[u8; 32], CachedToken>>,
+    clock: Clock,
 }
 
 impl UserTokenVerifier {
     /// Builds the verifier from settings. `server_secret` signs guest tokens when guests are
     /// allowed. A JWKS URL is fetched by [`Self::jwks_keys`]'s refresher, started by the app.
+    /// Time claims are judged by `clock`.
     pub fn new(
         settings: &UserTokenSettings,
         server_secret: &[u8],
         allow_guests: bool,
+        clock: Clock,
     ) -> Result<Self> {
         let hs256 = settings
             .jwt_secret
@@ -109,7 +135,8 @@ impl UserTokenVerifier {
 
         let with_claims = |alg: Algorithm| {
             let mut v = Validation::new(alg);
-            v.leeway = LEEWAY_SECS;
+            // Time claims are checked on the server's clock (validity::check).
+            v.validate_exp = false;
             v.validate_aud = settings.audience.is_some();
             let mut required = vec!["exp"];
             if let Some(aud) = &settings.audience {
@@ -126,7 +153,7 @@ impl UserTokenVerifier {
 
         let guest = allow_guests.then(|| {
             let mut v = Validation::new(Algorithm::HS256);
-            v.leeway = LEEWAY_SECS;
+            v.validate_exp = false;
             v.set_audience(&[GUEST_AUDIENCE]);
             v.set_issuer(&[ISSUER]);
             v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
@@ -144,6 +171,7 @@ impl UserTokenVerifier {
             rs_validation: with_claims(Algorithm::RS256),
             guest,
             cache: Mutex::new(HashMap::new()),
+            clock,
         })
     }
 
@@ -165,28 +193,28 @@ impl UserTokenVerifier {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// The caller a user or guest token names, if it is canonical, signed with the pinned
+    /// algorithm by a configured key, and valid now.
     pub fn verify(&self, token: &str) -> Result<UserPrincipal> {
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(invalid());
         }
-        let now = jsonwebtoken::get_current_timestamp();
+        let now = validity::now_secs(&self.clock);
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(hit) = cache.get(&digest) {
-                return if now <= hit.exp + LEEWAY_SECS {
-                    Ok(hit.principal.clone())
-                } else {
-                    Err(Error::Unauthenticated("Token has expired"))
-                };
+                return validity::check(hit.exp, None, None, now).map(|()| hit.principal.clone());
             }
         }
-        let (principal, exp) = self.verify_uncached(token)?;
+        let (principal, exp) = self.verify_uncached(token, now)?;
         self.remember(digest, &principal, exp, now);
         Ok(principal)
     }
 
-    fn verify_uncached(&self, token: &str) -> Result<(UserPrincipal, u64)> {
+    fn verify_uncached(&self, token: &str, now: u64) -> Result<(UserPrincipal, u64)> {
+        // Only a canonical token is ever cached, so the cache needs no second look.
+        super::compact::check_canonical(token)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         let (claims, is_guest) = match header.alg {
             Algorithm::HS256 if header.kid.as_deref() == Some(GUEST_KID) => {
@@ -210,6 +238,7 @@ impl UserTokenVerifier {
             }
             _ => return Err(invalid()),
         };
+        validity::check(claims.exp, claims.nbf, claims.iat, now)?;
         match (claims.fdk.as_deref(), is_guest) {
             (Some(KIND_CLAIM_AGENT), _) => return Err(invalid()),
             (Some(KIND_CLAIM_GUEST), true) | (None, false) => {}
@@ -237,7 +266,7 @@ impl UserTokenVerifier {
     fn remember(&self, digest: [u8; 32], principal: &UserPrincipal, exp: u64, now: u64) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_CAPACITY {
-            cache.retain(|_, t| now <= t.exp + LEEWAY_SECS);
+            cache.retain(|_, t| validity::check(t.exp, None, None, now).is_ok());
             if cache.len() >= CACHE_CAPACITY {
                 cache.clear();
             }
@@ -251,14 +280,15 @@ impl UserTokenVerifier {
         );
     }
 
-    /// A new guest identity and its bearer token (only when guests are allowed).
+    /// A new guest identity and its bearer token (only when guests are allowed); `now_ms` is
+    /// the server clock's time.
     pub fn issue_guest(&self, now_ms: i64) -> Result<(UserPrincipal, String)> {
         let (key, _, _) = self
             .guest
             .as_ref()
             .ok_or(Error::Unauthenticated("Sign in to start a chat"))?;
         let user_id = crate::domain::ids::generate("guest", now_ms);
-        let now = jsonwebtoken::get_current_timestamp();
+        let now = u64::try_from(now_ms.div_euclid(1000)).unwrap_or(0);
         let claims = GuestClaims {
             sub: &user_id,
             aud: GUEST_AUDIENCE,
@@ -288,17 +318,14 @@ fn invalid() -> Error {
 fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<UserClaims> {
     jsonwebtoken::decode::<UserClaims>(token, key, validation)
         .map(|d| d.claims)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                Error::Unauthenticated("Token has expired")
-            }
-            _ => invalid(),
-        })
+        .map_err(|_| invalid())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SERVER_SECRET: &[u8] = b"server-secret-server-secret";
 
     fn hs_settings() -> UserTokenSettings {
         UserTokenSettings {
@@ -319,7 +346,7 @@ mod tests {
     #[test]
     fn hs256_round_trip_and_cache() {
         let v =
-            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+            UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, false, Clock::system()).unwrap();
         let exp = jsonwebtoken::get_current_timestamp() + 600;
         let t = sign(
             serde_json::json!({"sub": "u1", "exp": exp, "name": "Ann"}),
@@ -332,7 +359,7 @@ mod tests {
     #[test]
     fn refuses_wrong_secret_expired_and_agent_kind() {
         let v =
-            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+            UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, false, Clock::system()).unwrap();
         let now = jsonwebtoken::get_current_timestamp();
         let wrong = sign(
             serde_json::json!({"sub": "u1", "exp": now + 600}),
@@ -355,12 +382,39 @@ mod tests {
     #[test]
     fn guest_tokens_only_when_allowed() {
         let v =
-            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", true).unwrap();
-        let (p, token) = v.issue_guest(1).unwrap();
+            UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, true, Clock::system()).unwrap();
+        let (p, token) = v.issue_guest(Clock::system().now().0).unwrap();
         assert!(v.verify(&token).unwrap().is_guest);
         assert!(p.user_id.starts_with("guest_"));
         let closed =
-            UserTokenVerifier::new(&hs_settings(), b"server-secret-server-secret", false).unwrap();
+            UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, false, Clock::system()).unwrap();
         assert!(closed.verify(&token).is_err());
+    }
+
+    #[test]
+    fn time_claims_follow_the_server_clock_cached_or_not() {
+        let clock = Clock::fixed(crate::domain::Timestamp(2_000_000_000_000));
+        let v =
+            UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, false, clock.clone()).unwrap();
+        let now = 2_000_000_000;
+        let t = sign(
+            serde_json::json!({"sub": "u1", "iat": now, "nbf": now, "exp": now + 600}),
+            "test-secret-test-secret",
+        );
+        assert!(v.verify(&t).is_ok());
+        let later = sign(
+            serde_json::json!({"sub": "u1", "nbf": now + 3600, "exp": now + 7200}),
+            "test-secret-test-secret",
+        );
+        assert!(
+            v.verify(&later).is_err(),
+            "not valid yet on the server's clock"
+        );
+        clock.advance(Duration::from_secs(3600));
+        assert!(v.verify(&later).is_ok());
+        assert!(
+            v.verify(&t).is_err(),
+            "the cached token expired with the clock"
+        );
     }
 }

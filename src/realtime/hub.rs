@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
 
-use crate::domain::{SessionStatus, Timestamp};
+use crate::domain::{SessionOwner, SessionStatus, Timestamp};
 
 const SHARDS: usize = 32;
 
@@ -24,7 +24,7 @@ type Shard = RwLock<HashMap<Arc<str>, Arc<SessionCell>>>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSnapshot {
     pub session_id: Arc<str>,
-    pub owner: Arc<str>,
+    pub owner: SessionOwner,
     pub status: SessionStatus,
     pub end_reason: Option<Arc<str>>,
     /// Position in the session and id of the newest message (any sender); 0 / None when
@@ -267,7 +267,7 @@ mod tests {
     fn snap(seq: i64, status: SessionStatus) -> SessionSnapshot {
         SessionSnapshot {
             session_id: Arc::from("chat_1"),
-            owner: Arc::from("u1"),
+            owner: SessionOwner::user("u1"),
             status,
             end_reason: None,
             last_seq: seq,

@@ -151,7 +151,7 @@ pub async fn send_user_message(
 ) -> Result<SentMessage> {
     let now = ctx.clock.now();
     if let Some(cell) = ctx.hub.get(req.session_id.as_str())
-        && *cell.state().snapshot.owner != *user.user_id
+        && !user.is(&cell.state().snapshot.owner)
     {
         return Err(Error::SessionNotFound);
     }
@@ -160,11 +160,7 @@ pub async fn send_user_message(
         if let Some(id) = &req.message_id
             && let Some(existing) = ctx
                 .store
-                .find_user_message(
-                    user.user_id.to_string(),
-                    req.session_id.to_string(),
-                    id.to_string(),
-                )
+                .find_user_message(user.owner(), req.session_id.to_string(), id.to_string())
                 .await?
         {
             return same_text_or_conflict(existing, req.text.as_str());
@@ -174,7 +170,7 @@ pub async fn send_user_message(
     let outcome = ctx
         .store
         .append_user_message(NewUserMessage {
-            owner: user.user_id.to_string(),
+            owner: user.owner(),
             session_id: req.session_id.into_string(),
             message_id: req.message_id.map_or_else(
                 || MessageId::generate(now.0).into_string(),
@@ -259,7 +255,7 @@ pub async fn list_messages(
     let (rows, total) = ctx
         .store
         .list_messages(
-            user.user_id.to_string(),
+            user.owner(),
             session_id.into_string(),
             page.offset(),
             page.limit,
@@ -300,7 +296,7 @@ pub async fn end_by_user(ctx: &Services, user: &UserPrincipal, req: UserEnd) -> 
     let outcome = ctx
         .store
         .end_by_user(
-            user.user_id.to_string(),
+            user.owner(),
             req.session_id.into_string(),
             req.reason,
             rating,
@@ -340,7 +336,7 @@ pub async fn history(
     let idle = idle_rule(ctx);
     let (rows, total) = ctx
         .store
-        .history(user.user_id.to_string(), page.offset(), page.limit)
+        .history(user.owner(), page.offset(), page.limit)
         .await?;
     let entries = rows
         .into_iter()

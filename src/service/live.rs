@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Services;
 use crate::domain::session::{IdleRule, SessionState};
-use crate::domain::{SessionStatus, Timestamp};
+use crate::domain::{SessionOwner, SessionStatus, Timestamp};
 use crate::error::Result;
 use crate::realtime::{SessionCell, SessionSnapshot};
 
@@ -37,7 +37,7 @@ pub fn snapshot_of(state: &SessionState) -> SessionSnapshot {
     let row = &state.session;
     SessionSnapshot {
         session_id: Arc::from(row.id.as_str()),
-        owner: Arc::from(row.user_id.as_str()),
+        owner: SessionOwner::of(row),
         status: row.status,
         end_reason: row.end_reason.as_deref().map(Arc::from),
         last_seq: state.tip.as_ref().map_or(0, |t| t.seq),

@@ -67,8 +67,13 @@ impl Services {
             &settings.user_tokens,
             secret.as_bytes(),
             settings.allow_guests,
+            settings.clock.clone(),
         )?;
-        let agent_tokens = AgentTokens::new(secret.as_bytes(), settings.agent_token_ttl);
+        let agent_tokens = AgentTokens::new(
+            secret.as_bytes(),
+            settings.agent_token_ttl,
+            settings.clock.clone(),
+        );
         let message_limiter =
             RateLimiter::new(settings.rate_limit_window, settings.rate_limit_max_requests);
         Ok(Arc::new(Services {

@@ -86,7 +86,7 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
     let timeout_ms = ctx.session_timeout_ms();
     let mut state = {
         let state = cell.state();
-        if *state.snapshot.owner != *user.user_id {
+        if !user.is(&state.snapshot.owner) {
             return Err(Error::SessionNotFound);
         }
         is_current(&state, req.after.as_deref()).then(|| state.clone())
@@ -247,7 +247,7 @@ mod tests {
     fn snapshot(last: &str) -> SessionSnapshot {
         SessionSnapshot {
             session_id: "s1".into(),
-            owner: "u1".into(),
+            owner: crate::domain::SessionOwner::user("u1"),
             status: SessionStatus::Active,
             end_reason: None,
             last_seq: 1,

@@ -78,7 +78,7 @@ pub async fn rate(
     let (rating, expired) = ctx
         .store
         .rate(
-            user.user_id.to_string(),
+            user.owner(),
             session_id.into_string(),
             input.into_new(now),
             now,

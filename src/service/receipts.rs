@@ -22,7 +22,7 @@ pub async fn user_read(
     let count = ctx
         .store
         .mark_read_by_user(
-            user.user_id.to_string(),
+            user.owner(),
             session_id.to_string(),
             up_to.into_string(),
             ctx.clock.now(),

@@ -112,7 +112,7 @@ pub async fn open(
     let cell = live::cell(ctx, session_id)
         .await?
         .ok_or(Error::SessionNotFound)?;
-    if *cell.state().snapshot.owner != *user.user_id {
+    if !user.is(&cell.state().snapshot.owner) {
         return Err(Error::SessionNotFound);
     }
     let permit = ctx

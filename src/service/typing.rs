@@ -24,7 +24,7 @@ pub async fn user_typing(
     let cell = live::cell(ctx, session_id.as_str())
         .await?
         .ok_or(Error::SessionNotFound)?;
-    if *cell.state().snapshot.owner != *user.user_id {
+    if !user.is(&cell.state().snapshot.owner) {
         return Err(Error::SessionNotFound);
     }
     set(ctx, session_id.as_str(), Typist::User, is_typing)?;

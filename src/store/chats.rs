@@ -4,7 +4,8 @@
 //!
 //! Methods take domain values (ids, validated text, the time `now`, the [`IdleRule`]) and
 //! answer domain models. A session that belongs to another user answers exactly like one that
-//! does not exist (`SessionNotFound`).
+//! does not exist (`SessionNotFound`); a user and a guest with the same id are different owners
+//! ([`SessionOwner`]).
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use crate::domain::persona::Persona;
 use crate::domain::rating::Rating;
 pub use crate::domain::session::ActiveSession;
 use crate::domain::session::{IdleRule, Session, SessionState};
-use crate::domain::{Priority, SendAs, Timestamp};
+use crate::domain::{Priority, SendAs, SessionOwner, Timestamp};
 use crate::error::Result;
 
 /// Starting (or resuming, or retrying the start of) a chat.
@@ -62,7 +63,7 @@ pub struct StartOutcome {
 /// A user's message to append.
 #[derive(Clone, Debug)]
 pub struct NewUserMessage {
-    pub owner: String,
+    pub owner: SessionOwner,
     pub session_id: String,
     pub message_id: String,
     pub text: String,
@@ -203,7 +204,7 @@ pub trait ChatStore: Send + Sync {
     /// The user's message with this id, if stored (their own sessions only).
     async fn find_user_message(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         message_id: String,
     ) -> Result<Option<Message>>;
@@ -211,7 +212,7 @@ pub trait ChatStore: Send + Sync {
     /// One page of the user's own transcript in position order, and the total.
     async fn list_messages(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         offset: i64,
         limit: i64,
@@ -243,7 +244,7 @@ pub trait ChatStore: Send + Sync {
     /// changed.
     async fn mark_read_by_user(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         up_to: String,
         at: Timestamp,
@@ -257,7 +258,7 @@ pub trait ChatStore: Send + Sync {
     /// if it has none; ending an ended session changes nothing and answers it again.
     async fn end_by_user(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         reason: Option<String>,
         rating: Option<NewRating>,
@@ -269,7 +270,7 @@ pub trait ChatStore: Send + Sync {
     /// is `SessionActive`). Also answers the session's state when it was expired on the spot.
     async fn rate(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         rating: NewRating,
         now: Timestamp,
@@ -279,7 +280,7 @@ pub trait ChatStore: Send + Sync {
     /// The user's sessions, newest first, and how many there are.
     async fn history(
         &self,
-        owner: String,
+        owner: SessionOwner,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<PastSession>, i64)>;

@@ -105,6 +105,12 @@ pub trait TeamStore: Send + Sync {
     async fn set_agent_password(&self, id: &str, password_hash: &str, now: Timestamp)
     -> Result<()>;
 
+    /// Signs the agent out of the admin API: takes them offline and bumps their token version,
+    /// so every bearer token issued before stops working, in one unit of work (audit
+    /// `api_logout` by the agent). Dashboard sessions are left alone. `Error::NotFound` for an
+    /// unknown id.
+    async fn sign_out_agent(&self, id: &str, now: Timestamp) -> Result<AgentLoad>;
+
     // ---- first-run setup ----
 
     /// The first-run setup token while there is no agent: the stored one, or `candidate`

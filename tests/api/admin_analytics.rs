@@ -29,7 +29,12 @@ fn at(date: &str, hms: &str) -> Timestamp {
 ///   E is still waiting (120 s) when the numbers are read at 01:02.
 async fn scenario() -> (TestApp, String) {
     let clock = Clock::fixed(at(DAY_ONE, "00:55:00"));
-    let app = TestApp::spawn_with(|s| s.clock = clock.clone()).await;
+    let app = TestApp::spawn_with(|s| {
+        s.clock = clock.clone();
+        // Token expiry follows this clock: the agents' tokens must outlive the scripted day.
+        s.agent_token_ttl = Duration::from_secs(48 * 3600);
+    })
+    .await;
     let (_, root) = app.agent("root@example.com", "super_admin").await;
     let (_, xavier) = app.agent("xavier@example.com", "chat_admin").await;
     let (_, yvonne) = app.agent("yvonne@example.com", "chat_admin").await;

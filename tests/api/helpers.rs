@@ -105,14 +105,20 @@ impl TestApp {
 
     // ---- tokens ----
 
-    /// A user token like the business's auth would issue (HS256 with the test secret).
+    /// A user token like the business's auth would issue (HS256 with the test secret), valid
+    /// for an hour of the server's clock (which tests may have moved).
     pub fn user_token(&self, user_id: &str) -> String {
         user_token_with(json!({
             "sub": user_id,
-            "exp": now_secs() + 3600,
+            "exp": self.clock_secs() + 3600,
             "name": format!("User {user_id}"),
             "email": format!("{user_id}@example.com"),
         }))
+    }
+
+    /// The server clock's time in whole seconds (what token time claims are judged by).
+    pub fn clock_secs(&self) -> u64 {
+        u64::try_from(self.clock.now().0 / 1000).expect("a clock after 1970")
     }
 
     // ---- raw HTTP ----

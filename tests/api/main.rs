@@ -26,5 +26,6 @@ mod settings;
 
 mod request_ids;
 mod shipped_client;
+mod token_edges;
 mod tokens;
 mod typed_answers;

@@ -79,6 +79,8 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
     let app = TestApp::spawn_with(|s| {
         s.session_timeout = Duration::from_secs(6 * 3600);
         s.clock = frontdesk::clock::Clock::running_from(six_days_ago);
+        // The seeding agents' tokens must outlive the week it moves the server clock through.
+        s.agent_token_ttl = Duration::from_secs(8 * 24 * 3600);
     })
     .await;
     let profile = tempfile::tempdir().unwrap();

@@ -33,6 +33,7 @@ macro_rules! chats_suite {
             case!(receipts_mark_each_agent_message_once);
             case!(a_reply_takes_an_unassigned_chat_within_capacity);
             case!(silent_agents_lose_their_chats);
+            case!(a_guest_and_a_user_with_one_id_are_different_owners);
         }
     };
 }

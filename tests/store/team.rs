@@ -20,6 +20,7 @@ macro_rules! team_suite {
                 settings_get_or_init_is_stable_under_concurrency,
                 analytics_count_only_agents_who_could_take_a_chat,
                 new_passwords_end_tokens_and_sign_ins,
+                signing_out_ends_tokens_but_not_dashboard_sessions,
                 backup_integrity_and_read_count
             );
         }

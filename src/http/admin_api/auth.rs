@@ -37,13 +37,13 @@ pub async fn login(
     ))
 }
 
-/// Marks the agent offline. Their token stays valid until it expires; disabling an agent or
-/// changing their password is what revokes tokens.
+/// Marks the agent offline and revokes every bearer token of theirs issued so far, this one
+/// included (other devices sign in again; dashboard sessions are not affected).
 pub async fn logout(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
 ) -> ApiResult<AdminAnswer> {
-    let view = agents::set_status(&ctx, &agent, false).await?;
+    let view = agents::sign_out(&ctx, &agent).await?;
     Ok(ApiOk::new(
         "Signed out",
         AdminAnswer {

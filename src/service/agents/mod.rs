@@ -15,6 +15,6 @@ pub use manage::{
     MAX_NAME_CHARS, NewAgentInput, create, disable, find_by_email, get, list, list_all,
     prepare_new_agent, set_password, update,
 };
-pub use presence::{announce as announce_presence, mark_signed_in, set_status};
+pub use presence::{announce as announce_presence, mark_signed_in, set_status, sign_out};
 pub use principal::AgentPrincipal;
 pub use view::AgentView;

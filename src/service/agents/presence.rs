@@ -37,6 +37,17 @@ pub async fn set_status(ctx: &Services, actor: &AgentPrincipal, online: bool) ->
     Ok(AgentView::at(load, now))
 }
 
+/// Signs the caller out of the admin API: offline, and every bearer token of theirs issued
+/// before (the one this request came with included) stops working on its next use, because
+/// each request compares the token's version with the agent row it already loads.
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
+pub async fn sign_out(ctx: &Services, actor: &AgentPrincipal) -> Result<AgentView> {
+    let now = ctx.clock.now();
+    let load = ctx.store.sign_out_agent(&actor.id, now).await?;
+    announce(ctx);
+    Ok(AgentView::at(load, now))
+}
+
 /// Tells the dashboard and auto-assignment that who is available may have changed.
 pub fn announce(ctx: &Services) {
     ctx.bus.publish(DashboardEvent::QueueChanged);

@@ -183,6 +183,18 @@ pub fn disable_guarded(conn: &Connection, id: &str, at: Timestamp) -> Result<boo
         == 1)
 }
 
+/// Takes the agent offline and voids every token issued before; false when there is no agent.
+pub fn sign_out(conn: &Connection, id: &str, at: Timestamp) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE agents SET is_online = 0, last_seen_at = ?2,
+                 token_version = token_version + 1, updated_at = ?2
+             WHERE id = ?1",
+        )?
+        .execute(params![id, at])?
+        == 1)
+}
+
 /// False when there is no such agent.
 pub fn set_online(conn: &Connection, id: &str, online: bool, at: Timestamp) -> Result<bool> {
     Ok(conn

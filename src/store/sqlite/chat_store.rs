@@ -13,7 +13,7 @@ use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::rating::Rating;
 use crate::domain::session::{IdleRule, Session, SessionState};
-use crate::domain::{Priority, Timestamp};
+use crate::domain::{Priority, SessionOwner, Timestamp};
 use crate::error::Result;
 use crate::store::ChatStore;
 use crate::store::chats::{
@@ -35,7 +35,7 @@ impl ChatStore for SqliteStore {
 
     async fn find_user_message(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         message_id: String,
     ) -> Result<Option<Message>> {
@@ -45,7 +45,7 @@ impl ChatStore for SqliteStore {
 
     async fn list_messages(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         offset: i64,
         limit: i64,
@@ -81,7 +81,7 @@ impl ChatStore for SqliteStore {
 
     async fn mark_read_by_user(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         up_to: String,
         at: Timestamp,
@@ -101,7 +101,7 @@ impl ChatStore for SqliteStore {
 
     async fn end_by_user(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         reason: Option<String>,
         rating: Option<NewRating>,
@@ -124,7 +124,7 @@ impl ChatStore for SqliteStore {
 
     async fn rate(
         &self,
-        owner: String,
+        owner: SessionOwner,
         session_id: String,
         rating: NewRating,
         now: Timestamp,
@@ -136,7 +136,7 @@ impl ChatStore for SqliteStore {
 
     async fn history(
         &self,
-        owner: String,
+        owner: SessionOwner,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<PastSession>, i64)> {

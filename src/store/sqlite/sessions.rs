@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::domain::{Priority, Sender, SessionStatus, Timestamp};
+use crate::domain::{Priority, Sender, SessionOwner, SessionStatus, Timestamp};
 use crate::error::Result;
 
 use crate::domain::session::Session;
@@ -91,58 +91,66 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Session>> {
         .optional()?)
 }
 
-/// The user's newest active session with the same persona (or none), for resuming.
+/// The user's newest active session with the same persona (or none), for resuming. A user id
+/// means someone else as a guest's id (`is_guest`), so both are matched.
 pub fn find_active_for_user(
     conn: &Connection,
     user_id: &str,
+    is_guest: bool,
     persona_id: Option<&str>,
 ) -> Result<Option<Session>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM sessions s
-             WHERE s.user_id = ?1 AND s.status = 'active' AND s.persona_id IS ?2
+             WHERE s.user_id = ?1 AND s.is_guest = ?3 AND s.status = 'active' AND s.persona_id IS ?2
              ORDER BY s.created_at DESC LIMIT 1"
         ))?
-        .query_row(params![user_id, persona_id], from_row)
+        .query_row(params![user_id, persona_id, is_guest], from_row)
         .optional()?)
 }
 
-/// The user's sessions, newest first.
+/// The owner's sessions, newest first.
 pub fn list_for_user(
     conn: &Connection,
-    user_id: &str,
+    owner: &SessionOwner,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Session>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.is_guest = ?4
          ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?2 OFFSET ?3"
     ))?;
     let rows = stmt
-        .query_map(params![user_id, limit, offset], from_row)?
+        .query_map(
+            params![&*owner.user_id, limit, offset, owner.is_guest],
+            from_row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
-pub fn count_for_user(conn: &Connection, user_id: &str) -> Result<i64> {
+pub fn count_for_user(conn: &Connection, owner: &SessionOwner) -> Result<i64> {
     Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM sessions WHERE user_id = ?1")?
-        .query_row([user_id], |r| r.get(0))?)
+        .prepare_cached("SELECT COUNT(*) FROM sessions WHERE user_id = ?1 AND is_guest = ?2")?
+        .query_row(params![&*owner.user_id, owner.is_guest], |r| r.get(0))?)
 }
 
-/// Earlier sessions of the same user (for the agent's context), newest first.
+/// Earlier sessions of the same owner (for the agent's context), newest first.
 pub fn others_of_user(
     conn: &Connection,
-    user_id: &str,
+    owner: &SessionOwner,
     except: &str,
     limit: i64,
 ) -> Result<Vec<Session>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.id <> ?2
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.is_guest = ?4 AND s.id <> ?2
          ORDER BY s.created_at DESC LIMIT ?3"
     ))?;
     let rows = stmt
-        .query_map(params![user_id, except, limit], from_row)?
+        .query_map(
+            params![&*owner.user_id, except, limit, owner.is_guest],
+            from_row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

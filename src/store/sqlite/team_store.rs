@@ -194,6 +194,18 @@ impl TeamStore for SqliteStore {
         .await
     }
 
+    async fn sign_out_agent(&self, id: &str, now: Timestamp) -> Result<AgentLoad> {
+        let id = id.to_string();
+        self.write(move |conn| {
+            if !agents::sign_out(conn, &id, now)? {
+                return Err(Error::NotFound("Agent"));
+            }
+            audit::record(conn, now, Some(&id), "api_logout", None, None)?;
+            agents::require_load(conn, &id)
+        })
+        .await
+    }
+
     async fn touch_agent(&self, id: &str, now: Timestamp) -> Result<()> {
         let id = id.to_string();
         self.write(move |conn| agents::touch(conn, &id, now)).await

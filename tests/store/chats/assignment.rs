@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use frontdesk::domain::{Role, SessionStatus, Timestamp};
+use frontdesk::domain::{Role, SessionOwner, SessionStatus, Timestamp};
 use frontdesk::error::Error;
 use frontdesk::store::chats::{Actor, SendOutcome, TransferRequest};
 
@@ -174,7 +174,14 @@ pub async fn ends_and_expiry_give_capacity_back(fresh: Fresh) {
     }
     assert_eq!(load(&store, "alice").await, 3);
     store
-        .end_by_user("u1".into(), "chat_a".into(), None, None, T0, IDLE)
+        .end_by_user(
+            SessionOwner::user("u1"),
+            "chat_a".into(),
+            None,
+            None,
+            T0,
+            IDLE,
+        )
         .await
         .expect("user end");
     store
@@ -201,7 +208,14 @@ pub async fn the_sweep_expires_only_chats_quiet_since_the_cutoff(fresh: Fresh) {
         .expect("append");
     assert!(matches!(sent, SendOutcome::Sent(..)));
     store
-        .end_by_user("u1".into(), "chat_ended".into(), None, None, T0, IDLE)
+        .end_by_user(
+            SessionOwner::user("u1"),
+            "chat_ended".into(),
+            None,
+            None,
+            T0,
+            IDLE,
+        )
         .await
         .expect("user end");
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use frontdesk::domain::session::IdleRule;
-use frontdesk::domain::{SendAs, Timestamp};
+use frontdesk::domain::{SendAs, SessionOwner, Timestamp};
 use frontdesk::store::Storage;
 use frontdesk::store::chats::{
     AssignRequest, NewAgentMessage, NewUserMessage, SendOutcome, StartKind, StartSession,
@@ -27,7 +27,7 @@ pub async fn start(store: &Arc<dyn Storage>, id: &str, user: &str) {
 
 pub fn user_message(session: &str, id: &str, text: &str, now: Timestamp) -> NewUserMessage {
     NewUserMessage {
-        owner: "u1".into(),
+        owner: SessionOwner::user("u1"),
         session_id: session.into(),
         message_id: id.into(),
         text: text.into(),

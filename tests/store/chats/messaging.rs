@@ -1,6 +1,6 @@
 //! Messages: order, idempotency, cursors, ends and expiry.
 
-use frontdesk::domain::{Role, SessionStatus, Timestamp};
+use frontdesk::domain::{Role, SessionOwner, SessionStatus, Timestamp};
 use frontdesk::error::Error;
 use frontdesk::store::chats::{NewRating, SendOutcome, StartKind};
 
@@ -71,12 +71,12 @@ pub async fn retry_with_same_id_and_text_returns_the_stored_message(fresh: Fresh
     };
     assert_eq!((again.seq, again.id.as_str()), (first.seq, "m1"));
     let found = store
-        .find_user_message("u1".into(), "chat_a".into(), "m1".into())
+        .find_user_message(SessionOwner::user("u1"), "chat_a".into(), "m1".into())
         .await
         .expect("find");
     assert_eq!(found.map(|m| m.seq), Some(first.seq));
     let (all, total) = store
-        .list_messages("u1".into(), "chat_a".into(), 0, 50)
+        .list_messages(SessionOwner::user("u1"), "chat_a".into(), 0, 50)
         .await
         .expect("list");
     assert_eq!((all.len(), total), (1, 1));
@@ -124,7 +124,7 @@ pub async fn same_id_with_other_text_is_a_conflict(fresh: Fresh) {
     assert!(matches!(err, Error::DuplicateMessageId), "{err:?}");
     // Another user's session answers like a missing one.
     let mut foreign = user_message("chat_a", "m2", "hi", T0);
-    foreign.owner = "mallory".into();
+    foreign.owner = SessionOwner::user("mallory");
     let err = store
         .append_user_message(foreign)
         .await
@@ -180,7 +180,7 @@ pub async fn an_end_is_final_and_repeats_change_nothing(fresh: Fresh) {
     start(&store, "chat_a", "u1").await;
     let first = store
         .end_by_user(
-            "u1".into(),
+            SessionOwner::user("u1"),
             "chat_a".into(),
             Some("bye".into()),
             None,
@@ -192,7 +192,14 @@ pub async fn an_end_is_final_and_repeats_change_nothing(fresh: Fresh) {
     assert!(first.changed);
     assert_eq!(first.state.session.status, SessionStatus::EndedByUser);
     let again = store
-        .end_by_user("u1".into(), "chat_a".into(), None, None, T0, IDLE)
+        .end_by_user(
+            SessionOwner::user("u1"),
+            "chat_a".into(),
+            None,
+            None,
+            T0,
+            IDLE,
+        )
         .await
         .expect("end again");
     assert!(!again.changed);
@@ -281,13 +288,19 @@ pub async fn a_session_is_rated_once_and_only_after_its_end(fresh: Fresh) {
         client_timestamp: None,
     };
     let err = store
-        .rate("u1".into(), "chat_a".into(), rating("r0"), T0, IDLE)
+        .rate(
+            SessionOwner::user("u1"),
+            "chat_a".into(),
+            rating("r0"),
+            T0,
+            IDLE,
+        )
         .await
         .expect_err("active");
     assert!(matches!(err, Error::SessionActive), "{err:?}");
     store
         .end_by_user(
-            "u1".into(),
+            SessionOwner::user("u1"),
             "chat_a".into(),
             None,
             Some(rating("r1")),
@@ -297,11 +310,20 @@ pub async fn a_session_is_rated_once_and_only_after_its_end(fresh: Fresh) {
         .await
         .expect("end with rating");
     let err = store
-        .rate("u1".into(), "chat_a".into(), rating("r2"), T0, IDLE)
+        .rate(
+            SessionOwner::user("u1"),
+            "chat_a".into(),
+            rating("r2"),
+            T0,
+            IDLE,
+        )
         .await
         .expect_err("second rating");
     assert!(matches!(err, Error::AlreadyRated), "{err:?}");
-    let (history, total) = store.history("u1".into(), 0, 10).await.expect("history");
+    let (history, total) = store
+        .history(SessionOwner::user("u1"), 0, 10)
+        .await
+        .expect("history");
     assert_eq!(total, 1);
     let stored = history[0].rating.as_ref().expect("rated");
     assert_eq!((stored.id.as_str(), stored.rating), ("r1", 4));
@@ -340,12 +362,12 @@ pub async fn receipts_mark_each_agent_message_once(fresh: Fresh) {
         0
     );
     let read = store
-        .mark_read_by_user("u1".into(), "chat_a".into(), "r2".into(), T0)
+        .mark_read_by_user(SessionOwner::user("u1"), "chat_a".into(), "r2".into(), T0)
         .await
         .expect("read");
     assert_eq!(read, 2);
     let err = store
-        .mark_read_by_user("u1".into(), "chat_a".into(), "nope".into(), T0)
+        .mark_read_by_user(SessionOwner::user("u1"), "chat_a".into(), "nope".into(), T0)
         .await
         .expect_err("unknown upTo");
     assert!(matches!(err, Error::Validation { .. }), "{err:?}");
@@ -368,4 +390,52 @@ pub async fn receipts_mark_each_agent_message_once(fresh: Fresh) {
         .await
         .expect("last user message");
     assert_eq!(up_to.as_deref(), Some("m1"));
+}
+
+pub async fn a_guest_and_a_user_with_one_id_are_different_owners(fresh: Fresh) {
+    let store = fresh.store;
+    let mut as_guest = start_request("chat_g", "guest_1");
+    as_guest.is_guest = true;
+    let guest_chat = store.start_session(as_guest.clone()).await.expect("guest");
+    assert_eq!(guest_chat.kind, StartKind::Created);
+    let user_chat = store
+        .start_session(start_request("chat_g", "guest_1"))
+        .await
+        .expect("user with the guest's id");
+    assert_eq!(
+        user_chat.kind,
+        StartKind::Created,
+        "not the guest's session"
+    );
+    assert_eq!(user_chat.state.session.id, "chat_g_fresh");
+
+    let (user, guest) = (
+        SessionOwner::user("guest_1"),
+        SessionOwner::guest("guest_1"),
+    );
+    for (owner, foreign) in [(&user, "chat_g"), (&guest, "chat_g_fresh")] {
+        let mut msg = user_message(foreign, "m1", "hi", T0);
+        msg.owner = owner.clone();
+        let sent = store.append_user_message(msg).await;
+        assert!(matches!(sent, Err(Error::SessionNotFound)), "{sent:?}");
+        let listed = store
+            .list_messages(owner.clone(), foreign.into(), 0, 50)
+            .await;
+        assert!(matches!(listed, Err(Error::SessionNotFound)), "{listed:?}");
+        let ended = store
+            .end_by_user(owner.clone(), foreign.into(), None, None, T0, IDLE)
+            .await;
+        assert!(matches!(ended, Err(Error::SessionNotFound)), "{ended:?}");
+    }
+    let (mine, total) = store.history(user.clone(), 0, 10).await.expect("history");
+    assert_eq!(total, 1);
+    assert_eq!(mine[0].session.id, "chat_g_fresh");
+    let (theirs, total) = store.history(guest, 0, 10).await.expect("history");
+    assert_eq!(total, 1);
+    assert_eq!(theirs[0].session.id, "chat_g");
+
+    as_guest.wanted_id = None;
+    let resumed = store.start_session(as_guest).await.expect("resume");
+    assert_eq!(resumed.kind, StartKind::Resumed);
+    assert_eq!(resumed.state.session.id, "chat_g", "the guest's own chat");
 }

@@ -278,3 +278,42 @@ pub async fn new_passwords_end_tokens_and_sign_ins(fresh: Fresh) {
         "got {missing:?}"
     );
 }
+
+pub async fn signing_out_ends_tokens_but_not_dashboard_sessions(fresh: Fresh) {
+    let store = fresh.store;
+    add(&store, "a1", Role::ChatAdmin).await;
+    add(&store, "a2", Role::ChatAdmin).await;
+    store
+        .start_dashboard_session(dashboard_session("h1", "a1", at(1)))
+        .await
+        .expect("sign in");
+    let before = store.agent("a1").await.expect("get").expect("a1").agent;
+    let other_before = store.agent("a2").await.expect("get").expect("a2").agent;
+
+    let after = store.sign_out_agent("a1", at(10)).await.expect("sign out");
+    assert!(after.agent.token_version > before.token_version);
+    assert!(!after.agent.online_at(at(10)));
+    let again = store.sign_out_agent("a1", at(11)).await.expect("again");
+    assert!(
+        again.agent.token_version > after.agent.token_version,
+        "a second sign-out voids what a sign-in in between issued"
+    );
+    assert!(
+        store.dashboard_session("h1").await.expect("get").is_some(),
+        "the dashboard has its own sign-out"
+    );
+    let other = store.agent("a2").await.expect("get").expect("a2").agent;
+    assert_eq!(other.token_version, other_before.token_version);
+
+    let (events, _) = store
+        .audit_events(AuditFilter::default(), 0, 10)
+        .await
+        .expect("audit");
+    assert_eq!(events[0].action, "api_logout");
+    assert_eq!(events[0].agent_id.as_deref(), Some("a1"));
+    let missing = store.sign_out_agent("nobody", at(12)).await;
+    assert!(
+        matches!(missing, Err(Error::NotFound(_))),
+        "got {missing:?}"
+    );
+}

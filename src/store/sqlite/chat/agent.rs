@@ -13,7 +13,9 @@ use crate::domain::agent::AgentLoad;
 use crate::domain::assignment::round_robin;
 use crate::domain::note::Note;
 use crate::domain::session::{IdleRule, Session, SessionState};
-use crate::domain::{EndedBy, MessageKind, Priority, SendAs, Sender, SessionStatus, Timestamp};
+use crate::domain::{
+    EndedBy, MessageKind, Priority, SendAs, Sender, SessionOwner, SessionStatus, Timestamp,
+};
 use crate::error::{Error, Result};
 use crate::store::chats::{
     ActiveSession, Actor, AssignRequest, ChatRecord, DayFigures, EndOutcome, NewAgentMessage,
@@ -404,7 +406,12 @@ pub fn chat_record(conn: &Connection, id: &str) -> Result<Option<ChatRecord>> {
         },
         notes: notes::for_session(conn, id)?,
         rating: ratings::for_session(conn, id)?,
-        earlier_sessions: sessions::others_of_user(conn, &session.user_id, id, EARLIER_SESSIONS)?,
+        earlier_sessions: sessions::others_of_user(
+            conn,
+            &SessionOwner::of(&session),
+            id,
+            EARLIER_SESSIONS,
+        )?,
         messages,
         agent_names,
         session,

@@ -9,7 +9,7 @@ use super::{
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::{IdleRule, SessionState};
-use crate::domain::{EndedBy, MessageKind, Sender, SessionStatus, Timestamp};
+use crate::domain::{EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::chats::{
     EndOutcome, NewRating, NewUserMessage, PastSession, SendOutcome, StartKind, StartOutcome,
@@ -29,7 +29,8 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
     // reveals the other session.
     let id = match &req.wanted_id {
         Some(wanted) => match sessions::get(conn, wanted)? {
-            Some(row) if row.user_id == req.user_id => {
+            // Ownership is the id and its namespace: a guest is never a user, nor the reverse.
+            Some(row) if row.user_id == req.user_id && row.is_guest == req.is_guest => {
                 return Ok(StartOutcome {
                     kind: StartKind::Existing,
                     state: state_of(conn, row)?,
@@ -40,9 +41,12 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             None => wanted.clone(),
         },
         None => {
-            if let Some(mut row) =
-                sessions::find_active_for_user(conn, &req.user_id, req.persona_id.as_deref())?
-            {
+            if let Some(mut row) = sessions::find_active_for_user(
+                conn,
+                &req.user_id,
+                req.is_guest,
+                req.persona_id.as_deref(),
+            )? {
                 if expire_if_idle(conn, &mut row, req.now, req.idle)? {
                     expired.push(state_of(conn, row)?);
                 } else {
@@ -136,7 +140,7 @@ pub fn append_user_message(conn: &Connection, m: &NewUserMessage) -> Result<Send
 
 pub fn find_user_message(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     session_id: &str,
     message_id: &str,
 ) -> Result<Option<Message>> {
@@ -146,7 +150,7 @@ pub fn find_user_message(
 
 pub fn list_messages(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     session_id: &str,
     offset: i64,
     limit: i64,
@@ -171,7 +175,7 @@ pub fn messages_after(
 
 pub fn mark_read_by_user(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     session_id: &str,
     up_to: &str,
     at: Timestamp,
@@ -211,7 +215,7 @@ fn insert_rating(
 
 pub fn end_by_user(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     session_id: &str,
     reason: Option<&str>,
     rating: Option<&NewRating>,
@@ -244,7 +248,7 @@ pub fn end_by_user(
 
 pub fn rate(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     session_id: &str,
     rating: &NewRating,
     now: Timestamp,
@@ -267,7 +271,7 @@ pub fn rate(
 
 pub fn history(
     conn: &Connection,
-    owner: &str,
+    owner: &SessionOwner,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<PastSession>, i64)> {

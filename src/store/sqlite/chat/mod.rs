@@ -9,13 +9,17 @@ use rusqlite::Connection;
 use super::{is_unique_violation, messages, sessions};
 use crate::domain::message::Message;
 use crate::domain::session::{IdleRule, Session, SessionState, Tip};
-use crate::domain::{MessageKind, SendAs, Sender, Timestamp};
+use crate::domain::{MessageKind, SendAs, Sender, SessionOwner, Timestamp};
 use crate::error::{Error, Result};
 
 /// The session if it belongs to `owner`; otherwise the same error as a missing one.
-pub(super) fn owned_session(conn: &Connection, session_id: &str, owner: &str) -> Result<Session> {
+pub(super) fn owned_session(
+    conn: &Connection,
+    session_id: &str,
+    owner: &SessionOwner,
+) -> Result<Session> {
     match sessions::get(conn, session_id)? {
-        Some(row) if row.user_id == owner => Ok(row),
+        Some(row) if owner.owns(&row) => Ok(row),
         _ => Err(Error::SessionNotFound),
     }
 }
