@@ -39,6 +39,9 @@ struct Failures {
     count: u32,
     last_at: i64,
     locked_until: i64,
+    /// Attempts begun and not finished: counted so that parallel guesses cannot all slip in
+    /// before the first failure is recorded.
+    pending: u32,
 }
 
 /// In-memory failure counts; see the module comment.
@@ -73,6 +76,9 @@ fn lock_for(count: u32, free: u32) -> Option<Duration> {
     Some(doubled.min(MAX_LOCK))
 }
 
+/// The wait asked of an attempt that would exceed a budget with others still in flight.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(1);
+
 impl LoginThrottle {
     pub fn new(policy: LoginPolicy) -> Self {
         LoginThrottle {
@@ -81,54 +87,102 @@ impl LoginThrottle {
         }
     }
 
-    /// `Err(wait)` while either key of this attempt is locked. Depends only on the address and
-    /// the email as typed, never on whether an account exists.
-    pub fn check(&self, addr: Option<IpAddr>, email: &str, now: Timestamp) -> Result<(), Duration> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys(self.policy, addr, email)
-            .iter()
-            .filter_map(|(key, _)| map.get(key))
-            .map(|f| f.locked_until - now.0)
-            .max()
-            .unwrap_or(0);
-        if wait > 0 {
-            Err(Duration::from_millis(wait as u64))
-        } else {
-            Ok(())
+    /// Begins an attempt, or `Err(wait)` while either key is locked (or its remaining free
+    /// failures are all taken by attempts in flight). Depends only on the address and the email
+    /// as typed, never on whether an account exists. Finish with [`Attempt::failed`] or
+    /// [`Attempt::succeeded`]; dropping it otherwise counts nothing.
+    pub fn begin(
+        &self,
+        addr: Option<IpAddr>,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<Attempt<'_>, Duration> {
+        let keys = keys(self.policy, addr, email);
+        let forget = millis(FORGET_AFTER);
+        let mut map = self.lock();
+        let mut wait = 0;
+        for (key, free) in &keys {
+            let Some(f) = map.get_mut(key) else { continue };
+            if now.0 - f.last_at >= forget && f.locked_until <= now.0 {
+                f.count = 0;
+            }
+            wait = wait.max(f.locked_until - now.0);
+            if f.pending > 0 && f.count.saturating_add(f.pending) >= *free {
+                wait = wait.max(millis(IN_FLIGHT_WAIT));
+            }
         }
+        if wait > 0 {
+            return Err(Duration::from_millis(wait as u64));
+        }
+        for (key, _) in &keys {
+            map.entry(key.clone())
+                .or_insert(Failures {
+                    count: 0,
+                    last_at: now.0,
+                    locked_until: 0,
+                    pending: 0,
+                })
+                .pending += 1;
+        }
+        Ok(Attempt {
+            throttle: self,
+            keys,
+        })
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One sign-in attempt in flight; see [`LoginThrottle::begin`].
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: [(String, u32); 2],
+}
+
+impl Attempt<'_> {
     /// Counts a failure against both keys, locking a key once its free failures are used.
-    pub fn record_failure(&self, addr: Option<IpAddr>, email: &str, now: Timestamp) {
-        let forget = millis(FORGET_AFTER);
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+    pub fn failed(self, now: Timestamp) {
+        let mut map = self.throttle.lock();
         if map.len() > SWEEP_ABOVE {
-            map.retain(|_, f| now.0 - f.last_at < forget || f.locked_until > now.0);
-        }
-        for (key, free) in keys(self.policy, addr, email) {
-            let entry = map.entry(key).or_insert(Failures {
-                count: 0,
-                last_at: now.0,
-                locked_until: 0,
+            let forget = millis(FORGET_AFTER);
+            map.retain(|_, f| {
+                now.0 - f.last_at < forget || f.locked_until > now.0 || f.pending > 0
             });
-            if now.0 - entry.last_at >= forget {
-                entry.count = 0;
-            }
+        }
+        for (key, free) in &self.keys {
+            let Some(entry) = map.get_mut(key) else {
+                continue;
+            };
             entry.count = entry.count.saturating_add(1);
             entry.last_at = now.0;
-            if let Some(lock) = lock_for(entry.count, free) {
+            if let Some(lock) = lock_for(entry.count, *free) {
                 entry.locked_until = now.0.saturating_add(millis(lock));
             }
         }
     }
 
     /// A success forgets this (address, account)'s failures; the address keeps its count.
-    pub fn record_success(&self, addr: Option<IpAddr>, email: &str) {
-        let [(pair, _), _] = keys(self.policy, addr, email);
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&pair);
+    pub fn succeeded(self) {
+        if let Some(pair) = self.throttle.lock().get_mut(&self.keys[0].0) {
+            pair.count = 0;
+            pair.locked_until = 0;
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut map = self.throttle.lock();
+        for (key, _) in &self.keys {
+            if let Some(entry) = map.get_mut(key) {
+                entry.pending = entry.pending.saturating_sub(1);
+                if entry.pending == 0 && entry.count == 0 {
+                    map.remove(key);
+                }
+            }
+        }
     }
 }
 
@@ -145,6 +199,16 @@ mod tests {
         Some(s.parse().unwrap())
     }
 
+    fn fail(t: &LoginThrottle, addr: &str, email: &str, now: Timestamp) {
+        t.begin(ip(addr), email, now)
+            .expect("not locked")
+            .failed(now);
+    }
+
+    fn wait(t: &LoginThrottle, addr: &str, email: &str, now: Timestamp) -> Option<Duration> {
+        t.begin(ip(addr), email, now).err()
+    }
+
     #[test]
     fn back_off_doubles_up_to_the_cap() {
         assert_eq!(lock_for(2, 3), None);
@@ -159,20 +223,20 @@ mod tests {
         let t = LoginThrottle::new(POLICY);
         let now = Timestamp(1_000_000);
         for _ in 0..3 {
-            assert!(t.check(ip("1.1.1.1"), "a@b.c", now).is_ok());
-            t.record_failure(ip("1.1.1.1"), "A@b.c ", now);
+            fail(&t, "1.1.1.1", "A@b.c ", now);
         }
-        assert_eq!(t.check(ip("1.1.1.1"), "a@b.c", now), Err(FIRST_LOCK));
-        assert!(t.check(ip("2.2.2.2"), "a@b.c", now).is_ok());
-        assert!(t.check(ip("1.1.1.1"), "other@b.c", now).is_ok());
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", now), Some(FIRST_LOCK));
+        assert_eq!(wait(&t, "2.2.2.2", "a@b.c", now), None);
+        assert_eq!(wait(&t, "1.1.1.1", "other@b.c", now), None);
         // The lock runs out; the next failure doubles it.
         let later = Timestamp(now.0 + millis(FIRST_LOCK));
-        assert!(t.check(ip("1.1.1.1"), "a@b.c", later).is_ok());
-        t.record_failure(ip("1.1.1.1"), "a@b.c", later);
-        assert_eq!(t.check(ip("1.1.1.1"), "a@b.c", later), Err(FIRST_LOCK * 2));
-        t.record_success(ip("1.1.1.1"), "a@b.c");
-        // The address has used 4 of its 5 free failures, so it is not locked.
-        assert!(t.check(ip("1.1.1.1"), "a@b.c", later).is_ok());
+        fail(&t, "1.1.1.1", "a@b.c", later);
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", later), Some(FIRST_LOCK * 2));
+        // A success (once the lock has passed) clears the pair; the address has used 4 of its
+        // 5 free failures, so it is not locked.
+        let after = Timestamp(later.0 + millis(FIRST_LOCK * 2));
+        t.begin(ip("1.1.1.1"), "a@b.c", after).unwrap().succeeded();
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", after), None);
     }
 
     #[test]
@@ -180,20 +244,40 @@ mod tests {
         let t = LoginThrottle::new(POLICY);
         let now = Timestamp(0);
         for i in 0..5 {
-            t.record_failure(ip("1.1.1.1"), &format!("user{i}@b.c"), now);
+            fail(&t, "1.1.1.1", &format!("user{i}@b.c"), now);
         }
-        assert!(t.check(ip("1.1.1.1"), "fresh@b.c", now).is_err());
-        assert!(t.check(ip("2.2.2.2"), "fresh@b.c", now).is_ok());
+        assert!(wait(&t, "1.1.1.1", "fresh@b.c", now).is_some());
+        assert_eq!(wait(&t, "2.2.2.2", "fresh@b.c", now), None);
     }
 
     #[test]
-    fn quiet_keys_are_forgotten() {
+    fn parallel_attempts_cannot_outrun_the_budget() {
+        let t = LoginThrottle::new(POLICY);
+        let now = Timestamp(0);
+        fail(&t, "1.1.1.1", "a@b.c", now);
+        fail(&t, "1.1.1.1", "a@b.c", now);
+        // One free failure left: one attempt may be in flight, not two.
+        let first = t.begin(ip("1.1.1.1"), "a@b.c", now).unwrap();
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", now), Some(IN_FLIGHT_WAIT));
+        drop(first);
+        let again = t.begin(ip("1.1.1.1"), "a@b.c", now).unwrap();
+        again.failed(now);
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", now), Some(FIRST_LOCK));
+    }
+
+    #[test]
+    fn quiet_keys_are_forgotten_and_finished_attempts_leave_nothing() {
         let t = LoginThrottle::new(POLICY);
         for _ in 0..2 {
-            t.record_failure(ip("1.1.1.1"), "a@b.c", Timestamp(0));
+            fail(&t, "1.1.1.1", "a@b.c", Timestamp(0));
         }
         let much_later = Timestamp(millis(FORGET_AFTER));
-        t.record_failure(ip("1.1.1.1"), "a@b.c", much_later);
-        assert!(t.check(ip("1.1.1.1"), "a@b.c", much_later).is_ok());
+        fail(&t, "1.1.1.1", "a@b.c", much_later);
+        assert_eq!(wait(&t, "1.1.1.1", "a@b.c", much_later), None);
+        t.begin(ip("9.9.9.9"), "z@b.c", much_later)
+            .unwrap()
+            .succeeded();
+        drop(t.begin(ip("9.9.9.8"), "z@b.c", much_later).unwrap());
+        assert_eq!(t.lock().len(), 2, "only 1.1.1.1's keys are kept");
     }
 }

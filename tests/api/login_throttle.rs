@@ -181,3 +181,28 @@ async fn dashboard_sign_in_shares_the_throttle() {
     let page = office.send(request).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_budget() {
+    let app = spawn(2, 50).await;
+    app.create_agent(AGENT, "Sarah", "chat_admin").await;
+    let guesses = (0..10).map(|i| {
+        let request = app
+            .client
+            .post(app.url("/api/admin/login"))
+            .header("x-forwarded-for", ATTACKER)
+            .json(&json!({ "email": AGENT, "password": format!("guess {i}") }));
+        tokio::spawn(async move { decode(request.send().await.expect("request sent")).await })
+    });
+    let mut checked = 0;
+    for guess in guesses.collect::<Vec<_>>() {
+        let (status, body) = within("a parallel guess", guess).await.expect("task");
+        if status == StatusCode::UNAUTHORIZED {
+            checked += 1;
+        } else {
+            assert_error(status, &body, 429, "RATE_LIMITED");
+        }
+    }
+    assert_eq!(checked, 2, "only the free failures were checked");
+    assert_locked(&log_in(&app, ATTACKER, AGENT, AGENT_PASSWORD).await);
+}

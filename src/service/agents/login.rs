@@ -73,9 +73,10 @@ pub async fn verify_credentials(
 ) -> Result<Agent> {
     let now = ctx.clock.now();
     // Refused before the account is looked up: the answer cannot tell whether it exists.
-    if let Err(retry_after) = ctx.login_throttle.check(addr, email, now) {
-        return Err(Error::SignInLocked { retry_after });
-    }
+    let attempt = ctx
+        .login_throttle
+        .begin(addr, email, now)
+        .map_err(|retry_after| Error::SignInLocked { retry_after })?;
     let lookup = email.trim();
     let found = if lookup.is_empty() || lookup.len() > MAX_EMAIL_CHARS {
         None
@@ -88,11 +89,11 @@ pub async fn verify_credentials(
     let matches = blocking(move || password::verify(&given, stored.as_deref())).await?;
     match found {
         Some(c) if matches && !c.agent.disabled => {
-            ctx.login_throttle.record_success(addr, email);
+            attempt.succeeded();
             Ok(c.agent)
         }
         _ => {
-            ctx.login_throttle.record_failure(addr, email, now);
+            attempt.failed(now);
             Err(Error::Unauthenticated("Invalid email or password"))
         }
     }
