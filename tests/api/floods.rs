@@ -267,3 +267,19 @@ async fn a_returning_guests_new_sessions_count_for_its_address() {
     assert_error(status, &body, 429, "TOO_MANY_SESSIONS");
     assert_eq!(guest_sessions(&app), 2);
 }
+
+#[tokio::test]
+async fn a_session_silent_past_the_timeout_does_not_count_for_the_cap() {
+    let app = TestApp::spawn_with(|s| s.max_active_sessions_per_user = 1).await;
+    let token = app.user_token("sleeper");
+    app.start_session(&token, Some("chat_idle_1")).await;
+    let (status, body) = try_start(&app, &token, "chat_idle_2").await;
+    assert_error(status, &body, 429, "TOO_MANY_SESSIONS");
+
+    // Past SESSION_TIMEOUT_MINUTES the first chat has expired, swept or not.
+    let timeout = app.services.settings.session_timeout;
+    app.clock
+        .advance(timeout + std::time::Duration::from_secs(1));
+    app.start_session(&token, Some("chat_idle_2")).await;
+    assert_eq!(sessions_of(&app, "sleeper"), 2);
+}

@@ -93,7 +93,7 @@ pub async fn verify_credentials(
             Ok(c.agent)
         }
         _ => {
-            attempt.failed(now);
+            attempt.failed(ctx.clock.now());
             Err(Error::Unauthenticated("Invalid email or password"))
         }
     }
