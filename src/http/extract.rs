@@ -287,7 +287,7 @@ impl FromRequestParts<AppState> for ClientAddr {
             .iter()
             .map(|v| v.to_str().ok())
             .collect();
-        // A header value that is not even text is malformed: the peer it is.
+        // A value that is not even text is malformed, so the peer is the client.
         let values = values.unwrap_or_default();
         Ok(ClientAddr(Some(proxies.client_ip(peer.ip(), values))))
     }
