@@ -50,6 +50,12 @@ pub enum Error {
     /// chain, so `source()` is left to `InternalError` instead of repeating it here.
     #[error("internal error: {}", .0.chain())]
     Internal(InternalError),
+    /// A new session would pass the cap on active sessions (per user or per guest address).
+    #[error("Too many active chat sessions; end one before starting another")]
+    TooManySessions,
+    /// Sign-in refused during a back-off; the same for every email, known or not.
+    #[error("Too many failed sign-in attempts; try again later")]
+    SignInLocked { retry_after: Duration },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -10,7 +10,7 @@ pub mod user_token;
 mod validity;
 
 pub use agent_token::{AgentClaims, AgentTokens};
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginPolicy, LoginThrottle};
 pub use user_token::{UserPrincipal, UserTokenVerifier};
 
 /// Claim our own tokens carry so that one kind can never pass as another.

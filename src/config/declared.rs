@@ -243,6 +243,84 @@ pub struct SettingArgs {
     )]
     #[serde(deserialize_with = "within::<1024, 16_777_216, _, _>")]
     pub max_body_bytes: usize,
+
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For is
+    /// believed; empty believes nobody.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        global = true,
+        value_name = "LIST",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+
+    /// Active chat sessions one user may have; starting one more is refused.
+    #[arg(
+        long,
+        env = "MAX_ACTIVE_SESSIONS_PER_USER",
+        global = true,
+        value_name = "N",
+        default_value_t = 5
+    )]
+    #[serde(deserialize_with = "within::<1, 10_000, _, _>")]
+    pub max_active_sessions_per_user: u32,
+
+    /// Active guest sessions started from one client address.
+    #[arg(
+        long,
+        env = "MAX_ACTIVE_GUEST_SESSIONS_PER_ADDRESS",
+        global = true,
+        value_name = "N",
+        default_value_t = 20
+    )]
+    #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
+    pub max_active_guest_sessions_per_address: u32,
+
+    /// Guest sessions one client address may create per hour.
+    #[arg(
+        long,
+        env = "GUEST_STARTS_PER_ADDRESS_PER_HOUR",
+        global = true,
+        value_name = "N",
+        default_value_t = 30
+    )]
+    #[serde(deserialize_with = "within::<1, 1_000_000, _, _>")]
+    pub guest_starts_per_address_per_hour: u32,
+
+    /// Messages per user per window, over all their sessions; 0 is twice
+    /// RATE_LIMIT_MAX_REQUESTS.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_MAX_REQUESTS_PER_USER",
+        global = true,
+        value_name = "N",
+        default_value_t = 0
+    )]
+    #[serde(deserialize_with = "within::<0, 2_000_000, _, _>")]
+    pub rate_limit_max_requests_per_user: u32,
+
+    /// Failed sign-ins for one account from one address before back-off starts.
+    #[arg(
+        long,
+        env = "LOGIN_FAILURES_PER_ACCOUNT",
+        global = true,
+        value_name = "N",
+        default_value_t = 5
+    )]
+    #[serde(deserialize_with = "within::<1, 1000, _, _>")]
+    pub login_failures_per_account: u32,
+
+    /// Failed sign-ins from one address, any account, before back-off starts.
+    #[arg(
+        long,
+        env = "LOGIN_FAILURES_PER_ADDRESS",
+        global = true,
+        value_name = "N",
+        default_value_t = 50
+    )]
+    #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
+    pub login_failures_per_address: u32,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

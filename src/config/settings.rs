@@ -12,7 +12,7 @@ use super::command_line::{CommandLine, RawLayer};
 use super::declared::SettingArgs;
 use super::layers;
 use crate::clock::Clock;
-use crate::domain::PriorityThresholds;
+use crate::domain::{PriorityThresholds, TrustedProxies};
 
 /// How user tokens (issued by the business's own auth) are verified.
 #[derive(Clone, Debug, Default)]
@@ -52,6 +52,18 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Not a setting: the time source, replaced by tests.
     pub clock: Clock,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    pub max_active_sessions_per_user: u32,
+    pub max_active_guest_sessions_per_address: u32,
+    pub guest_starts_per_address_per_hour: u32,
+    /// Messages per user per `rate_limit_window`, over all their sessions; `None` is twice
+    /// `rate_limit_max_requests` (see [`Settings::user_message_limit`]).
+    pub rate_limit_max_requests_per_user: Option<u32>,
+    /// Failed sign-ins per (address, account) before back-off starts.
+    pub login_failures_per_account: u32,
+    /// Failed sign-ins per address before back-off starts.
+    pub login_failures_per_address: u32,
 }
 
 impl Default for Settings {
@@ -69,6 +81,12 @@ impl Settings {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Messages one user may send per window over all their sessions.
+    pub fn user_message_limit(&self) -> u32 {
+        self.rate_limit_max_requests_per_user
+            .unwrap_or(self.rate_limit_max_requests.saturating_mul(2))
     }
 
     /// Resolves every setting: flag > environment variable > config file > default.
@@ -142,6 +160,15 @@ impl Settings {
             agent_token_ttl: Duration::from_secs(3600 * args.agent_token_hours),
             max_body_bytes: args.max_body_bytes,
             clock: Clock::system(),
+            trusted_proxies: TrustedProxies::parse(&args.trusted_proxies)
+                .map_err(|reason| ConfigError::new("TRUSTED_PROXIES", reason))?,
+            max_active_sessions_per_user: args.max_active_sessions_per_user,
+            max_active_guest_sessions_per_address: args.max_active_guest_sessions_per_address,
+            guest_starts_per_address_per_hour: args.guest_starts_per_address_per_hour,
+            rate_limit_max_requests_per_user: (args.rate_limit_max_requests_per_user > 0)
+                .then_some(args.rate_limit_max_requests_per_user),
+            login_failures_per_account: args.login_failures_per_account,
+            login_failures_per_address: args.login_failures_per_address,
         })
     }
 }

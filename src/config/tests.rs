@@ -162,3 +162,29 @@ fn help_shows_each_flags_type_and_default() {
         assert!(help.contains(shown), "{shown} missing from:\n{help}");
     }
 }
+
+#[test]
+fn trusted_proxies_parse_or_name_the_setting() {
+    assert!(Settings::default().trusted_proxies.is_empty());
+    let settings = Settings::resolve(&command_line(&[
+        "--trusted-proxies",
+        "127.0.0.1, 10.0.0.0/8",
+    ]))
+    .unwrap();
+    assert!(!settings.trusted_proxies.is_empty());
+    let (cli, _dir) = with_file("trusted_proxies = \"10.0.0.0/40\"\n", &[]);
+    let line = Settings::resolve(&cli).unwrap_err().to_string();
+    assert!(line.contains("TRUSTED_PROXIES"), "{line}");
+}
+
+#[test]
+fn flood_and_sign_in_limits_have_documented_defaults() {
+    let settings = Settings::default();
+    assert_eq!(settings.max_active_sessions_per_user, 5);
+    assert_eq!(settings.max_active_guest_sessions_per_address, 20);
+    assert_eq!(settings.guest_starts_per_address_per_hour, 30);
+    assert_eq!(settings.rate_limit_max_requests_per_user, None);
+    assert_eq!(settings.user_message_limit(), 60);
+    assert_eq!(settings.login_failures_per_account, 5);
+    assert_eq!(settings.login_failures_per_address, 50);
+}

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod assignment;
 pub mod audit;
 pub mod canned;
+pub mod client_addr;
 pub mod client_timestamp;
 pub mod dashboard_session;
 pub mod email;
@@ -23,6 +24,7 @@ pub mod session;
 pub mod text;
 pub mod time;
 
+pub use client_addr::{IpRange, TrustedProxies};
 pub use client_timestamp::ClientTimestamp;
 pub use email::Email;
 pub use ids::{MessageId, SessionId};

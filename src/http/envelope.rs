@@ -163,11 +163,13 @@ impl From<Error> for ApiError {
             Error::SessionExpired => (S::GONE, "SESSION_EXPIRED"),
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            Error::TooManySessions => (S::TOO_MANY_REQUESTS, "TOO_MANY_SESSIONS"),
+            Error::SignInLocked { .. } => (S::TOO_MANY_REQUESTS, "RATE_LIMITED"),
         };
         let mut api = ApiError::new(status, code, message);
         match e {
             Error::Validation { field, .. } => api.details = Box::new(json!({ "field": field })),
-            Error::RateLimited { retry_after } => {
+            Error::RateLimited { retry_after } | Error::SignInLocked { retry_after } => {
                 let seconds = retry_after.as_secs_f64().ceil() as u64;
                 api.details = Box::new(json!({ "retryAfterSeconds": seconds.max(1) }));
                 api.retry_after = Some(retry_after);

@@ -261,21 +261,39 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The peer address, when the server was started with connect info.
+/// The client's address for every per-address limit: the TCP peer, or the right-most
+/// untrusted `X-Forwarded-For` entry when the peer is in `TRUSTED_PROXIES` (see
+/// [`crate::domain::TrustedProxies::client_ip`]). `None` only without connect info. A
+/// malformed header is ignored, never refused.
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientAddr(None));
+        };
+        let proxies = &ctx.settings.trusted_proxies;
+        if proxies.is_empty() {
+            return Ok(ClientAddr(Some(peer.ip().to_canonical())));
+        }
+        let values: Option<Vec<&str>> = parts
+            .headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .map(|v| v.to_str().ok())
+            .collect();
+        // A value that is not even text is malformed, so the peer is the client.
+        let values = values.unwrap_or_default();
+        Ok(ClientAddr(Some(proxies.client_ip(peer.ip(), values))))
     }
 }
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Rejects a path id that cannot be a session id with the same 404 as an unknown one.
 pub fn session_path(raw: &str) -> Result<crate::domain::SessionId, Error> {

@@ -2,10 +2,11 @@
 //! list past sessions. Every store call checks ownership inside its unit of work, so another
 //! user's session id behaves exactly like one that does not exist.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::live::{self, idle_rule};
-use super::{PageRequest, Pagination, Services};
+use super::{PageRequest, Pagination, Services, rate_limit};
 use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
@@ -13,7 +14,9 @@ use crate::domain::session::Session;
 use crate::domain::{ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
-use crate::store::chats::{NewUserMessage, SendOutcome, StartKind, StartSession};
+use crate::store::chats::{
+    ActiveSessionCaps, NewUserMessage, SendOutcome, StartKind, StartSession,
+};
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -48,12 +51,53 @@ pub struct Started {
 }
 
 /// Starts a chat, or returns the one this request is a retry of, or resumes the user's active
-/// chat with the same persona.
+/// chat with the same persona. A new chat past `MAX_ACTIVE_SESSIONS_PER_USER`, or for a guest
+/// past `MAX_ACTIVE_GUEST_SESSIONS_PER_ADDRESS` from `addr`, is `TooManySessions`; a retry or a
+/// resume never is. `addr` is the client address (see [`crate::domain::TrustedProxies`]).
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn start_session(
     ctx: &Services,
     user: &UserPrincipal,
+    addr: Option<IpAddr>,
     req: StartRequest,
+) -> Result<Started> {
+    let guest_addr = user.is_guest.then(|| address_key(addr));
+    start(ctx, user, req, guest_addr).await
+}
+
+/// Starts a chat for a new guest from `addr` and returns it with the guest's token. New
+/// guests are limited per address per hour (`RateLimited`), and their active sessions as in
+/// [`start_session`].
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+pub async fn start_guest_session(
+    ctx: &Services,
+    addr: Option<IpAddr>,
+    req: StartRequest,
+) -> Result<(Started, String)> {
+    if !ctx.settings.allow_guests {
+        return Err(Error::Unauthenticated(
+            "Missing Authorization: Bearer token",
+        ));
+    }
+    let now = ctx.clock.now();
+    ctx.guest_start_limiter
+        .check(&address_key(addr), now)
+        .map_err(|retry_after| Error::RateLimited { retry_after })?;
+    let (user, token) = ctx.user_tokens.issue_guest(now.0)?;
+    let started = start_session(ctx, &user, addr, req).await?;
+    Ok((started, token))
+}
+
+/// How a client address is counted; without connect info every caller shares one count.
+fn address_key(addr: Option<IpAddr>) -> String {
+    addr.map_or_else(|| "unknown".to_string(), |a| a.to_string())
+}
+
+async fn start(
+    ctx: &Services,
+    user: &UserPrincipal,
+    req: StartRequest,
+    guest_addr: Option<String>,
 ) -> Result<Started> {
     let now = ctx.clock.now();
     let outcome = ctx
@@ -82,6 +126,11 @@ pub async fn start_session(
                 .map(|text| (MessageId::generate(now.0).into_string(), text)),
             now,
             idle: idle_rule(ctx),
+            guest_addr,
+            caps: Some(ActiveSessionCaps {
+                per_user: ctx.settings.max_active_sessions_per_user,
+                per_guest_addr: ctx.settings.max_active_guest_sessions_per_address,
+            }),
         })
         .await?;
 
@@ -155,7 +204,12 @@ pub async fn send_user_message(
     {
         return Err(Error::SessionNotFound);
     }
-    if let Err(retry_after) = ctx.message_limiter.check(req.session_id.as_str(), now) {
+    // Per session and per user across sessions, so fresh sessions do not reset the count.
+    let limits = [
+        (&ctx.message_limiter, req.session_id.as_str()),
+        (&ctx.user_message_limiter, &*user.user_id),
+    ];
+    if let Err(retry_after) = rate_limit::check_all(&limits, now) {
         // A retry of a message that was stored is answered, not refused.
         if let Some(id) = &req.message_id
             && let Some(existing) = ctx

@@ -54,5 +54,7 @@ pub async fn tick(ctx: &Services) -> Result<()> {
     super::auto_assign::reassign_silent(ctx).await?;
     ctx.hub.evict(Timestamp(now.0 - timeout_ms - HUB_GRACE_MS));
     ctx.message_limiter.sweep(now);
+    ctx.user_message_limiter.sweep(now);
+    ctx.guest_start_limiter.sweep(now);
     Ok(())
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{AgentTokens, LoginThrottle, UserTokenVerifier};
+use crate::auth::{AgentTokens, LoginPolicy, LoginThrottle, UserTokenVerifier};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::ids::random_token;
@@ -39,6 +39,9 @@ use crate::store::team::AGENT_TOKEN_SECRET;
 
 pub use agents::AgentPrincipal;
 pub use rate_limit::RateLimiter;
+
+/// The window of `GUEST_STARTS_PER_ADDRESS_PER_HOUR`.
+const GUEST_START_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Everything a use case may touch; built once at start-up and shared by every request.
 pub struct Services {
@@ -54,6 +57,10 @@ pub struct Services {
     pub assign_queue: auto_assign::AssignQueue,
     /// Cancelled on shutdown: held polls and streams end at once.
     pub shutdown: CancellationToken,
+    /// Messages per user over all their sessions (the per-session limit is `message_limiter`).
+    pub user_message_limiter: RateLimiter,
+    /// Guest sessions created per client address per hour.
+    pub guest_start_limiter: RateLimiter,
 }
 
 impl Services {
@@ -83,10 +90,21 @@ impl Services {
             bus: EventBus::default(),
             user_tokens,
             agent_tokens,
-            login_throttle: LoginThrottle::default(),
+            login_throttle: LoginThrottle::new(LoginPolicy {
+                failures_per_account: settings.login_failures_per_account,
+                failures_per_address: settings.login_failures_per_address,
+            }),
             message_limiter,
             assign_queue: auto_assign::AssignQueue::default(),
             shutdown: CancellationToken::new(),
+            user_message_limiter: RateLimiter::new(
+                settings.rate_limit_window,
+                settings.user_message_limit(),
+            ),
+            guest_start_limiter: RateLimiter::new(
+                GUEST_START_WINDOW,
+                settings.guest_starts_per_address_per_hour,
+            ),
             settings,
         }))
     }

@@ -1,5 +1,6 @@
-//! Per-session message rate limit: at most `max` messages in any sliding window. Counted in
-//! memory; it protects agents from floods, not a billing quota.
+//! Sliding-window rate limits (messages per session and per user, guest starts per address):
+//! at most `max` events in any window. Counted in memory; they protect agents from floods, not
+//! a billing quota.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -24,7 +25,16 @@ impl RateLimiter {
 
     /// Counts one message for `key`, or says how long until one is allowed.
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), Duration> {
-        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        check_all(&[(self, key)], now)
+    }
+
+    /// Drops times that left the window; `Err(wait)` when `key` is full.
+    fn room(
+        &self,
+        sent: &mut HashMap<String, VecDeque<i64>>,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<(), Duration> {
         let times = sent.entry(key.to_string()).or_default();
         while times.front().is_some_and(|t| now.0 - t >= self.window_ms) {
             times.pop_front();
@@ -34,7 +44,6 @@ impl RateLimiter {
             let wait_ms = (oldest + self.window_ms - now.0).max(1);
             return Err(Duration::from_millis(wait_ms as u64));
         }
-        times.push_back(now.0);
         Ok(())
     }
 
@@ -43,6 +52,31 @@ impl RateLimiter {
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         sent.retain(|_, times| times.back().is_some_and(|t| now.0 - t < self.window_ms));
     }
+}
+
+/// Counts one message against every `(limiter, key)`, or against none when any is full (then
+/// the longest wait is returned): a refusal by one limit does not use up another's room. Each
+/// limiter may appear once; callers list limiters in one fixed order so their locks nest.
+pub fn check_all(limits: &[(&RateLimiter, &str)], now: Timestamp) -> Result<(), Duration> {
+    let mut guards: Vec<_> = limits
+        .iter()
+        .map(|(limiter, _)| limiter.sent.lock().unwrap_or_else(|p| p.into_inner()))
+        .collect();
+    let mut wait = None;
+    for ((limiter, key), sent) in limits.iter().zip(guards.iter_mut()) {
+        if let Err(w) = limiter.room(sent, key, now) {
+            wait = wait.max(Some(w));
+        }
+    }
+    if let Some(wait) = wait {
+        return Err(wait);
+    }
+    for ((_, key), sent) in limits.iter().zip(guards.iter_mut()) {
+        if let Some(times) = sent.get_mut(*key) {
+            times.push_back(now.0);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -58,5 +92,26 @@ mod tests {
         assert_eq!(wait, Duration::from_millis(58_000));
         assert!(limiter.check("other", Timestamp(2_000)).is_ok());
         assert!(limiter.check("s", Timestamp(60_000)).is_ok());
+    }
+
+    #[test]
+    fn a_refusal_by_one_limit_uses_no_room_in_the_other() {
+        let per_session = RateLimiter::new(Duration::from_secs(60), 2);
+        let per_user = RateLimiter::new(Duration::from_secs(60), 3);
+        let send = |session: &str, at: i64| {
+            check_all(&[(&per_session, session), (&per_user, "u")], Timestamp(at))
+        };
+        assert!(send("s1", 0).is_ok());
+        assert!(send("s1", 1).is_ok());
+        assert!(send("s1", 2).is_err(), "the session is full");
+        assert!(
+            send("s2", 3).is_ok(),
+            "the refusal above used none of the user's room"
+        );
+        assert_eq!(send("s3", 4), Err(Duration::from_millis(59_996)));
+        assert!(
+            per_session.check("s3", Timestamp(5)).is_ok(),
+            "nor the new session's"
+        );
     }
 }

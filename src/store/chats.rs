@@ -40,6 +40,20 @@ pub struct StartSession {
     pub welcome: Option<(String, String)>,
     pub now: Timestamp,
     pub idle: IdleRule,
+    /// A guest's client address, stored with the session and counted by `caps`.
+    pub guest_addr: Option<String>,
+    /// Limits on active sessions, checked in the same unit of work as the insert; `None` is
+    /// no limit.
+    pub caps: Option<ActiveSessionCaps>,
+}
+
+/// How many active sessions a new one may join. A start that returns an existing session
+/// (same `sessionId`, or the resumed active one) is never refused.
+#[derive(Clone, Copy, Debug)]
+pub struct ActiveSessionCaps {
+    pub per_user: u32,
+    /// Counted only for a start that carries `guest_addr`.
+    pub per_guest_addr: u32,
 }
 
 /// How a start was answered.
@@ -193,6 +207,8 @@ pub trait ChatStore: Send + Sync {
     /// Answers the user's session with the wanted id, else resumes their active session with
     /// the same persona (expiring it first if idle), else creates one (with the welcome
     /// message at position 1); a persona that does not exist or was deleted is `NotFound`.
+    /// Creating one more than `caps` allows is `TooManySessions` and stores nothing; the count
+    /// and the insert are one unit of work, so concurrent starts never pass the cap together.
     async fn start_session(&self, req: StartSession) -> Result<StartOutcome>;
 
     /// Appends a user message at the session's next position, atomically with the session's

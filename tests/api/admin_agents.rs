@@ -223,7 +223,7 @@ async fn online_status_and_the_two_minute_rule() {
 }
 
 #[tokio::test]
-async fn failed_logins_are_slowed_then_refused() {
+async fn failed_logins_back_off_then_refuse() {
     let app = TestApp::spawn().await;
     app.create_agent("ann@example.com", "Ann", "chat_admin")
         .await;
@@ -233,7 +233,8 @@ async fn failed_logins_are_slowed_then_refused() {
             .json(&json!({ "email": "ann@example.com", "password": password }))
             .send()
     };
-    for _ in 0..10 {
+    // LOGIN_FAILURES_PER_ACCOUNT (5) failures, then a locked back-off.
+    for _ in 0..5 {
         let (status, body) = decode(login("wrong").await.unwrap()).await;
         assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
     }

@@ -88,7 +88,7 @@ fn respellings(token: &str) -> Vec<(&'static str, String)> {
     let loose_last = alphabet[usize::from(sextet(last) | 1)] as char;
     let loose_sig = format!("{}{loose_last}", &sig[..sig.len() - 1]);
     let standard_alphabet = token.replace('-', "+").replace('_', "/");
-    vec![
+    let mut spellings = vec![
         ("padded signature", format!("{token}=")),
         (
             "padded payload",
@@ -98,12 +98,16 @@ fn respellings(token: &str) -> Vec<(&'static str, String)> {
             "non-zero trailing bits",
             format!("{}.{}.{loose_sig}", parts[0], parts[1]),
         ),
-        ("standard alphabet", standard_alphabet),
         (
             "inner whitespace",
             format!("{}. {}.{}", parts[0], parts[1], parts[2]),
         ),
-    ]
+    ];
+    // Only a token that holds a `-` or `_` has a standard-alphabet spelling of its own.
+    if standard_alphabet != token {
+        spellings.push(("standard alphabet", standard_alphabet));
+    }
+    spellings
 }
 
 /// A user token whose spelling holds a `-` or `_`, so that `+`/`/` can stand in for it.

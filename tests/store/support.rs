@@ -70,6 +70,8 @@ impl Fresh {
                 welcome: None,
                 now: at,
                 idle: NO_EXPIRY,
+                guest_addr: None,
+                caps: None,
             })
             .await
             .expect("start a chat");

@@ -10,7 +10,9 @@ use crate::domain::text::optional_text;
 use crate::domain::{ClientTimestamp, Email, Metadata, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{ApiJson, ApiQuery, AppState, MaybeUserAuth, UserAuth, page_param};
+use crate::http::extract::{
+    ApiJson, ApiQuery, AppState, ClientAddr, MaybeUserAuth, UserAuth, page_param,
+};
 use crate::service::chat::{self, HistoryEntry, StartRequest};
 use crate::service::personas;
 
@@ -62,18 +64,20 @@ impl StartBody {
 pub async fn start_session(
     State(ctx): State<AppState>,
     MaybeUserAuth(user): MaybeUserAuth,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<StartBody>,
 ) -> ApiResult<StartAnswer> {
-    let (user, guest_token) = match user {
-        Some(user) => (user, None),
-        None if ctx.settings.allow_guests => {
-            let (user, token) = ctx.user_tokens.issue_guest(ctx.clock.now().0)?;
-            (user, Some(token))
-        }
-        None => return Err(Error::Unauthenticated("Missing Authorization: Bearer token").into()),
-    };
+    if user.is_none() && !ctx.settings.allow_guests {
+        return Err(Error::Unauthenticated("Missing Authorization: Bearer token").into());
+    }
     let request = body.parse()?;
-    let started = chat::start_session(&ctx, &user, request).await?;
+    let (started, guest_token) = match user {
+        Some(user) => (chat::start_session(&ctx, &user, addr, request).await?, None),
+        None => {
+            let (started, token) = chat::start_guest_session(&ctx, addr, request).await?;
+            (started, Some(token))
+        }
+    };
     let message = if started.resumed {
         "Chat session resumed"
     } else if started.existing {

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -103,8 +103,16 @@ pub async fn login(
             (jar, see_other(Url::Queue.as_str())).into_response()
         }
         Err(e) => {
+            let retry_after = match &e {
+                Error::SignInLocked { retry_after } | Error::RateLimited { retry_after } => {
+                    Some((retry_after.as_secs_f64().ceil() as u64).max(1))
+                }
+                _ => None,
+            };
             let status = match e {
-                Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                Error::RateLimited { .. } | Error::SignInLocked { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
@@ -129,6 +137,11 @@ pub async fn login(
             // Logged once, with its causes, by the trace layer.
             if let Some(internal) = internal {
                 InternalErrorDetail::attach(internal, &mut response);
+            }
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             response
         }

@@ -33,7 +33,9 @@ impl From<Error> for PageError {
             Error::Validation { .. } | Error::InvalidRating | Error::InvalidCursor => {
                 PageError::BadRequest(message)
             }
-            Error::RateLimited { .. } => PageError::TooMany(message),
+            Error::RateLimited { .. } | Error::TooManySessions | Error::SignInLocked { .. } => {
+                PageError::TooMany(message)
+            }
             Error::Internal(internal) => PageError::Internal(internal),
             Error::SessionEnded
             | Error::SessionActive

@@ -6,7 +6,6 @@ use super::manage::MAX_EMAIL_CHARS;
 use super::presence;
 use super::principal::AgentPrincipal;
 use super::view::AgentView;
-use crate::auth::throttle::{PER_ADDRESS, PER_EMAIL, Verdict};
 use crate::auth::{AgentClaims, password};
 use crate::domain::agent::Agent;
 use crate::error::{Error, Result};
@@ -62,8 +61,9 @@ async fn principal_seen(ctx: &Services, agent: &Agent) -> Result<AgentPrincipal>
     Ok(AgentPrincipal::of(agent))
 }
 
-/// Checks an email and password with throttling; the same answer, in about the same time, for
-/// an unknown email, a wrong password and a disabled account.
+/// Checks an email and password with throttling (per address and account, and per address);
+/// the same answer, in about the same time, for an unknown email, a wrong password and a
+/// disabled account, and the same refusal for all of them while a back-off lasts.
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 pub async fn verify_credentials(
     ctx: &Services,
@@ -71,17 +71,12 @@ pub async fn verify_credentials(
     password: &str,
     addr: Option<IpAddr>,
 ) -> Result<Agent> {
-    let email_key = format!("email:{}", email.trim().to_lowercase());
-    let addr_key = addr.map(|a| format!("addr:{a}"));
-    let mut keys = vec![(email_key.as_str(), PER_EMAIL)];
-    if let Some(k) = &addr_key {
-        keys.push((k.as_str(), PER_ADDRESS));
-    }
-    match ctx.login_throttle.check(&keys) {
-        Verdict::Refuse { retry_after } => return Err(Error::RateLimited { retry_after }),
-        Verdict::Proceed { delay } if !delay.is_zero() => tokio::time::sleep(delay).await,
-        Verdict::Proceed { .. } => {}
-    }
+    let now = ctx.clock.now();
+    // Refused before the account is looked up: the answer cannot tell whether it exists.
+    let attempt = ctx
+        .login_throttle
+        .begin(addr, email, now)
+        .map_err(|retry_after| Error::SignInLocked { retry_after })?;
     let lookup = email.trim();
     let found = if lookup.is_empty() || lookup.len() > MAX_EMAIL_CHARS {
         None
@@ -94,11 +89,11 @@ pub async fn verify_credentials(
     let matches = blocking(move || password::verify(&given, stored.as_deref())).await?;
     match found {
         Some(c) if matches && !c.agent.disabled => {
-            ctx.login_throttle.record_success(&email_key);
+            attempt.succeeded();
             Ok(c.agent)
         }
         _ => {
-            ctx.login_throttle.record_failure(&keys);
+            attempt.failed(ctx.clock.now());
             Err(Error::Unauthenticated("Invalid email or password"))
         }
     }

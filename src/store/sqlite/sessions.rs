@@ -61,13 +61,15 @@ pub struct NewSession<'a> {
     pub created_at: Timestamp,
     pub client_start_time: Option<&'a str>,
     pub metadata: Option<&'a str>,
+    /// The client address of a guest's session (counted for the per-address cap).
+    pub guest_addr: Option<&'a str>,
 }
 
 pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, user_name, user_email, user_phone, is_guest, persona_id,
-             created_at, client_start_time, metadata, last_activity_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?8)",
+             created_at, client_start_time, metadata, last_activity_at, guest_addr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?8, ?11)",
     )?
     .execute(params![
         s.id,
@@ -79,7 +81,8 @@ pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
         s.persona_id,
         s.created_at,
         s.client_start_time,
-        s.metadata
+        s.metadata,
+        s.guest_addr
     ])?;
     Ok(())
 }
@@ -107,6 +110,32 @@ pub fn find_active_for_user(
         ))?
         .query_row(params![user_id, persona_id, is_guest], from_row)
         .optional()?)
+}
+
+/// The owner's active sessions that have had activity since `since` (older ones have expired
+/// even if the sweep has not written it down yet).
+pub fn count_active_for_user(
+    conn: &Connection,
+    user_id: &str,
+    is_guest: bool,
+    since: Timestamp,
+) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM sessions
+             WHERE user_id = ?1 AND is_guest = ?3 AND status = 'active' AND last_activity_at >= ?2",
+        )?
+        .query_row(params![user_id, since, is_guest], |r| r.get(0))?)
+}
+
+/// Active guest sessions started from `addr` with activity since `since`.
+pub fn count_active_for_guest_addr(conn: &Connection, addr: &str, since: Timestamp) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM sessions
+             WHERE guest_addr = ?1 AND status = 'active' AND last_activity_at >= ?2",
+        )?
+        .query_row(params![addr, since], |r| r.get(0))?)
 }
 
 /// The owner's sessions, newest first.

@@ -2,7 +2,7 @@
 //! escaping, cookies, idle expiry, the event stream, forms without JavaScript, and the fixes of
 //! the foundations issue. All of them drive the one browser-like client in `client`.
 
-mod client;
+pub(crate) mod client;
 
 mod csrf_escaping;
 mod fixes;

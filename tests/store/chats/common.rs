@@ -81,6 +81,8 @@ pub fn start_request(id: &str, user: &str) -> StartSession {
         welcome: None,
         now: T0,
         idle: IDLE,
+        guest_addr: None,
+        caps: None,
     }
 }
 

@@ -60,6 +60,7 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             req.fresh_id.clone()
         }
     };
+    check_caps(conn, req)?;
     sessions::insert(
         conn,
         &sessions::NewSession {
@@ -73,6 +74,7 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             created_at: req.now,
             client_start_time: req.client_start_time.as_deref(),
             metadata: req.metadata.as_deref(),
+            guest_addr: req.guest_addr.as_deref(),
         },
     )?;
     let mut row =
@@ -107,6 +109,27 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
         state,
         expired,
     })
+}
+
+/// Refuses a new session past the caps. Sessions silent past the idle timeout have expired
+/// (whether or not the sweep has written it down) and do not count.
+fn check_caps(conn: &Connection, req: &StartSession) -> Result<()> {
+    let Some(caps) = req.caps else {
+        return Ok(());
+    };
+    let since = Timestamp(req.now.0.saturating_sub(req.idle.timeout_ms));
+    if sessions::count_active_for_user(conn, &req.user_id, req.is_guest, since)?
+        >= i64::from(caps.per_user)
+    {
+        return Err(Error::TooManySessions);
+    }
+    if let Some(addr) = &req.guest_addr
+        && sessions::count_active_for_guest_addr(conn, addr, since)?
+            >= i64::from(caps.per_guest_addr)
+    {
+        return Err(Error::TooManySessions);
+    }
+    Ok(())
 }
 
 pub fn append_user_message(conn: &Connection, m: &NewUserMessage) -> Result<SendOutcome> {
