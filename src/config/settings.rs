@@ -26,6 +26,19 @@ pub struct UserTokenSettings {
     pub audience: Option<String>,
 }
 
+/// How connections are timed out and capped (the accept loop in `http::server` applies them).
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    /// Longest wait for a whole request head, from the connection's start or the head's first byte.
+    pub header_read_timeout: Duration,
+    /// Longest silence between requests on a kept-alive connection.
+    pub keep_alive_timeout: Duration,
+    /// Open connections one client address (an IPv6 /64) may hold.
+    pub max_per_address: usize,
+    /// Open connections in all; `None` derives the cap from the file-descriptor limit.
+    pub max_total: Option<usize>,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -52,6 +65,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Not a setting: the time source, replaced by tests.
     pub clock: Clock,
+    /// How connections are timed out and capped.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for Settings {
@@ -142,6 +157,12 @@ impl Settings {
             agent_token_ttl: Duration::from_secs(3600 * args.agent_token_hours),
             max_body_bytes: args.max_body_bytes,
             clock: Clock::system(),
+            connections: ConnectionSettings {
+                header_read_timeout: Duration::from_secs(args.header_read_timeout_seconds),
+                keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout_seconds),
+                max_per_address: args.max_connections_per_address,
+                max_total: (args.max_connections > 0).then_some(args.max_connections),
+            },
         })
     }
 }
