@@ -16,6 +16,7 @@ mod client_messages;
 mod client_poll;
 mod client_session;
 mod client_stream;
+mod connections;
 mod crash_safety;
 mod dashboard;
 mod envelope;
