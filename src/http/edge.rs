@@ -44,11 +44,11 @@ pub struct Edge<S> {
 }
 
 type Reshape = fn(Result<Response<Body>, Infallible>) -> Result<Response<Body>, Infallible>;
+type Answer = fn(ApiError) -> Result<Response<Body>, Infallible>;
 
 /// The future `Edge` answers with: a refusal made at once, or the inner answer (re-shaped
 /// into the envelope on API routes).
-pub type EdgeFuture<F> =
-    Either<Ready<Result<Response<Body>, Infallible>>, Either<Map<F, Reshape>, F>>;
+pub type EdgeFuture<F> = Either<Map<Ready<ApiError>, Answer>, Either<Map<F, Reshape>, F>>;
 
 impl<S> Service<Request<Body>> for Edge<S>
 where
@@ -64,7 +64,9 @@ where
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         if let Some(refusal) = refuse(&request) {
-            return Either::Left(ready(Ok(refusal.into_response())));
+            // Answered when polled, inside the request-id scope the envelope reads.
+            let answer: Answer = |refusal| Ok(refusal.into_response());
+            return Either::Left(ready(refusal).map(answer));
         }
         if is_api(request.uri().path()) {
             let reshape: Reshape = |answer| answer.map(envelope_errors);

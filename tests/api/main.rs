@@ -19,6 +19,7 @@ mod client_stream;
 mod connections;
 mod crash_safety;
 mod dashboard;
+mod edge_envelope;
 mod envelope;
 mod hub_consistency;
 mod process;

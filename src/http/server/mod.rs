@@ -74,7 +74,9 @@ pub async fn serve(
     let tracker = Tracker::new(options.caps);
     let draining = CancellationToken::new();
     let mut protocol = http1::Builder::new();
-    protocol.max_buf_size(MAX_HEAD_BUFFER);
+    protocol
+        .max_buf_size(MAX_HEAD_BUFFER)
+        .max_header_size(MAX_HEAD_BUFFER);
     let protocol = Arc::new(protocol);
     tokio::pin!(shutdown);
     loop {
