@@ -36,7 +36,11 @@ enum Kind {
     Slowloris { trickle: Duration },
 }
 
-pub async fn hostile_mode(cli: &Cli, args: &HostileArgs, secret: &EncodingKey) -> Result<(), String> {
+pub async fn hostile_mode(
+    cli: &Cli,
+    args: &HostileArgs,
+    secret: &EncodingKey,
+) -> Result<(), String> {
     let server = Server::resolve(&cli.url).await?;
     let cancel = CancellationToken::new();
     let idle = Arc::new(Tally::default());
@@ -48,10 +52,21 @@ pub async fn hostile_mode(cli: &Cli, args: &HostileArgs, secret: &EncodingKey) -
     let trickle = Duration::from_millis(args.trickle_ms.max(1));
     for (count, from, kind, tally) in [
         (args.idle, args.idle_from, Kind::Idle, &idle),
-        (args.slowloris, args.slowloris_from, Kind::Slowloris { trickle }, &slow),
+        (
+            args.slowloris,
+            args.slowloris_from,
+            Kind::Slowloris { trickle },
+            &slow,
+        ),
     ] {
         for _ in 0..count {
-            tokio::spawn(hold(server.addr(), from, kind, tally.clone(), cancel.clone()));
+            tokio::spawn(hold(
+                server.addr(),
+                from,
+                kind,
+                tally.clone(),
+                cancel.clone(),
+            ));
         }
     }
     let result = phones_mode(cli, &args.phones, secret).await;
@@ -123,7 +138,11 @@ async fn until_closed(stream: &mut TcpStream, kind: Kind) {
             }
         },
         Kind::Slowloris { trickle } => {
-            if stream.write_all(b"GET /healthz HTTP/1.1\r\n").await.is_err() {
+            if stream
+                .write_all(b"GET /healthz HTTP/1.1\r\n")
+                .await
+                .is_err()
+            {
                 return;
             }
             let mut tick = tokio::time::interval(trickle);

@@ -86,8 +86,8 @@ async fn a_fresh_client_gets_answers_while_an_attacker_holds_most_descriptors() 
         unsafe {
             cmd.pre_exec(|| {
                 let limit = libc::rlimit {
-                    rlim_cur: CHILD_SOFT_LIMIT as libc::rlim_t,
-                    rlim_max: CHILD_HARD_LIMIT as libc::rlim_t,
+                    rlim_cur: CHILD_SOFT_LIMIT,
+                    rlim_max: CHILD_HARD_LIMIT,
                 };
                 if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -178,7 +178,11 @@ async fn silent_slowloris_and_idle_connections_are_closed_and_answered_ones_are_
         .await
         .unwrap();
 
-    let silent_seen = within("the silent connection is closed", read_until_closed(&mut silent)).await;
+    let silent_seen = within(
+        "the silent connection is closed",
+        read_until_closed(&mut silent),
+    )
+    .await;
     assert!(silent_seen.is_empty(), "closed without an answer");
 
     within("the slowloris connection is closed", async {
@@ -200,7 +204,11 @@ async fn silent_slowloris_and_idle_connections_are_closed_and_answered_ones_are_
     })
     .await;
 
-    let idle_seen = within("the idle connection is closed", read_until_closed(&mut idle)).await;
+    let idle_seen = within(
+        "the idle connection is closed",
+        read_until_closed(&mut idle),
+    )
+    .await;
     let idle_seen = String::from_utf8_lossy(&idle_seen);
     assert!(idle_seen.starts_with("HTTP/1.1 200"), "{idle_seen}");
     assert!(idle_seen.contains(r#""status":"ok""#), "{idle_seen}");

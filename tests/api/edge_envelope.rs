@@ -36,7 +36,12 @@ async fn every_edge_refusal_answers_the_envelope_with_its_code() {
     let (status, body) = app.get("/api/nothing/here", &user).await;
     assert_error(status, &body, 404, "NOT_FOUND");
     let (status, body) = app
-        .request(Method::DELETE, "/api/chat/poll/chat_edge", Some(&user), None)
+        .request(
+            Method::DELETE,
+            "/api/chat/poll/chat_edge",
+            Some(&user),
+            None,
+        )
         .await;
     assert_error(status, &body, 405, "METHOD_NOT_ALLOWED");
 
@@ -48,13 +53,19 @@ async fn every_edge_refusal_answers_the_envelope_with_its_code() {
     let (status, body) = app.get(&long, &user).await;
     assert_error(status, &body, 414, "URI_TOO_LONG");
 
-    let mut wide = app.client.get(app.url("/api/chat/poll/chat_edge")).bearer_auth(&user);
+    let mut wide = app
+        .client
+        .get(app.url("/api/chat/poll/chat_edge"))
+        .bearer_auth(&user);
     for i in 0..20 {
         wide = wide.header(format!("x-filler-{i}"), "a".repeat(1000));
     }
     let (status, body) = decode(wide.send().await.unwrap()).await;
     assert_error(status, &body, 431, "HEADERS_TOO_LARGE");
-    let mut many = app.client.get(app.url("/api/chat/poll/chat_edge")).bearer_auth(&user);
+    let mut many = app
+        .client
+        .get(app.url("/api/chat/poll/chat_edge"))
+        .bearer_auth(&user);
     for i in 0..80 {
         many = many.header(format!("x-filler-{i}"), "a");
     }
@@ -95,7 +106,10 @@ async fn edge_refusals_carry_the_request_id_and_security_headers() {
     let response = app.client.get(app.url(&long)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let (_, body) = decode(response).await;
     assert_eq!(body["error"]["details"]["requestId"], id.as_str());
 }

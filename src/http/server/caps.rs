@@ -185,7 +185,9 @@ mod tests {
     #[test]
     fn an_address_over_its_cap_is_refused_and_others_are_not() {
         let tracker = Tracker::new(Caps::new(2, 100));
-        let held: Vec<_> = (0..2).map(|_| tracker.admit(ip("10.0.0.1")).unwrap()).collect();
+        let held: Vec<_> = (0..2)
+            .map(|_| tracker.admit(ip("10.0.0.1")).unwrap())
+            .collect();
         assert_eq!(
             tracker.admit(ip("10.0.0.1")).err(),
             Some(Refusal::AddressFull)

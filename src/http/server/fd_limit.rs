@@ -33,7 +33,9 @@ pub fn current() -> Option<FdLimit> {
 /// The global connection cap derived from a soft limit: the limit minus the reserve.
 pub fn derived_cap(soft: Option<u64>) -> usize {
     let soft = soft.unwrap_or(UNKNOWN_LIMIT);
-    let cap = soft.saturating_sub(RESERVED_DESCRIPTORS).max(MIN_DERIVED_CAP);
+    let cap = soft
+        .saturating_sub(RESERVED_DESCRIPTORS)
+        .max(MIN_DERIVED_CAP);
     usize::try_from(cap).unwrap_or(usize::MAX)
 }
 
@@ -61,7 +63,7 @@ mod imp {
             if v == libc::RLIM_INFINITY {
                 UNLIMITED
             } else {
-                v as u64
+                v
             }
         };
         FdLimit {

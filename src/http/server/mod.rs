@@ -10,8 +10,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -26,8 +26,8 @@ use tower::ServiceExt;
 use tower::util::Oneshot;
 
 use self::caps::{Admitted, Caps, Tracker};
-use self::watch::{InFlight, TrackedBody, Verdict, Watch, Watched};
 pub use self::watch::Timeouts;
+use self::watch::{InFlight, TrackedBody, Verdict, Watch, Watched};
 use super::HttpService;
 use crate::config::ConnectionSettings;
 

@@ -206,10 +206,7 @@ mod tests {
             watch.verdict(T, opened),
             Verdict::CheckAt(opened + T.header_read)
         );
-        assert_eq!(
-            watch.verdict(T, opened + T.header_read),
-            Verdict::Expired
-        );
+        assert_eq!(watch.verdict(T, opened + T.header_read), Verdict::Expired);
         let request = watch.request_started();
         let late = opened + Duration::from_secs(100);
         assert_eq!(
