@@ -86,6 +86,9 @@ pub struct PhonesArgs {
     /// Agent replies per second, all agents together.
     #[arg(long, default_value_t = 200.0)]
     pub reply_rate: f64,
+    /// Server RSS (MB) the polling check allows.
+    #[arg(long, default_value_t = 150.0)]
+    pub rss_target_mb: f64,
 }
 
 #[derive(Args)]
