@@ -39,6 +39,10 @@ const MAX_HEAD_BUFFER: usize = 64 * 1024;
 /// retrying at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// Accept errors are logged at most this often: they repeat every `ACCEPT_BACKOFF` while
+/// descriptors are exhausted.
+const ACCEPT_WARNING_EVERY: Duration = Duration::from_secs(10);
+
 /// How connections are served: timeouts and caps.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -79,6 +83,7 @@ pub async fn serve(
         .max_header_size(MAX_HEAD_BUFFER);
     let protocol = Arc::new(protocol);
     tokio::pin!(shutdown);
+    let mut last_warning: Option<std::time::Instant> = None;
     loop {
         let accepted = tokio::select! {
             () = &mut shutdown => break,
@@ -88,7 +93,11 @@ pub async fn serve(
             Ok(accepted) => accepted,
             Err(e) if is_per_connection(&e) => continue,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot accept connections");
+                let now = std::time::Instant::now();
+                if last_warning.is_none_or(|at| now.duration_since(at) >= ACCEPT_WARNING_EVERY) {
+                    tracing::warn!(error = %e, "cannot accept connections");
+                    last_warning = Some(now);
+                }
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
