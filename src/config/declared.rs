@@ -245,7 +245,8 @@ pub struct SettingArgs {
     pub max_body_bytes: usize,
 
     /// A connection that has not sent a whole request head this long after it opened (or
-    /// after the head's first byte) is closed.
+    /// after the head's first byte) is closed; a body must arrive this long after its reading
+    /// starts.
     #[arg(
         long,
         env = "HEADER_READ_TIMEOUT_SECONDS",

@@ -249,3 +249,31 @@ async fn an_address_over_its_cap_loses_its_newest_connections_and_others_are_ser
         "the newest ones are the ones closed"
     );
 }
+
+#[tokio::test]
+async fn a_trickled_request_body_is_refused_in_the_envelope_once_the_header_timeout_passes() {
+    let app = TestApp::spawn_with(|s| {
+        s.connections.header_read_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let token = app.user_token("u1");
+    app.start_session(&token, Some("chat_slow_body")).await;
+    let mut stream = TcpStream::connect(addr(&app.base)).await.unwrap();
+    let head = format!(
+        "POST /api/chat/message HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"sessionId\": "
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let reply = within(
+        "the server answers and closes",
+        read_until_closed(&mut stream),
+    )
+    .await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    assert!(reply.contains(r#""code":"VALIDATION_ERROR""#), "{reply}");
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender != 'system'"),
+        0
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod caps;
 pub mod fd_limit;
+mod slow_body;
 mod watch;
 
 use std::convert::Infallible;
@@ -26,6 +27,7 @@ use tower::ServiceExt;
 use tower::util::Oneshot;
 
 use self::caps::{Admitted, Caps, Tracker};
+use self::slow_body::SlowBody;
 pub use self::watch::Timeouts;
 use self::watch::{InFlight, TrackedBody, Verdict, Watch, Watched};
 use super::HttpService;
@@ -128,6 +130,7 @@ struct Requests {
     http: HttpService,
     peer: SocketAddr,
     watch: Arc<Watch>,
+    timeouts: Timeouts,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for Requests {
@@ -139,7 +142,9 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Requests {
         request.extensions_mut().insert(ConnectInfo(self.peer));
         Answer {
             in_flight: Some(self.watch.request_started()),
-            answer: self.http.clone().oneshot(request.map(Body::new)),
+            answer: self.http.clone().oneshot(
+                request.map(|body| Body::new(SlowBody::new(body, self.timeouts.header_read))),
+            ),
         }
     }
 }
@@ -200,6 +205,7 @@ async fn connection(
         http,
         peer,
         watch: watch.clone(),
+        timeouts,
     };
     let served = protocol.serve_connection(io, service);
     tokio::pin!(served);
