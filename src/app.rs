@@ -1,10 +1,8 @@
 //! Composition root: build the services and the router, run the server until shutdown.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 use crate::auth::jwks;
@@ -39,14 +37,18 @@ pub async fn run(
         shutdown.await;
         token.cancel();
     };
-    let make_service = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-        SocketAddr,
-    >(http);
-    let outcome = axum::serve(listener, make_service)
-        .with_graceful_shutdown(signal)
-        .await;
+    let options = crate::http::server::Options::from_settings(&services.settings.connections);
+    tracing::info!(
+        max_connections = options.caps.total,
+        reserved_for_light_addresses = options.caps.reserved,
+        max_connections_per_address = options.caps.per_address,
+        header_read_timeout_seconds = options.timeouts.header_read.as_secs(),
+        keep_alive_timeout_seconds = options.timeouts.keep_alive.as_secs(),
+        "connection limits"
+    );
+    crate::http::server::serve(listener, http, options, signal).await;
     services.shutdown.cancel();
-    outcome.map_err(|e| crate::error::Error::internal_from("server error", e))
+    Ok(())
 }
 
 async fn start_background(services: &Arc<Services>) -> Result<()> {

@@ -41,6 +41,13 @@ async fn open(settings: Settings) -> Result<std::sync::Arc<Services>, String> {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
+    match crate::http::server::fd_limit::raise() {
+        Ok(limit) => tracing::info!(
+            open_files = limit.soft,
+            "file-descriptor limit raised to the hard limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the file-descriptor limit"),
+    }
     let bind = settings.bind_addr;
     let db = settings.database_path.clone();
     let app = crate::app::build(settings)

@@ -1,4 +1,4 @@
-//! Command line: global options, the three modes and their options.
+//! Command line: global options, the modes and their options.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -56,6 +56,8 @@ pub enum Mode {
     Senders(SendersArgs),
     /// One route as fast as possible.
     Hammer(HammerArgs),
+    /// Phones polling while an attacker holds idle and slowloris connections.
+    Hostile(HostileArgs),
 }
 
 #[derive(Args)]
@@ -84,6 +86,9 @@ pub struct PhonesArgs {
     /// Agent replies per second, all agents together.
     #[arg(long, default_value_t = 200.0)]
     pub reply_rate: f64,
+    /// Server RSS (MB) the polling check allows.
+    #[arg(long, default_value_t = 150.0)]
+    pub rss_target_mb: f64,
 }
 
 #[derive(Args)]
@@ -103,6 +108,28 @@ pub struct HammerArgs {
     /// With `compare`: how many not-found/empty-poll pairs to run.
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
+}
+
+#[derive(Args)]
+pub struct HostileArgs {
+    #[command(flatten)]
+    pub phones: PhonesArgs,
+    /// Connections held open that never send a byte.
+    #[arg(long, default_value_t = 2000)]
+    pub idle: usize,
+    /// Connections trickling a request head that never ends.
+    #[arg(long, default_value_t = 300)]
+    pub slowloris: usize,
+    /// Milliseconds between a slowloris connection's header lines.
+    #[arg(long, default_value_t = 1000)]
+    pub trickle_ms: u64,
+    /// Source address of the idle connections (any 127.0.0.0/8 address is loopback on Linux,
+    /// so the server sees the attacker apart from the phones; 0.0.0.0 for a remote server).
+    #[arg(long, default_value = "127.0.0.2")]
+    pub idle_from: std::net::IpAddr,
+    /// Source address of the slowloris connections.
+    #[arg(long, default_value = "127.0.0.3")]
+    pub slowloris_from: std::net::IpAddr,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -47,6 +47,11 @@ impl Server {
         Ok(Arc::new(Server { addr, host }))
     }
 
+    /// The server's socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub async fn connect(&self) -> Result<Conn, Failure> {
         let stream = TcpStream::connect(self.addr)
             .await

@@ -8,13 +8,16 @@
 //!     --agent-email admin@example.com --agent-password P phones --phones 10000
 //! cargo run --release --example loadgen -- --jwt-secret S senders --senders 200
 //! cargo run --release --example loadgen -- --jwt-secret S hammer --target compare
+//! cargo run --release --example loadgen -- --jwt-secret S hostile --idle 2000 --slowloris 300
 //! ```
 //!
 //! Modes: `phones` (polling phones, or `--long-poll`, or `--sse`, while agents reply),
-//! `senders` (durable user messages back to back) and `hammer` (one route as fast as possible).
+//! `senders` (durable user messages back to back), `hammer` (one route as fast as possible)
+//! and `hostile` (phones polling while idle and slowloris connections are held).
 
 mod cli;
 mod hammer;
+mod hostile;
 mod http;
 mod monitor;
 mod phones;
@@ -30,6 +33,7 @@ use jsonwebtoken::EncodingKey;
 
 use cli::{Cli, Mode};
 use hammer::hammer_mode;
+use hostile::hostile_mode;
 use phones::phones_mode;
 use senders::senders_mode;
 use stats::{BASE, CHECK_FAILED};
@@ -52,6 +56,7 @@ fn main() {
             Mode::Phones(args) => phones_mode(&cli, args, &secret).await,
             Mode::Senders(args) => senders_mode(&cli, args, &secret).await,
             Mode::Hammer(args) => hammer_mode(&cli, args, &secret).await,
+            Mode::Hostile(args) => hostile_mode(&cli, args, &secret).await,
         }
     });
     // Held polls and streams may still be open; do not wait for them.

@@ -445,7 +445,10 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
                 rss * 1024.0 / args.phones as f64
             );
         } else {
-            check("server RSS < 150 MB", rss < 150.0);
+            check(
+                &format!("server RSS < {} MB", args.rss_target_mb),
+                rss < args.rss_target_mb,
+            );
         }
     }
     Ok(())

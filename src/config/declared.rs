@@ -321,6 +321,52 @@ pub struct SettingArgs {
     )]
     #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
     pub login_failures_per_address: u32,
+
+    /// A connection that has not sent a whole request head this long after it opened (or
+    /// after the head's first byte) is closed; a body must arrive this long after its reading
+    /// starts.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    #[serde(deserialize_with = "within::<1, 600, _, _>")]
+    pub header_read_timeout_seconds: u64,
+
+    /// A kept-alive connection idle between requests this long is closed.
+    #[arg(
+        long,
+        env = "KEEP_ALIVE_TIMEOUT_SECONDS",
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 75
+    )]
+    #[serde(deserialize_with = "within::<1, 3600, _, _>")]
+    pub keep_alive_timeout_seconds: u64,
+
+    /// Open connections one client address may hold (an IPv6 client: its /64).
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS_PER_ADDRESS",
+        global = true,
+        value_name = "N",
+        default_value_t = 256
+    )]
+    #[serde(deserialize_with = "within::<1, 10_000_000, _, _>")]
+    pub max_connections_per_address: usize,
+
+    /// Open connections in all; 0 derives it from the file-descriptor limit.
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS",
+        global = true,
+        value_name = "N",
+        default_value_t = 0
+    )]
+    #[serde(deserialize_with = "within::<0, 10_000_000, _, _>")]
+    pub max_connections: usize,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

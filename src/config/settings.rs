@@ -26,6 +26,19 @@ pub struct UserTokenSettings {
     pub audience: Option<String>,
 }
 
+/// How connections are timed out and capped (the accept loop in `http::server` applies them).
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    /// Longest wait for a whole request head, from the connection's start or the head's first byte.
+    pub header_read_timeout: Duration,
+    /// Longest silence between requests on a kept-alive connection.
+    pub keep_alive_timeout: Duration,
+    /// Open connections one client address (an IPv6 /64) may hold.
+    pub max_per_address: usize,
+    /// Open connections in all; `None` derives the cap from the file-descriptor limit.
+    pub max_total: Option<usize>,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -64,6 +77,9 @@ pub struct Settings {
     pub login_failures_per_account: u32,
     /// Failed sign-ins per address before back-off starts.
     pub login_failures_per_address: u32,
+
+    /// How connections are timed out and capped.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for Settings {
@@ -169,6 +185,13 @@ impl Settings {
                 .then_some(args.rate_limit_max_requests_per_user),
             login_failures_per_account: args.login_failures_per_account,
             login_failures_per_address: args.login_failures_per_address,
+
+            connections: ConnectionSettings {
+                header_read_timeout: Duration::from_secs(args.header_read_timeout_seconds),
+                keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout_seconds),
+                max_per_address: args.max_connections_per_address,
+                max_total: (args.max_connections > 0).then_some(args.max_connections),
+            },
         })
     }
 }

@@ -215,3 +215,33 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<ApiOk<T>, ApiError>;
+
+impl ApiError {
+    /// 414: the request target is over the edge limit.
+    pub fn uri_too_long() -> Self {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "URI_TOO_LONG",
+            "The request URL is too long",
+        )
+    }
+
+    /// 431: the header block is over the edge limit.
+    pub fn headers_too_large() -> Self {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "HEADERS_TOO_LARGE",
+            "The request headers are too large",
+        )
+    }
+
+    /// 400: a path segment that is not valid percent-encoded UTF-8 or not of the right type.
+    pub fn bad_path() -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "The URL path could not be decoded",
+        )
+        .with_details(json!({ "field": "path" }))
+    }
+}

@@ -300,6 +300,25 @@ pub fn session_path(raw: &str) -> Result<crate::domain::SessionId, Error> {
     crate::domain::SessionId::parse(raw).map_err(|_| Error::SessionNotFound)
 }
 
+/// A path parameter; one that is not valid percent-encoded UTF-8 (or not of the type asked
+/// for) is 400 in the envelope instead of axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::bad_path())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,14 +5,17 @@ pub mod admin_api;
 pub mod api;
 mod assets;
 pub mod dashboard;
+pub mod edge;
 pub mod envelope;
 pub mod extract;
 mod layers;
 pub mod request_id;
+pub mod server;
 
 use axum::Router;
 use axum::routing::get;
 use serde_json::json;
+use tower::Layer;
 use tower::util::MapRequestLayer;
 
 use envelope::{ApiError, ApiOk};
@@ -39,11 +42,11 @@ pub fn service(ctx: AppState) -> HttpService {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ctx);
-    layers::wrap(router, body_limit)
+    layers::wrap(edge::EdgeLayer.layer(router), body_limit)
 }
 
 /// The HTTP service `service` builds, as `app::run` serves it.
-pub type HttpService = layers::Wrapped<Router>;
+pub type HttpService = layers::Wrapped<edge::Edge<Router>>;
 
 async fn health() -> ApiOk<serde_json::Value> {
     ApiOk::new("ok", json!({ "status": "ok" }))

@@ -32,11 +32,22 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `serve` on a free port with extra environment; waits for its "serving" line.
     pub(crate) fn start_with(db: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_configured(db, env, |_| {})
+    }
+
+    /// As `start_with`, with `configure` applied to the command last (e.g. to lower the
+    /// child's descriptor limit).
+    pub(crate) fn start_configured(
+        db: &Path,
+        env: &[(&str, &str)],
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
         let mut cmd = command(db);
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        configure(&mut cmd);
         let mut child = cmd.spawn().expect("binary starts");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -66,6 +77,11 @@ impl Server {
             base: format!("http://{addr}"),
             log,
         }
+    }
+
+    /// The log lines written so far.
+    pub(crate) fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     fn pid(&self) -> String {

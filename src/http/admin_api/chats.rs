@@ -1,6 +1,6 @@
 //! Working chats: the queue, a chat's detail, replies, assignment, notes, priority, end.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use super::answers::{
@@ -11,7 +11,9 @@ use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::api::answers::{EndAnswer, Nothing};
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, AppState, present, required, session_path};
+use crate::http::extract::{
+    AgentAuth, ApiJson, ApiPath, AppState, present, required, session_path,
+};
 use crate::service::{assignment, notes, queue, replies, transcript, typing};
 
 fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
@@ -36,7 +38,7 @@ pub async fn active_sessions(
 pub async fn session_detail(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
 ) -> ApiResult<SessionDetailAnswer> {
     let session_id = session_path(&session_id)?;
     let detail = transcript::detail(&ctx, &agent, session_id.as_str()).await?;
@@ -219,7 +221,7 @@ pub struct NoteBody {
 pub async fn add_note(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> ApiResult<NoteAnswer> {
     let session_id = session_path(&session_id)?;
@@ -243,7 +245,7 @@ pub struct PriorityBody {
 pub async fn set_priority(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
     ApiJson(body): ApiJson<PriorityBody>,
 ) -> ApiResult<PriorityAnswer> {
     let session_id = session_path(&session_id)?;

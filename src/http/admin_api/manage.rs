@@ -1,6 +1,6 @@
 //! Managing agents, personas and canned responses, and reading the audit log.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use super::answers::{
@@ -11,7 +11,9 @@ use crate::domain::audit::AuditFilter;
 use crate::error::Error;
 use crate::http::api::answers::EventsPage;
 use crate::http::envelope::{ApiOk, ApiResult};
-use crate::http::extract::{AgentAuth, ApiJson, ApiQuery, AppState, page_param, present, required};
+use crate::http::extract::{
+    AgentAuth, ApiJson, ApiPath, ApiQuery, AppState, page_param, present, required,
+};
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
 use crate::service::canned::{self, CannedInput};
 use crate::service::personas::{self, PersonaInput};
@@ -65,7 +67,7 @@ pub async fn create_agent(
 pub async fn get_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<OneAgent> {
     let view = agents::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
@@ -91,7 +93,7 @@ pub struct UpdateAgentBody {
 pub async fn update_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateAgentBody>,
 ) -> ApiResult<OneAgent> {
     let patch = AgentPatch {
@@ -113,7 +115,7 @@ pub async fn update_agent(
 pub async fn disable_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<OneAgent> {
     let view = agents::disable(&ctx, Some(&actor), &id).await?;
     Ok(ApiOk::new(
@@ -172,7 +174,7 @@ pub async fn create_persona(
 pub async fn get_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<OnePersona> {
     let persona = personas::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
@@ -186,7 +188,7 @@ pub async fn get_persona(
 pub async fn update_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PersonaBody>,
 ) -> ApiResult<OnePersona> {
     let persona = personas::update(&ctx, &actor, &id, body.input()?).await?;
@@ -201,7 +203,7 @@ pub async fn update_persona(
 pub async fn delete_persona(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<PersonaDeleted> {
     personas::delete(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
@@ -257,7 +259,7 @@ pub async fn create_canned(
 pub async fn get_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<OneCanned> {
     let row = canned::get(&ctx, &actor, &id).await?;
     Ok(ApiOk::new(
@@ -271,7 +273,7 @@ pub async fn get_canned(
 pub async fn update_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CannedBody>,
 ) -> ApiResult<OneCanned> {
     let row = canned::update(&ctx, &actor, &id, body.input()?).await?;
@@ -286,7 +288,7 @@ pub async fn update_canned(
 pub async fn delete_canned(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<CannedDeleted> {
     canned::delete(&ctx, &actor, &id).await?;
     Ok(ApiOk::new("Canned response deleted", CannedDeleted { id }))

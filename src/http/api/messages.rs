@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use super::answers::message::client_messages;
@@ -12,7 +12,7 @@ use crate::domain::{ClientTimestamp, MessageId, MessageText, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{
-    ApiJson, ApiQuery, AppState, Caller, UserAuth, bounded_param, page_param, required,
+    ApiJson, ApiPath, ApiQuery, AppState, Caller, UserAuth, bounded_param, page_param, required,
     session_path,
 };
 use crate::service::chat::{self, UserSend};
@@ -115,7 +115,7 @@ pub struct PollQuery {
 pub async fn poll(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
     ApiQuery(query): ApiQuery<PollQuery>,
 ) -> ApiResult<PollAnswer> {
     let session_id = session_path(&session_id)?;
@@ -166,7 +166,7 @@ pub async fn poll(
 pub async fn messages(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<MessagesAnswer> {
     let session_id = session_path(&session_id)?;

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -13,7 +13,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::answers::{ClientMessage, EndedEvent, ReadEvent, TypingEvent};
 use crate::http::envelope::ApiError;
-use crate::http::extract::{AppState, UserAuth, session_path};
+use crate::http::extract::{ApiPath, AppState, UserAuth, session_path};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
 
 /// Comment lines at this interval keep proxies from closing an idle stream.
@@ -22,7 +22,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 pub async fn stream(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
-    Path(session_id): Path<String>,
+    ApiPath(session_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let session_id = session_path(&session_id)?;
