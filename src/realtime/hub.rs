@@ -107,7 +107,8 @@ pub enum Typist {
 pub struct Hub {
     shards: Box<[Shard]>,
     hasher: RandomState,
-    held: Mutex<HashMap<Arc<str>, usize>>,
+    /// Held long-polls and streams per owner (a guest and a user with one id are two owners).
+    held: Mutex<HashMap<SessionOwner, usize>>,
 }
 
 impl Default for Hub {
@@ -190,7 +191,7 @@ impl Hub {
     }
 
     /// Reserves one held long-poll or stream for `user`, at most `max` at a time.
-    pub fn hold(self: &Arc<Self>, user: &Arc<str>, max: usize) -> Option<HoldPermit> {
+    pub fn hold(self: &Arc<Self>, user: &SessionOwner, max: usize) -> Option<HoldPermit> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         let count = held.entry(user.clone()).or_insert(0);
         if *count >= max {
@@ -235,17 +236,23 @@ impl Hub {
         self.len() == 0
     }
 
-    /// How many long-polls and streams `user` holds open right now (a condition tests wait on).
+    /// How many long-polls and streams the business user `user` holds open right now (a
+    /// condition tests wait on).
     pub fn held_by(&self, user: &str) -> usize {
+        self.held_by_owner(&SessionOwner::user(user))
+    }
+
+    /// How many long-polls and streams `owner` holds open right now.
+    pub fn held_by_owner(&self, owner: &SessionOwner) -> usize {
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.get(user).copied().unwrap_or(0)
+        held.get(owner).copied().unwrap_or(0)
     }
 }
 
 /// A held long-poll or stream slot; released on drop.
 pub struct HoldPermit {
     hub: Arc<Hub>,
-    user: Arc<str>,
+    user: SessionOwner,
 }
 
 impl Drop for HoldPermit {
@@ -294,12 +301,21 @@ mod tests {
     #[test]
     fn holds_are_counted_per_user() {
         let hub = Arc::new(Hub::default());
-        let user: Arc<str> = Arc::from("u1");
+        let user = SessionOwner::user("u1");
         let a = hub.hold(&user, 2).unwrap();
         let _b = hub.hold(&user, 2).unwrap();
         assert!(hub.hold(&user, 2).is_none());
         drop(a);
         assert!(hub.hold(&user, 2).is_some());
+    }
+
+    #[test]
+    fn a_guest_with_a_users_id_has_an_allowance_of_its_own() {
+        let hub = Arc::new(Hub::default());
+        let _held = hub.hold(&SessionOwner::user("u1"), 1).unwrap();
+        assert!(hub.hold(&SessionOwner::user("u1"), 1).is_none());
+        assert!(hub.hold(&SessionOwner::guest("u1"), 1).is_some());
+        assert_eq!(hub.held_by("u1"), 1);
     }
 
     #[tokio::test]

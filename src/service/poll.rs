@@ -97,7 +97,7 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
         && status_of(current, ctx.clock.now(), timeout_ms).is_active()
         && let Some(_permit) = ctx
             .hub
-            .hold(&user.user_id, ctx.settings.max_held_polls_per_user)
+            .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
     {
         // Only a poll that waits subscribes. The wait compares with `current`, the state this
         // poll decided on, so news published between the look and the subscription still ends

@@ -117,7 +117,7 @@ pub async fn open(
     }
     let permit = ctx
         .hub
-        .hold(&user.user_id, ctx.settings.max_held_polls_per_user)
+        .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
         .ok_or(Error::RateLimited {
             retry_after: Duration::from_secs(5),
         })?;
