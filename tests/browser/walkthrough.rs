@@ -261,17 +261,30 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
             .is_empty()
     );
 
-    // The user types; the agent sees it live.
+    // The user types; the agent sees it live. A typing signal lasts 5 s on the server clock, so
+    // like a real app the user keeps sending it while typing (a slow machine may take longer
+    // than one signal's life to show it).
     let alice = app.user_token("alice");
-    let (status, body) = app
-        .post(
-            "/api/chat/typing",
-            &alice,
-            json!({ "sessionId": "chat_browser_1", "isTyping": true }),
-        )
-        .await;
-    assert_eq!(status.as_u16(), 200, "{body}");
-    wait_for_text(&c, "#typing", "is typing").await;
+    let seen = eventually(WAIT, || async {
+        let (status, body) = app
+            .post(
+                "/api/chat/typing",
+                &alice,
+                json!({ "sessionId": "chat_browser_1", "isTyping": true }),
+            )
+            .await;
+        assert_eq!(status.as_u16(), 200, "{body}");
+        match c.find(Locator::Css("#typing")).await {
+            Ok(el) => el.text().await.is_ok_and(|t| t.contains("is typing")),
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert!(
+        seen,
+        "the agent should see the user typing; page:\n{}",
+        c.source().await.unwrap_or_default()
+    );
 
     // Shift+Enter is a newline, Enter sends; /shortcut + Tab inserts a canned reply.
     let area = c.find(Locator::Css("#reply-text")).await.unwrap();
