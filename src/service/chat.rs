@@ -204,10 +204,12 @@ pub async fn send_user_message(
     {
         return Err(Error::SessionNotFound);
     }
-    // Per session and per user across sessions, so fresh sessions do not reset the count.
+    // Per session and per user across sessions, so fresh sessions do not reset the count. The
+    // user's key carries the namespace: a user whose id equals a guest's is somebody else.
+    let owner_key = format!("{}{}", if user.is_guest { 'g' } else { 'u' }, user.user_id);
     let limits = [
         (&ctx.message_limiter, req.session_id.as_str()),
-        (&ctx.user_message_limiter, &*user.user_id),
+        (&ctx.user_message_limiter, owner_key.as_str()),
     ];
     if let Err(retry_after) = rate_limit::check_all(&limits, now) {
         // A retry of a message that was stored is answered, not refused.

@@ -35,7 +35,11 @@ impl RateLimiter {
         key: &str,
         now: Timestamp,
     ) -> Result<(), Duration> {
-        let times = sent.entry(key.to_string()).or_default();
+        // Looked up before inserting, so a key already counted costs no allocation.
+        if !sent.contains_key(key) {
+            sent.insert(key.to_string(), VecDeque::new());
+        }
+        let times = sent.get_mut(key).expect("just inserted");
         while times.front().is_some_and(|t| now.0 - t >= self.window_ms) {
             times.pop_front();
         }

@@ -1,6 +1,8 @@
 //! Floods: the cap on active sessions per user and per guest address, guest starts per address,
 //! the message limit per user across sessions, and the client address behind a trusted proxy.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -282,4 +284,51 @@ async fn a_session_silent_past_the_timeout_does_not_count_for_the_cap() {
         .advance(timeout + std::time::Duration::from_secs(1));
     app.start_session(&token, Some("chat_idle_2")).await;
     assert_eq!(sessions_of(&app, "sleeper"), 2);
+}
+
+#[tokio::test]
+async fn a_user_with_a_guests_id_does_not_use_up_the_guests_message_budget() {
+    let app = TestApp::spawn_with(|s| {
+        s.allow_guests = true;
+        s.rate_limit_max_requests = 10;
+        s.rate_limit_max_requests_per_user = Some(2);
+    })
+    .await;
+    let (status, guest) = start_guest(&app, None).await;
+    assert_eq!(status, StatusCode::OK, "{guest}");
+    let guest_token = guest["data"]["sessionToken"].as_str().unwrap().to_string();
+    let guest_session = guest["data"]["sessionId"].as_str().unwrap().to_string();
+    let payload = URL_SAFE_NO_PAD
+        .decode(guest_token.split('.').nth(1).unwrap())
+        .unwrap();
+    let guest_id = serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.send_ok(&guest_token, &guest_session, "msg_guest_0", "hello")
+        .await;
+
+    // A business user whose subject is the guest's id spends a budget of its own.
+    let namesake = app.user_token(&guest_id);
+    app.start_session(&namesake, Some("chat_namesake")).await;
+    for i in 0..2 {
+        app.send_ok(
+            &namesake,
+            "chat_namesake",
+            &format!("msg_namesake_{i}"),
+            "hi",
+        )
+        .await;
+    }
+    let (status, body) = app
+        .send(&namesake, "chat_namesake", "msg_namesake_2", "hi")
+        .await;
+    assert_error(status, &body, 429, "RATE_LIMITED");
+
+    app.send_ok(&guest_token, &guest_session, "msg_guest_1", "still here")
+        .await;
+    let (status, body) = app
+        .send(&guest_token, &guest_session, "msg_guest_2", "and again")
+        .await;
+    assert_error(status, &body, 429, "RATE_LIMITED");
 }
