@@ -198,16 +198,14 @@ impl Flusher {
         })
     }
 
-    fn deliver_after_flush(&mut self, batch: Vec<Box<dyn WriteJob>>) {
-        let undelivered = match &self.committed {
-            Some(committed) => committed.send(batch).err().map(|e| e.0),
-            None => Some(batch),
+    fn deliver_after_flush(&self, batch: Vec<Box<dyn WriteJob>>) {
+        let Some(committed) = &self.committed else {
+            return deliver(batch, Err("the flush thread has stopped".into()));
         };
-        // The flush thread is gone (it cannot be in practice): flush here instead.
-        if let Some(batch) = undelivered {
-            tracing::error!("the flush thread has stopped; flushing on the writer");
-            self.committed = None;
-            deliver(batch, Err("the flush thread has stopped".into()));
+        // Only a panicked flush thread drops its end: nobody can vouch this batch is on disk.
+        if let Err(unsent) = committed.send(batch) {
+            tracing::error!("the flush thread has stopped");
+            deliver(unsent.0, Err("the flush thread has stopped".into()));
         }
     }
 
