@@ -367,6 +367,37 @@ pub struct SettingArgs {
     )]
     #[serde(deserialize_with = "within::<0, 10_000_000, _, _>")]
     pub max_connections: usize,
+
+    /// Sites (origins such as https://shop.example, comma-separated) that may embed the widget
+    /// and call the client API from a browser; empty allows this server's own origin only.
+    #[arg(
+        long,
+        env = "ALLOWED_ORIGINS",
+        global = true,
+        value_name = "LIST",
+        default_value = ""
+    )]
+    pub allowed_origins: String,
+
+    /// The widget asks a guest's name and email first: off, optional or required.
+    #[arg(
+        long,
+        env = "WIDGET_PRECHAT",
+        global = true,
+        value_name = "off|optional|required",
+        default_value = "optional"
+    )]
+    pub widget_prechat: String,
+
+    /// Serve the sample site with the widget at /widget/demo.
+    #[arg(long, env = "WIDGET_DEMO", global = true, value_name = "BOOL",
+          default_value_t = true, action = clap::ArgAction::Set, value_parser = parse_bool)]
+    pub widget_demo: bool,
+
+    /// Treat the team as away (the widget shows its offline form) while no agent is online.
+    #[arg(long, env = "OFFLINE_WHEN_NO_AGENTS", global = true, value_name = "BOOL",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
+    pub offline_when_no_agents: bool,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

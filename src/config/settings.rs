@@ -39,6 +39,46 @@ pub struct ConnectionSettings {
     pub max_total: Option<usize>,
 }
 
+/// Whether the widget asks a guest's name and email before the chat starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prechat {
+    Off,
+    Optional,
+    Required,
+}
+
+impl Prechat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prechat::Off => "off",
+            Prechat::Optional => "optional",
+            Prechat::Required => "required",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Prechat> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "off" => Some(Prechat::Off),
+            "optional" => Some(Prechat::Optional),
+            "required" => Some(Prechat::Required),
+            _ => None,
+        }
+    }
+}
+
+/// The website channel: who may embed it and how it greets visitors.
+#[derive(Clone, Debug)]
+pub struct WidgetSettings {
+    /// Origins (`scheme://host[:port]`, lower case, no path) allowed to embed the widget and
+    /// call the client API from a browser; empty means this server's own origin only.
+    pub allowed_origins: Vec<String>,
+    pub prechat: Prechat,
+    /// `/widget/demo` is served.
+    pub demo: bool,
+    /// With no agent online the team counts as away.
+    pub offline_when_no_agents: bool,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -80,6 +120,8 @@ pub struct Settings {
 
     /// How connections are timed out and capped.
     pub connections: ConnectionSettings,
+    /// The website channel.
+    pub widget: WidgetSettings,
 }
 
 impl Default for Settings {
@@ -192,6 +234,14 @@ impl Settings {
                 max_per_address: args.max_connections_per_address,
                 max_total: (args.max_connections > 0).then_some(args.max_connections),
             },
+            widget: WidgetSettings {
+                allowed_origins: origins("ALLOWED_ORIGINS", &args.allowed_origins)?,
+                prechat: Prechat::parse(&args.widget_prechat).ok_or_else(|| {
+                    ConfigError::new("WIDGET_PRECHAT", "must be off, optional or required")
+                })?,
+                demo: args.widget_demo,
+                offline_when_no_agents: args.offline_when_no_agents,
+            },
         })
     }
 }
@@ -210,6 +260,33 @@ fn http_url(name: &str, value: Option<String>) -> Result<Option<String>, ConfigE
         ),
         url => Ok(url),
     }
+}
+
+/// A comma-separated list of web origins, each `http(s)://host[:port]` without a path.
+fn origins(name: &str, raw: &str) -> Result<Vec<String>, ConfigError> {
+    let mut list = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let origin = item.trim_end_matches('/').to_ascii_lowercase();
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !valid {
+            return Err(ConfigError::new(
+                name,
+                format!("{item:?} is not an origin such as https://shop.example"),
+            ));
+        }
+        if !list.contains(&origin) {
+            list.push(origin);
+        }
+    }
+    Ok(list)
 }
 
 fn existing_file(name: &str, value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {

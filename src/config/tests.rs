@@ -188,3 +188,38 @@ fn flood_and_sign_in_limits_have_documented_defaults() {
     assert_eq!(settings.login_failures_per_account, 5);
     assert_eq!(settings.login_failures_per_address, 50);
 }
+
+#[test]
+fn widget_settings_are_read_and_checked() {
+    let settings = Settings::resolve(&command_line(&[
+        "--allowed-origins",
+        " https://Shop.example/ , http://localhost:3000,https://shop.example",
+        "--widget-prechat",
+        "required",
+        "--offline-when-no-agents",
+        "on",
+    ]))
+    .unwrap();
+    assert_eq!(
+        settings.widget.allowed_origins,
+        ["https://shop.example", "http://localhost:3000"]
+    );
+    assert_eq!(settings.widget.prechat, Prechat::Required);
+    assert!(settings.widget.offline_when_no_agents);
+    assert!(settings.widget.demo);
+    let defaults = Settings::default();
+    assert!(defaults.widget.allowed_origins.is_empty());
+    assert_eq!(defaults.widget.prechat, Prechat::Optional);
+    for (flag, value, name) in [
+        ("--allowed-origins", "shop.example", "ALLOWED_ORIGINS"),
+        (
+            "--allowed-origins",
+            "https://shop.example/path",
+            "ALLOWED_ORIGINS",
+        ),
+        ("--widget-prechat", "sometimes", "WIDGET_PRECHAT"),
+    ] {
+        let error = Settings::resolve(&command_line(&[flag, value])).unwrap_err();
+        assert!(error.to_string().contains(name), "{error}");
+    }
+}
