@@ -11,6 +11,7 @@ pub mod extract;
 mod layers;
 pub mod request_id;
 pub mod server;
+mod widget;
 
 use axum::Router;
 use axum::routing::get;
@@ -34,6 +35,7 @@ pub fn service(ctx: AppState) -> HttpService {
         .merge(admin_api::routes())
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
+        .merge(widget::routes())
         .route("/healthz", get(health));
     if layers::span_enabled() {
         router = router.route_layer(MapRequestLayer::new(layers::record_route));
