@@ -285,7 +285,10 @@
     if (!m || !m.messageId) return;
     lastMessageId = m.messageId;
     var existing = shown[m.messageId];
-    if (existing) { existing.classList.remove('pending'); return; }
+    if (existing) {
+      existing.classList.remove('pending', 'local');
+      return place(existing);
+    }
     var local = $('welcome-local');
     if (local) local.parentNode.removeChild(local);
     var kind = m.sender === 'user' ? 'user' : (m.sender === 'admin' ? 'agent' : 'system');
@@ -293,14 +296,21 @@
     var li = bubble(kind, m.message, name);
     li.setAttribute('data-id', m.messageId);
     shown[m.messageId] = li;
-    $('transcript').appendChild(li);
-    scrollDown();
+    place(li);
     if (kind === 'agent') {
       agentIds.push(m.messageId);
       $('typing').hidden = true;
       if (visible()) $('live').textContent = name + ': ' + m.message;
     }
     setUnread();
+  }
+
+  // In the server's order, ahead of the visitor's messages it has not confirmed yet.
+  function place(li) {
+    var t = $('transcript');
+    var local = t.querySelector('.local');
+    t.insertBefore(li, local && local !== li ? local : null);
+    scrollDown();
   }
 
   // Inside the transcript only: scrollIntoView could scroll the host page too.
@@ -463,7 +473,7 @@
 
   function sendMessage(text) {
     var id = 'msg_' + Date.now() + '_' + Math.random().toString(36).slice(2, 7);
-    var li = bubble('user pending', text);
+    var li = bubble('user pending local', text);
     li.setAttribute('data-id', id);
     shown[id] = li;
     var ready = session ? Promise.resolve(session) : startSession(saved.info);

@@ -17,6 +17,7 @@ mod helpers;
 mod confirm;
 mod live_chat;
 mod walkthrough;
+mod widget;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -19,6 +19,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
 struct DemoPage {
     /// Where this server is reached, for the snippet shown on the page.
     server: String,
+    /// With guests off the panel asks visitors to sign in; the page says how to try it.
+    guests: bool,
 }
 
 pub async fn demo(State(ctx): State<AppState>, headers: HeaderMap) -> Response {
@@ -36,7 +38,11 @@ pub async fn demo(State(ctx): State<AppState>, headers: HeaderMap) -> Response {
             format!("http://{host}")
         }
     };
-    let mut response = DemoPage { server }.into_response();
+    let mut response = DemoPage {
+        server,
+        guests: ctx.settings.allow_guests,
+    }
+    .into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
