@@ -19,7 +19,7 @@
   var session = null, active = false;
   var isOpen = !embedded, booted = false;
   var lastEventId = null, lastMessageId = null, streamAbort = null, mode = 'stream';
-  var failures = 0, retryTimer = null, generation = 0;
+  var failures = 0, retryTimer = null, generation = 0, polling = false;
   var shown = {}, agentIds = [], context = {};
   var typingSent = 0, typingTimer = null, readSent = null;
 
@@ -71,6 +71,9 @@
     booted = true;
     generation++;
     stopRealtime();
+    mode = 'stream';
+    polling = false;
+    failures = 0;
     resetView();
     if (token) {
       guest = false;
@@ -371,6 +374,7 @@
           });
         }
         failures = 0;
+        polling = false;
         show('reconnecting', false);
         return readStream(res.body.getReader(), mine);
       })
@@ -419,6 +423,11 @@
 
   function retry(mine, err) {
     if (err && (err.status === 401 || err.status === 404)) return lost();
+    if (mode === 'stream' && polling) {
+      // The stream is still refused but polling works: keep polling, quietly.
+      mode = 'poll';
+      return connect();
+    }
     failures++;
     show('reconnecting', true);
     if (failures >= STREAM_TRIES && mode === 'stream') {
@@ -433,9 +442,11 @@
   function poll(mine, rounds) {
     rounds = rounds || 0;
     var path = '/api/chat/poll/' + encodeURIComponent(session) + '?wait=' + POLL_WAIT + (lastMessageId ? '&after=' + encodeURIComponent(lastMessageId) : '');
+    var asked = Date.now();
     call('GET', path).then(function (data) {
       if (mine !== generation) return;
       failures = 0;
+      polling = true;
       show('reconnecting', false);
       (data.messages || []).forEach(addMessage);
       show('typing', !!data.agentTyping);
@@ -444,7 +455,9 @@
         mode = 'stream';
         return connect();
       }
-      poll(mine, rounds + 1);
+      // A poll the server could not hold answers at once: space those out.
+      var quick = Date.now() - asked < 1000 && !(data.messages || []).length;
+      retryTimer = setTimeout(function () { if (mine === generation) poll(mine, rounds + 1); }, quick ? 2000 : 0);
     }, function (err) {
       if (mine !== generation) return;
       if (err.code === 'INVALID_CURSOR') lastMessageId = null;

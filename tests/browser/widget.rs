@@ -12,6 +12,7 @@ use axum::response::Html;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::*;
@@ -567,5 +568,59 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     enter_panel(&c).await;
     wait_for_text(&c, "#transcript", "Yes, within a week").await;
 
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    // One held connection per user, and the test holds it: the panel's stream is refused.
+    let app = spawn(&host, |s| s.max_held_polls_per_user = 1).await;
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    let dan = app.user_token("dan");
+    app.start_session(&dan, Some("chat_dan")).await;
+    app.send_ok(&dan, "chat_dan", "msg_dan_1", "Is the shop open on Sunday?")
+        .await;
+    let held = app
+        .client
+        .get(app.url("/api/chat/stream/chat_dan"))
+        .bearer_auth(&dan)
+        .send()
+        .await
+        .expect("the test's own stream");
+    assert_eq!(held.status(), StatusCode::OK);
+    app.wait_until_held("dan", 1).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    open_shop(&c, &host, &format!("?token={dan}")).await;
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('reconnecting').hidden",
+        "a visible reconnecting state",
+    )
+    .await;
+    wait_for_text(&c, "#transcript", "Is the shop open on Sunday?").await;
+    wait_for_js(
+        &c,
+        "return document.getElementById('reconnecting').hidden",
+        "polling works: no longer reconnecting",
+    )
+    .await;
+    app.agent_reply(&agent, "chat_dan", "Yes, from ten to four")
+        .await;
+    wait_for_text(&c, "#transcript", "Yes, from ten to four").await;
+    let polled = js(
+        &c,
+        "return performance.getEntriesByType('resource').some(e => e.name.includes('/api/chat/poll/chat_dan'))",
+    )
+    .await;
+    assert_eq!(polled, json!(true), "the reply came by long-poll");
+    drop(held);
     c.close().await.unwrap();
 }
