@@ -12,14 +12,12 @@
   // messages go only to it and come only from it.
   var parentOrigin = trusted(params.get('origin'));
   var KEY = 'frontdesk.panel';
-  var STREAM_TRIES = 2, POLL_WAIT = 25;
 
   var saved = load();
   var token = null, guest = false;
   var session = null, active = false;
   var isOpen = !embedded, booted = false;
-  var lastEventId = null, lastMessageId = null, streamAbort = null, mode = 'stream';
-  var failures = 0, retryTimer = null, generation = 0, polling = false;
+  var generation = 0;
   var shown = {}, agentIds = [], context = {};
   var typingSent = 0, typingTimer = null, readSent = null;
 
@@ -70,10 +68,7 @@
   function boot() {
     booted = true;
     generation++;
-    stopRealtime();
-    mode = 'stream';
-    polling = false;
-    failures = 0;
+    live.reset();
     resetView();
     if (token) {
       guest = false;
@@ -158,7 +153,7 @@
     if (guest) saved.sessionId = id;
     save();
     showChat();
-    connect();
+    live.connect();
     if (isOpen) checkAvailability(false);
   }
 
@@ -192,8 +187,6 @@
     show('end-row', true);
     shown = {};
     agentIds = [];
-    lastEventId = null;
-    lastMessageId = null;
     setUnread();
   }
 
@@ -233,7 +226,7 @@
 
   function showEnded() {
     active = false;
-    stopRealtime();
+    live.stop();
     show('composer', false);
     show('end-row', false);
     show('typing', false);
@@ -286,7 +279,6 @@
 
   function addMessage(m) {
     if (!m || !m.messageId) return;
-    lastMessageId = m.messageId;
     var existing = shown[m.messageId];
     if (existing) {
       existing.classList.remove('pending', 'local');
@@ -356,124 +348,9 @@
     mark.classList.add('seen');
   }
 
-  // ---- realtime: the event stream, long-poll when it fails ----
-
-  function connect() {
-    stopRealtime();
-    var mine = generation;
-    if (mode === 'poll') return poll(mine);
-    var abort = new AbortController();
-    streamAbort = abort;
-    var headers = { Accept: 'text/event-stream', Authorization: 'Bearer ' + token };
-    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-    fetch('/api/chat/stream/' + encodeURIComponent(session), { headers: headers, signal: abort.signal })
-      .then(function (res) {
-        if (!res.ok || !res.body) {
-          return res.json().catch(function () { return {}; }).then(function (json) {
-            throw { status: res.status, code: json.error && json.error.code };
-          });
-        }
-        failures = 0;
-        polling = false;
-        show('reconnecting', false);
-        return readStream(res.body.getReader(), mine);
-      })
-      .then(function () { if (mine === generation && active) retry(mine); },
-        function (err) { if (mine === generation && !abort.signal.aborted) retry(mine, err); });
-  }
-
-  function readStream(reader, mine) {
-    var decoder = new TextDecoder();
-    var buffer = '';
-    function pump() {
-      return reader.read().then(function (chunk) {
-        if (chunk.done || mine !== generation) return;
-        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n');
-        var end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          dispatch(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-        return pump();
-      });
-    }
-    return pump();
-  }
-
-  function dispatch(block) {
-    var event = 'message', data = '', id = null;
-    block.split('\n').forEach(function (line) {
-      var colon = line.indexOf(':');
-      if (colon === 0) return;
-      var field = colon < 0 ? line : line.slice(0, colon);
-      var value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data += (data ? '\n' : '') + value;
-      else if (field === 'id') id = value;
-    });
-    if (!data) return;
-    var payload;
-    try { payload = JSON.parse(data); } catch (e) { return; }
-    if (id) lastEventId = id;
-    if (event === 'message') addMessage(payload);
-    else if (event === 'typing') show('typing', !!payload.agentTyping);
-    else if (event === 'read') markSeen(payload.upTo);
-    else if (event === 'ended') showEnded();
-  }
-
-  function retry(mine, err) {
-    if (err && (err.status === 401 || err.status === 404)) return lost();
-    if (mode === 'stream' && polling) {
-      // The stream is still refused but polling works: keep polling, quietly.
-      mode = 'poll';
-      return connect();
-    }
-    failures++;
-    show('reconnecting', true);
-    if (failures >= STREAM_TRIES && mode === 'stream') {
-      mode = 'poll';
-      failures = 0;
-    }
-    var delay = Math.min(15000, 500 * Math.pow(2, failures));
-    retryTimer = setTimeout(function () { if (mine === generation && active) connect(); }, delay);
-  }
-
-  // Long-poll: one request held until something happens; after a while the stream is tried again.
-  function poll(mine, rounds) {
-    rounds = rounds || 0;
-    var path = '/api/chat/poll/' + encodeURIComponent(session) + '?wait=' + POLL_WAIT + (lastMessageId ? '&after=' + encodeURIComponent(lastMessageId) : '');
-    var asked = Date.now();
-    call('GET', path).then(function (data) {
-      if (mine !== generation) return;
-      failures = 0;
-      polling = true;
-      show('reconnecting', false);
-      (data.messages || []).forEach(addMessage);
-      show('typing', !!data.agentTyping);
-      if (data.sessionEnded) return showEnded();
-      if (rounds >= 4 && !data.hasMoreMessages) {
-        mode = 'stream';
-        return connect();
-      }
-      // A poll the server could not hold answers at once: space those out.
-      var quick = Date.now() - asked < 1000 && !(data.messages || []).length;
-      retryTimer = setTimeout(function () { if (mine === generation) poll(mine, rounds + 1); }, quick ? 2000 : 0);
-    }, function (err) {
-      if (mine !== generation) return;
-      if (err.code === 'INVALID_CURSOR') lastMessageId = null;
-      retry(mine, err);
-    });
-  }
-
-  function stopRealtime() {
-    clearTimeout(retryTimer);
-    if (streamAbort) streamAbort.abort();
-    streamAbort = null;
-  }
-
   // The chat or the token is gone (a guest token expired, the session was erased): start over.
   function lost() {
-    stopRealtime();
+    live.stop();
     if (guest) {
       token = null;
       saved = {};
@@ -481,6 +358,19 @@
     }
     boot();
   }
+
+  var live = window.frontdeskLive({
+    session: function () { return session; },
+    token: function () { return token; },
+    active: function () { return active; },
+    call: call,
+    message: addMessage,
+    typing: function (on) { show('typing', on); },
+    read: markSeen,
+    ended: showEnded,
+    lost: lost,
+    reconnecting: function (on) { show('reconnecting', on); }
+  });
 
   // ---- what the visitor does ----
 
@@ -656,7 +546,7 @@
       isOpen = false;
     } else if (m.type === 'shutdown') {
       generation++;
-      stopRealtime();
+      live.stop();
       saved = {};
       token = null;
       try { localStorage.removeItem(KEY); } catch (err) { /* storage off */ }

@@ -46,16 +46,20 @@ async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Fetched {
 
 /// The panel's own asset URLs, as the frame page links them.
 fn linked_assets(frame: &str) -> Vec<String> {
-    ["/static/widget/panel.css?v=", "/static/widget/panel.js?v="]
-        .iter()
-        .map(|prefix| {
-            let start = frame
-                .find(prefix)
-                .unwrap_or_else(|| panic!("{prefix} in {frame}"));
-            let end = start + frame[start..].find('"').unwrap();
-            frame[start..end].to_string()
-        })
-        .collect()
+    [
+        "/static/widget/panel.css?v=",
+        "/static/widget/panel-live.js?v=",
+        "/static/widget/panel.js?v=",
+    ]
+    .iter()
+    .map(|prefix| {
+        let start = frame
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {frame}"));
+        let end = start + frame[start..].find('"').unwrap();
+        frame[start..end].to_string()
+    })
+    .collect()
 }
 
 #[tokio::test]

@@ -32,6 +32,7 @@ struct PanelConfig<'a> {
 struct FramePage {
     config: String,
     css_version: String,
+    live_version: String,
     js_version: String,
 }
 
@@ -48,6 +49,7 @@ pub async fn frame(State(ctx): State<AppState>) -> Response {
     let page = FramePage {
         config: serde_json::to_string(&config).unwrap_or_default(),
         css_version: assets::version_of("widget/panel.css").unwrap_or_default(),
+        live_version: assets::version_of("widget/panel-live.js").unwrap_or_default(),
         js_version: assets::version_of("widget/panel.js").unwrap_or_default(),
     };
     let mut response = page.into_response();

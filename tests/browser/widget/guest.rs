@@ -1,0 +1,198 @@
+//! A guest on another site: launcher, lazy load, chat with an agent, unread badge, reload,
+//! HTML as text, end and rating, shutdown.
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+
+use super::*;
+
+#[tokio::test]
+async fn a_guest_on_another_site_chats_with_an_agent() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    let app = spawn(&host, |_| {}).await;
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+
+    // The launcher, and nothing of the panel before the first click.
+    open_shop(&c, &host, "").await;
+    assert_eq!(
+        launcher(&c)
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Open chat")
+    );
+    let loaded = js(
+        &c,
+        "return performance.getEntriesByType('resource').map(e => e.name)",
+    )
+    .await;
+    let loaded: Vec<&str> = loaded
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        loaded.iter().any(|u| u.ends_with("/widget.js")),
+        "{loaded:?}"
+    );
+    assert!(
+        loaded
+            .iter()
+            .all(|u| !u.starts_with(&app.base) || u.ends_with("/widget.js")),
+        "only widget.js from the server before the click: {loaded:?}"
+    );
+    assert!(shadow_find(&c, "iframe").await.is_none());
+
+    // Open: the pre-chat form (optional by default), then the chat.
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#prechat-name"))
+        .await
+        .unwrap();
+    wait_for_js(
+        &c,
+        "return !document.getElementById('prechat').hidden",
+        "the pre-chat form",
+    )
+    .await;
+    fill(&c, "#prechat-name", "Grace").await;
+    fill(&c, "#prechat-email", "grace@example.com").await;
+    click(&c, "#prechat-form button[type=submit]").await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('chat').hidden",
+        "the chat view",
+    )
+    .await;
+    fill(&c, "#message", &format!("Hello from the tea shop{ENTER}")).await;
+    wait_for_text(&c, "#transcript", "Hello from the tea shop").await;
+
+    let session = wait_for_session(&app, &agent).await;
+    let detail = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    let detail = detail["data"].to_string();
+    assert!(detail.contains("Grace"), "{detail}");
+    assert!(
+        detail.contains(&format!("{}/", host.origin)),
+        "the page URL: {detail}"
+    );
+
+    // An agent's HTML is text; nothing runs.
+    app.agent_reply(&agent, &session, "<img src=x onerror=alert(1)>")
+        .await;
+    wait_for_text(&c, "#transcript", "<img src=x onerror=alert(1)>").await;
+    assert_eq!(
+        js(
+            &c,
+            "return document.querySelectorAll('#transcript img').length"
+        )
+        .await,
+        json!(0)
+    );
+    assert!(c.get_alert_text().await.is_err(), "no alert ran");
+    wait_for_text(&c, "#transcript .msg.agent .who", "ada").await;
+
+    // The agent reads the chat: the visitor sees "Seen".
+    let _ = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    wait_for_text(&c, "#transcript", "Seen").await;
+
+    // Escape closes and gives focus back to the launcher.
+    press(&c, ESCAPE).await;
+    c.enter_parent_frame().await.unwrap();
+    wait_for_js(
+        &c,
+        &format!("{IN_SHADOW} return root.querySelector('iframe').style.display === 'none' && root.activeElement === root.querySelector('button')"),
+        "the panel closed and the launcher focused",
+    )
+    .await;
+
+    // While closed, a reply shows on the badge and reaches the page's unread listener.
+    app.agent_reply(&agent, &session, "Your tea ships today")
+        .await;
+    wait_for_js(
+        &c,
+        "return window.unreadSeen === 1",
+        "the unread listener hears 1",
+    )
+    .await;
+    assert_eq!(badge_text(&c).await, "1");
+    save_screenshot(&c, "widget-closed-badge").await;
+
+    // A reload keeps the conversation (and the unread count) in this browser.
+    c.refresh().await.unwrap();
+    wait_for_js(&c, "return window.widgetReady === true", "ready again").await;
+    wait_for_js(
+        &c,
+        "return window.unreadSeen === 1",
+        "the badge after a reload",
+    )
+    .await;
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_text(&c, "#transcript", "Hello from the tea shop").await;
+    wait_for_text(&c, "#transcript", "Your tea ships today").await;
+    c.enter_parent_frame().await.unwrap();
+    wait_for_js(&c, "return window.unreadSeen === 0", "seen once open").await;
+    assert_eq!(badge_text(&c).await, "");
+    save_screenshot(&c, "widget-open").await;
+
+    // End and rate; the rating is stored.
+    enter_panel(&c).await;
+    click(&c, "#end").await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('ended').hidden",
+        "the rating form",
+    )
+    .await;
+    click(&c, "label[for=star-4]").await;
+    fill(&c, "#feedback", "Quick and kind").await;
+    click(&c, "#rating-form button[type=submit]").await;
+    wait_for_text(&c, "#rated", "Thank you").await;
+    let detail = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    let rating = detail["data"]["rating"].clone();
+    assert_eq!(rating["rating"], 4, "{detail}");
+    assert_eq!(rating["feedback"], "Quick and kind", "{detail}");
+
+    // Shutdown forgets the conversation in this browser.
+    c.enter_parent_frame().await.unwrap();
+    js(&c, "frontdesk('shutdown'); return true").await;
+    wait_for_js(
+        &c,
+        &format!("{IN_SHADOW} return !root.querySelector('iframe') && localStorage.getItem('frontdesk:state') === null"),
+        "the panel is gone",
+    )
+    .await;
+    c.refresh().await.unwrap();
+    wait_for_js(&c, "return window.widgetReady === true", "ready again").await;
+    assert!(
+        shadow_find(&c, "iframe").await.is_none(),
+        "nothing to preload"
+    );
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('prechat').hidden",
+        "a fresh start",
+    )
+    .await;
+    assert!(!text_of(&c, "#transcript").await.contains("tea shop"));
+
+    c.close().await.unwrap();
+}
