@@ -84,8 +84,11 @@
 
   function checkAvailability() {
     launcher.style.display = 'none';
+    // The answer is also left on the host element for the page's own use.
     fetch(server + '/api/chat/availability').then(function (r) { return r.json(); }).then(function (body) {
-      if (!(body && body.data && body.data.online === false)) launcher.style.display = 'flex';
+      var away = !!(body && body.data && body.data.online === false);
+      host.setAttribute('data-availability', away ? 'away' : 'online');
+      if (!away) launcher.style.display = 'flex';
     }, function () { launcher.style.display = 'flex'; });
   }
 

@@ -5,9 +5,10 @@
 //! ending and rating, shutdown; an identified user with their history; phone width and
 //! keyboard-only use; the offline form.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
@@ -24,6 +25,9 @@ mod phone;
 const ENTER: char = '\u{E007}';
 const TAB: char = '\u{E004}';
 const ESCAPE: char = '\u{E00C}';
+const SHIFT: char = '\u{E008}';
+/// Releases held modifier keys in `send_keys`.
+const RELEASE: char = '\u{E000}';
 
 /// The second origin: a shop page with the widget's snippet, pointing at the frontdesk server.
 struct HostSite {
@@ -54,8 +58,17 @@ impl HostSite {
     }
 }
 
-async fn shop_page(State(server): State<Arc<OnceLock<String>>>) -> Html<String> {
+/// `?hide=1` puts `data-hide-when-offline` on the snippet; `?token=` identifies the visitor.
+async fn shop_page(
+    State(server): State<Arc<OnceLock<String>>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Html<String> {
     let server = server.get().cloned().unwrap_or_default();
+    let hide = if query.contains_key("hide") {
+        " data-hide-when-offline"
+    } else {
+        ""
+    };
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Tea shop</title></head>
@@ -68,7 +81,7 @@ window.unreadSeen = 0;
 frontdesk('on', 'unread', function (n) {{ window.unreadSeen = n; }});
 frontdesk('on', 'ready', function () {{ window.widgetReady = true; }});
 </script>
-<script src="{server}/widget.js" defer data-title="Tea shop help"></script>
+<script src="{server}/widget.js" defer data-title="Tea shop help"{hide}></script>
 </body></html>"#
     ))
 }

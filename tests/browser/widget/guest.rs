@@ -88,6 +88,24 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
         "the page URL: {detail}"
     );
 
+    // Shift+Enter starts a new line; the agent sees the visitor typing; Enter sends.
+    fill(
+        &c,
+        "#message",
+        &format!("Two lines:{SHIFT}{ENTER}{RELEASE}the second"),
+    )
+    .await;
+    let value = js(&c, "return document.getElementById('message').value").await;
+    assert_eq!(value, json!("Two lines:\nthe second"));
+    wait_until("the agent sees the visitor typing", || async {
+        app.get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+            .await["data"]["userTyping"]
+            == json!(true)
+    })
+    .await;
+    click(&c, "#send").await;
+    wait_for_text(&c, "#transcript", "the second").await;
+
     // An agent's HTML is text; nothing runs.
     app.agent_reply(&agent, &session, "<img src=x onerror=alert(1)>")
         .await;

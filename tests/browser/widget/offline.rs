@@ -14,6 +14,17 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     let app = spawn(&host, |s| s.widget.offline_when_no_agents = true).await;
     let profile = tempfile::tempdir().unwrap();
     let c = browser(&driver, profile.path()).await;
+    // With data-hide-when-offline there is no launcher while away.
+    open_shop(&c, &host, "?hide=1").await;
+    wait_for_js(
+        &c,
+        &format!(
+            "{IN_SHADOW} return root.host.dataset.availability === 'away' \
+             && root.querySelector('button').style.display === 'none'"
+        ),
+        "the launcher hidden while away",
+    )
+    .await;
     open_shop(&c, &host, "").await;
     launcher(&c).await.click().await.unwrap();
     enter_panel(&c).await;
