@@ -214,3 +214,93 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
 
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_required_pre_chat_form_asks_name_and_email_before_any_chat() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    let app = spawn(&host, |s| {
+        s.widget.prechat = frontdesk::config::Prechat::Required;
+    })
+    .await;
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    open_shop(&c, &host, "").await;
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('prechat').hidden",
+        "the pre-chat form",
+    )
+    .await;
+    click(&c, "#prechat-form button[type=submit]").await;
+    wait_for_text(&c, "#prechat-error", "your name").await;
+    fill(&c, "#prechat-name", "Hal").await;
+    fill(&c, "#prechat-email", "not-an-address").await;
+    click(&c, "#prechat-form button[type=submit]").await;
+    wait_for_text(&c, "#prechat-error", "valid email").await;
+    assert!(queue(&app, &agent).await.is_empty(), "no chat yet");
+    c.find(Locator::Css("#prechat-email"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&c, "#prechat-email", "hal@example.com").await;
+    click(&c, "#prechat-form button[type=submit]").await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('chat').hidden",
+        "the chat view",
+    )
+    .await;
+    let session = wait_for_session(&app, &agent).await;
+    let detail = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    let detail = detail["data"].to_string();
+    assert!(detail.contains("hal@example.com"), "{detail}");
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_a_pre_chat_form_the_first_message_starts_the_chat() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    let app = spawn(&host, |s| {
+        s.widget.prechat = frontdesk::config::Prechat::Off
+    })
+    .await;
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    open_shop(&c, &host, "").await;
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('chat').hidden",
+        "the message box at once",
+    )
+    .await;
+    // The welcome is shown, but opening the panel puts nothing in the queue.
+    wait_for_text(&c, "#transcript", "Hi!").await;
+    assert!(
+        queue(&app, &agent).await.is_empty(),
+        "no empty chat in the queue"
+    );
+    fill(&c, "#message", &format!("Straight to the point{ENTER}")).await;
+    let session = wait_for_session(&app, &agent).await;
+    wait_for_text(&c, "#transcript", "Straight to the point").await;
+    let detail = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    assert_eq!(detail["data"]["totalMessages"], 1, "{detail}");
+    c.close().await.unwrap();
+}
