@@ -17,7 +17,6 @@
   // hidden on every page so the unread badge works) or "stored" (something to forget on shutdown).
   var KEY = 'frontdesk:state';
   var phone = w.matchMedia('(max-width: 639px)');
-  var queued = (w.frontdesk && w.frontdesk.q) || [];
   var listeners = { unread: [], ready: [] };
   var host, launcher, badge, count, frame;
   var frameReady = false, isOpen = false, ready = false, unread = 0, token = null, forgetting = false;
@@ -210,6 +209,7 @@
   api.loaded = true;
 
   function start() {
+    var queued = (w.frontdesk && w.frontdesk.q) || [];
     build();
     w.frontdesk = api;
     for (var i = 0; i < queued.length; i++) api.apply(null, queued[i]);

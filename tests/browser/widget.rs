@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::*;
 
+mod demo;
 mod guest;
 mod identified;
 mod offline;
