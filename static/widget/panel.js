@@ -14,7 +14,8 @@
   var KEY = 'frontdesk.panel';
 
   var saved = load();
-  var token = null, guest = false;
+  // userToken: from identify; token: what requests carry (the user's, or the guest's own).
+  var userToken = null, token = null, guest = false;
   var session = null, active = false;
   var isOpen = !embedded, booted = false;
   var generation = 0;
@@ -70,16 +71,15 @@
     generation++;
     live.reset();
     resetView();
-    if (token) {
-      guest = false;
+    token = userToken;
+    guest = !userToken;
+    if (userToken) {
       findUserChat();
     } else if (saved.guestToken) {
       token = saved.guestToken;
-      guest = true;
       if (saved.sessionId) resume(saved.sessionId);
       else startView();
     } else {
-      guest = true;
       startView();
     }
   }
@@ -525,15 +525,18 @@
       isOpen = !!m.open;
       context = m.context || {};
       if (m.title) $('title').textContent = m.title;
-      token = typeof m.token === 'string' ? m.token : null;
+      userToken = typeof m.token === 'string' ? m.token : null;
       boot();
     } else if (m.type === 'identify') {
       var next = typeof m.token === 'string' ? m.token : null;
-      if (next === (guest ? null : token)) return;
+      if (next === userToken) return;
       // A refreshed token for the same person changes nothing on screen.
-      var same = next && !guest && token && subject(next) === subject(token);
-      token = next;
-      if (same) return;
+      var same = next && userToken && subject(next) === subject(userToken);
+      userToken = next;
+      if (same) {
+        token = next;
+        return;
+      }
       boot();
     } else if (m.type === 'open') {
       isOpen = true;
@@ -548,7 +551,7 @@
       generation++;
       live.stop();
       saved = {};
-      token = null;
+      token = userToken = null;
       try { localStorage.removeItem(KEY); } catch (err) { /* storage off */ }
       tell({ type: 'forgotten' });
     }
