@@ -28,6 +28,12 @@ async fn the_demo_page_chats_on_the_servers_own_origin() {
     .await;
     wait_for_text(&c, "#title", "Acme Tea support").await;
     click(&c, "#prechat-form button[type=submit]").await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('chat').hidden",
+        "the chat view",
+    )
+    .await;
     fill(&c, "#message", &format!("Hello from the demo{ENTER}")).await;
     wait_for_text(&c, "#transcript", "Hello from the demo").await;
     wait_for_session(&app, &agent).await;
