@@ -246,6 +246,13 @@ async fn new_chats_and_messages_notify_until_switched_off() {
     })
     .await;
     assert!(opened, "clicking the notification should open the chat");
+    wait_for_js(
+        &c,
+        "return document.querySelector('[data-open-chat]') !== null \
+             && !document.title.startsWith('(')",
+        "the opened chat no longer counts in the title",
+    )
+    .await;
     save_screenshot(&c, "notify-chat").await;
     c.close().await.unwrap();
 }
