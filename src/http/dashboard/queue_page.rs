@@ -23,6 +23,8 @@ pub struct QueueRow {
     pub unread: i64,
     pub preview: String,
     pub typing: bool,
+    /// "App", "Web" or "Offline".
+    pub channel: &'static str,
 }
 
 impl QueueRow {
@@ -30,6 +32,7 @@ impl QueueRow {
         let s = &e.row.session;
         QueueRow {
             id: s.id.clone(),
+            channel: s.channel.label(),
             user: user_label(s),
             persona: e.row.persona_name.clone(),
             priority: e.priority.as_str(),
