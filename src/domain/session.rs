@@ -207,8 +207,18 @@ mod tests {
         let at = Timestamp(10_000);
         assert!(!rule.is_expired(Channel::App, SessionStatus::Active, at, Timestamp(11_000)));
         assert!(rule.is_expired(Channel::App, SessionStatus::Active, at, Timestamp(11_001)));
-        assert!(!rule.is_expired(Channel::App, SessionStatus::EndedByUser, at, Timestamp(99_000)));
+        assert!(!rule.is_expired(
+            Channel::App,
+            SessionStatus::EndedByUser,
+            at,
+            Timestamp(99_000)
+        ));
         assert_eq!(rule.expired_at(at), Timestamp(11_000));
-        assert!(!rule.is_expired(Channel::Offline, SessionStatus::Active, at, Timestamp(99_000)));
+        assert!(!rule.is_expired(
+            Channel::Offline,
+            SessionStatus::Active,
+            at,
+            Timestamp(99_000)
+        ));
     }
 }

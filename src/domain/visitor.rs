@@ -88,7 +88,10 @@ mod tests {
 
     #[test]
     fn absent_odd_or_unknown_values_are_none() {
-        assert_eq!(VisitorContext::from_metadata(None), VisitorContext::default());
+        assert_eq!(
+            VisitorContext::from_metadata(None),
+            VisitorContext::default()
+        );
         let meta = r#"{"pageUrl": 3, "language": "  ", "userAgent": "curl-ish/0"}"#;
         let ctx = VisitorContext::from_metadata(Some(meta));
         assert_eq!(ctx, VisitorContext::default());
@@ -100,8 +103,14 @@ mod tests {
             page_url: Some(url.into()),
             ..VisitorContext::default()
         };
-        assert_eq!(with("HTTPS://a.example/").page_link(), Some("HTTPS://a.example/"));
-        assert_eq!(with("http://a.example/").page_link(), Some("http://a.example/"));
+        assert_eq!(
+            with("HTTPS://a.example/").page_link(),
+            Some("HTTPS://a.example/")
+        );
+        assert_eq!(
+            with("http://a.example/").page_link(),
+            Some("http://a.example/")
+        );
         assert_eq!(with("javascript:alert(1)").page_link(), None);
         assert_eq!(with("data:text/html,x").page_link(), None);
     }

@@ -11,7 +11,9 @@ use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
-use crate::domain::{Channel, ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId};
+use crate::domain::{
+    Channel, ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId,
+};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
 use crate::store::chats::{
@@ -158,7 +160,12 @@ async fn start(
     }
     let mut session = outcome.state.session;
     let (queue_position, estimated_wait_seconds) = estimate_wait(ctx, &session).await?;
-    session.status = idle_rule(ctx).effective_status(session.channel, session.status, session.last_activity_at, now);
+    session.status = idle_rule(ctx).effective_status(
+        session.channel,
+        session.status,
+        session.last_activity_at,
+        now,
+    );
     Ok(Started {
         session,
         resumed: outcome.kind == StartKind::Resumed,
@@ -413,7 +420,12 @@ pub async fn history(
         .into_iter()
         .map(|row| {
             let mut session = row.session;
-            session.status = idle.effective_status(session.channel, session.status, session.last_activity_at, now);
+            session.status = idle.effective_status(
+                session.channel,
+                session.status,
+                session.last_activity_at,
+                now,
+            );
             HistoryEntry {
                 session,
                 rating: row.rating,

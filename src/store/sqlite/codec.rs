@@ -2,7 +2,9 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::domain::{Channel, MessageKind, Priority, Role, SendAs, Sender, SessionStatus, Timestamp};
+use crate::domain::{
+    Channel, MessageKind, Priority, Role, SendAs, Sender, SessionStatus, Timestamp,
+};
 
 impl ToSql for Timestamp {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

@@ -9,7 +9,9 @@ use super::{
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::{IdleRule, Session, SessionState};
-use crate::domain::{Channel, EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp};
+use crate::domain::{
+    Channel, EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp,
+};
 use crate::error::{Error, Result};
 use crate::store::chats::{
     EndOutcome, NewRating, NewUserMessage, OFFLINE_RETRY_WINDOW_MS, PastSession, SendOutcome,
