@@ -42,9 +42,15 @@ pub fn client_api_layer(origins: &[String]) -> CorsLayer {
         .max_age(PREFLIGHT_MAX_AGE)
 }
 
-/// Whether a path belongs to the client API.
-fn is_client_api(path: &str) -> bool {
-    path.starts_with("/api/chat/")
+/// Whether the request goes through the CORS layer: client-API paths only, and of OPTIONS
+/// requests only real preflights (the layer would answer any OPTIONS with an empty 200; a bare
+/// one keeps its 405 in the envelope).
+fn wants_cors<B>(request: &Request<B>) -> bool {
+    request.uri().path().starts_with("/api/chat/")
+        && (request.method() != Method::OPTIONS
+            || request
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD))
 }
 
 /// `inner` with CORS for client-API paths and untouched for every other path.
@@ -79,7 +85,7 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if is_client_api(request.uri().path()) {
+        if wants_cors(&request) {
             Either::Left(self.with_cors.call(request))
         } else {
             Either::Right(self.plain.call(request))

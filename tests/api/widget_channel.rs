@@ -270,6 +270,14 @@ async fn a_retried_offline_submit_answers_the_chat_it_made() {
     assert_eq!(made["data"]["sessionId"], "chat_offline_1");
     assert_eq!(retried["data"]["sessionId"], "chat_offline_1");
     assert_eq!(sessions(&app), 3);
+
+    // Another user's id is not theirs: a fresh chat, and nothing about the first one.
+    let body = json!({ "sessionId": "chat_offline_1", "name": "Eve", "email": "e@example.com", "message": "Hi" });
+    let theirs = app
+        .post_ok("/api/chat/offline", &app.user_token("u2"), body)
+        .await;
+    assert_ne!(theirs["data"]["sessionId"], "chat_offline_1");
+    assert_eq!(sessions(&app), 4);
 }
 
 #[tokio::test]
@@ -364,6 +372,10 @@ async fn bad_offline_input_is_refused_and_stores_nothing() {
     let (status, answer) = app
         .post("/api/chat/offline", "not-a-token", form("hi"))
         .await;
+    assert_error(status, &answer, 401, "AUTHENTICATION_FAILED");
+    // An agent is not a visitor.
+    let (_, agent) = app.agent("lead@example.com", "super_admin").await;
+    let (status, answer) = app.post("/api/chat/offline", &agent, form("hi")).await;
     assert_error(status, &answer, 401, "AUTHENTICATION_FAILED");
     assert_eq!(sessions(&app), 0);
 }
@@ -483,6 +495,20 @@ async fn a_preflight_from_another_origin_gets_no_allow_origin() {
     let app = TestApp::spawn().await;
     let r = preflight(&app, "/api/chat/session", SHOP).await;
     assert_eq!(header(&r, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn an_options_request_that_is_no_preflight_keeps_its_405_envelope() {
+    let app = with_origins().await;
+    let r = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/chat/session"))
+        .header("origin", SHOP)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = decode(r).await;
+    assert_error(status, &body, 405, "METHOD_NOT_ALLOWED");
 }
 
 #[tokio::test]
