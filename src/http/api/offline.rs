@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::domain::text::required_text;
 use crate::domain::{Email, MessageText, Metadata, SessionId, SessionStatus, Timestamp};
+use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{ApiJson, AppState, ClientAddr, MaybeUserAuth, required};
 use crate::service::chat::MAX_NAME_CHARS;
@@ -33,9 +34,11 @@ pub struct OfflineAnswer {
 }
 
 impl OfflineBody {
-    fn parse(self, max_message_chars: usize) -> Result<OfflineMessage, crate::error::Error> {
-        let email = Email::parse_optional("email", Some(&required("email", self.email)?))?
-            .ok_or_else(|| crate::error::Error::validation("email", "email must not be empty"))?;
+    /// Validates every field once, here at the edge: name as `userInfo.name`, email required,
+    /// the message as a chat message.
+    fn parse(self, max_message_chars: usize) -> Result<OfflineMessage, Error> {
+        let email = Email::parse_optional("email", self.email.as_deref())?
+            .ok_or_else(|| Error::validation("email", "email is required"))?;
         Ok(OfflineMessage {
             session_id: self
                 .session_id

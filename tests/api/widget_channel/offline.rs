@@ -132,13 +132,20 @@ async fn a_retried_offline_submit_answers_the_chat_it_made() {
     assert_eq!(retried["data"]["sessionId"], "chat_offline_1");
     assert_eq!(sessions(&app), 3);
 
+    // Naming one's own live chat makes a new offline chat: the message is never swallowed.
+    app.start_session(&user, Some("chat_live_1")).await;
+    let body = json!({ "sessionId": "chat_live_1", "name": "Ada", "email": "a@example.com", "message": "Hi again" });
+    let fresh = app.post_ok("/api/chat/offline", &user, body).await;
+    assert_ne!(fresh["data"]["sessionId"], "chat_live_1");
+    assert_eq!(sessions(&app), 5);
+
     // Another user's id is not theirs: a fresh chat, and nothing about the first one.
     let body = json!({ "sessionId": "chat_offline_1", "name": "Eve", "email": "e@example.com", "message": "Hi" });
     let theirs = app
         .post_ok("/api/chat/offline", &app.user_token("u2"), body)
         .await;
     assert_ne!(theirs["data"]["sessionId"], "chat_offline_1");
-    assert_eq!(sessions(&app), 4);
+    assert_eq!(sessions(&app), 6);
 }
 
 #[tokio::test]

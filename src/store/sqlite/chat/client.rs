@@ -32,7 +32,13 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
     let id = match &req.wanted_id {
         Some(wanted) => match sessions::get(conn, wanted)? {
             // Ownership is the id and its namespace: a guest is never a user, nor the reverse.
-            Some(row) if row.user_id == req.user_id && row.is_guest == req.is_guest => {
+            // An offline submit is a retry only of an offline chat: naming a live chat must
+            // not swallow the message.
+            Some(row)
+                if row.user_id == req.user_id
+                    && row.is_guest == req.is_guest
+                    && (req.channel != Channel::Offline || row.channel == Channel::Offline) =>
+            {
                 return Ok(StartOutcome {
                     kind: StartKind::Existing,
                     state: state_of(conn, row)?,
