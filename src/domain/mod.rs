@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod assignment;
 pub mod audit;
 pub mod canned;
+pub mod channel;
 pub mod client_addr;
 pub mod client_timestamp;
 pub mod dashboard_session;
@@ -23,7 +24,9 @@ pub mod role;
 pub mod session;
 pub mod text;
 pub mod time;
+pub mod visitor;
 
+pub use channel::Channel;
 pub use client_addr::{IpRange, TrustedProxies};
 pub use client_timestamp::ClientTimestamp;
 pub use email::Email;

@@ -33,3 +33,4 @@ mod shipped_client;
 mod token_edges;
 mod tokens;
 mod typed_answers;
+mod widget_channel;

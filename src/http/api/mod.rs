@@ -3,6 +3,7 @@
 pub mod answers;
 mod ending;
 mod messages;
+mod offline;
 mod session;
 mod signals;
 mod stream;
@@ -25,4 +26,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/chat/typing", post(signals::typing))
         .route("/api/chat/read", post(signals::read))
         .route("/api/chat/stream/{session_id}", get(stream::stream))
+        .route("/api/chat/offline", post(offline::leave_message))
 }

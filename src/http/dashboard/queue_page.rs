@@ -27,6 +27,8 @@ pub struct QueueRow {
     pub mine: bool,
     /// When the user last wrote (ms, 0 before the first message): the page notifies when it grows.
     pub last_user_at: i64,
+    /// "App", "Web" or "Offline".
+    pub channel: &'static str,
 }
 
 impl QueueRow {
@@ -34,6 +36,7 @@ impl QueueRow {
         let s = &e.row.session;
         QueueRow {
             id: s.id.clone(),
+            channel: s.channel.label(),
             user: user_label(s),
             persona: e.row.persona_name.clone(),
             priority: e.priority.as_str(),
