@@ -7,6 +7,7 @@ pub(crate) mod client;
 mod csrf_escaping;
 mod fixes;
 mod forms;
+mod hours_page;
 mod pages;
 mod sessions;
 mod stream;
