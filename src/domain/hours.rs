@@ -316,7 +316,9 @@ mod tests {
         assert_eq!(parse_minute("00:00", false), Some(0));
         assert_eq!(parse_minute("23:59", false), Some(1439));
         assert_eq!(parse_minute("24:00", true), Some(1440));
-        for bad in ["24:00", "25:00", "9:00", "09:60", "09-00", "0900", "+9:00", "", "09:00 "] {
+        for bad in [
+            "24:00", "25:00", "9:00", "09:60", "09-00", "0900", "+9:00", "", "09:00 ",
+        ] {
             assert_eq!(parse_minute(bad, false), None, "{bad}");
         }
         assert_eq!(parse_minute("24:01", true), None);
@@ -359,7 +361,11 @@ mod tests {
         assert_eq!(field_of(BusinessHours::parse(&d)), "closedDates");
         d.closed_dates = vec!["2026-2-3".into()];
         assert_eq!(field_of(BusinessHours::parse(&d)), "closedDates");
-        d.closed_dates = vec!["2026-12-25".into(), "2026-01-01".into(), "2026-12-25".into()];
+        d.closed_dates = vec![
+            "2026-12-25".into(),
+            "2026-01-01".into(),
+            "2026-12-25".into(),
+        ];
         assert_eq!(
             BusinessHours::parse(&d).unwrap().to_document().closed_dates,
             vec!["2026-01-01", "2026-12-25"]

@@ -123,7 +123,10 @@ async fn availability_follows_daylight_saving_changes_both_ways() {
     put_hours(
         &app,
         &root,
-        every_day("Europe/Berlin", json!([{ "open": "09:00", "close": "17:00" }])),
+        every_day(
+            "Europe/Berlin",
+            json!([{ "open": "09:00", "close": "17:00" }]),
+        ),
     )
     .await;
     let a = availability(&app).await;
@@ -154,7 +157,10 @@ async fn availability_follows_daylight_saving_changes_both_ways() {
     put_hours(
         &app,
         &root,
-        every_day("Europe/Berlin", json!([{ "open": "02:30", "close": "04:00" }])),
+        every_day(
+            "Europe/Berlin",
+            json!([{ "open": "02:30", "close": "04:00" }]),
+        ),
     )
     .await;
     advance_to(&app, "2027-03-28T00:30:00Z");
@@ -182,7 +188,10 @@ async fn closed_dates_close_the_whole_local_day() {
     assert_eq!(a["nextOpenAt"], "2026-12-26T14:00:00.000Z");
     // Just after midnight UTC it is still the evening of the 25th in New York.
     advance_to(&app, "2026-12-26T02:00:00Z");
-    assert_eq!(availability(&app).await["nextOpenAt"], "2026-12-26T14:00:00.000Z");
+    assert_eq!(
+        availability(&app).await["nextOpenAt"],
+        "2026-12-26T14:00:00.000Z"
+    );
     advance_to(&app, "2026-12-26T14:00:00Z");
     assert_open(&availability(&app).await);
 }
@@ -252,7 +261,10 @@ async fn every_agent_reads_the_hours_and_only_super_admins_change_them() {
     assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
 
     let audits = "SELECT COUNT(*) FROM audit_events WHERE action = 'hours_update'";
-    let wanted = every_day("Europe/Berlin", json!([{ "open": "08:00", "close": "12:00" }]));
+    let wanted = every_day(
+        "Europe/Berlin",
+        json!([{ "open": "08:00", "close": "12:00" }]),
+    );
     for token in [&chat, &support] {
         let (status, body) = app.put(HOURS, token, wanted.clone()).await;
         assert_error(status, &body, 403, "FORBIDDEN");
@@ -328,9 +340,21 @@ async fn bad_hours_are_refused_with_a_reason_and_change_nothing() {
     let cases: Vec<(&str, Value)> = vec![
         ("enabled as text", with(&["enabled"], json!("yes"))),
         ("weekly as a list", with(&["weekly"], json!([]))),
-        ("a day as an object", with(&["weekly", "mon"], json!({ "open": "09:00" }))),
-        ("a time as a number", with(&["weekly", "mon"], json!([{ "open": 900, "close": "17:00" }]))),
-        ("closedDates as text", with(&["closedDates"], json!("2026-12-25"))),
+        (
+            "a day as an object",
+            with(&["weekly", "mon"], json!({ "open": "09:00" })),
+        ),
+        (
+            "a time as a number",
+            with(
+                &["weekly", "mon"],
+                json!([{ "open": 900, "close": "17:00" }]),
+            ),
+        ),
+        (
+            "closedDates as text",
+            with(&["closedDates"], json!("2026-12-25")),
+        ),
         ("awayMessage as a number", with(&["awayMessage"], json!(42))),
         ("no awayMessage", without("awayMessage")),
         ("no timeZone", without("timeZone")),
@@ -342,34 +366,106 @@ async fn bad_hours_are_refused_with_a_reason_and_change_nothing() {
         }),
         ("an unknown key", with(&["timezone"], json!("UTC"))),
         ("an unknown day", with(&["weekly", "holiday"], json!([]))),
-        ("an unknown interval key", with(&["weekly", "mon"], json!([{ "open": "09:00", "close": "17:00", "note": "x" }]))),
-        ("an unknown time zone", with(&["timeZone"], json!("Mars/Olympus_Mons"))),
-        ("a 10 KB time zone", with(&["timeZone"], json!("x".repeat(10_240)))),
-        ("25:00", with(&["weekly", "tue"], json!([{ "open": "09:00", "close": "25:00" }]))),
-        ("24:00 as an opening", with(&["weekly", "tue"], json!([{ "open": "24:00", "close": "24:00" }]))),
-        ("9:00", with(&["weekly", "tue"], json!([{ "open": "9:00", "close": "17:00" }]))),
-        ("opening after closing", with(&["weekly", "wed"], json!([{ "open": "17:00", "close": "09:00" }]))),
-        ("opening at closing", with(&["weekly", "wed"], json!([{ "open": "09:00", "close": "09:00" }]))),
-        ("overlapping intervals", with(&["weekly", "thu"], json!([
-            { "open": "09:00", "close": "13:00" }, { "open": "12:00", "close": "17:00" },
-        ]))),
-        ("five intervals", with(&["weekly", "fri"], json!([
-            { "open": "01:00", "close": "02:00" }, { "open": "03:00", "close": "04:00" },
-            { "open": "05:00", "close": "06:00" }, { "open": "07:00", "close": "08:00" },
-            { "open": "09:00", "close": "10:00" },
-        ]))),
-        ("a 10 KB away message", with(&["awayMessage"], json!("x".repeat(10_240)))),
-        ("an empty away message", with(&["awayMessage"], json!("   "))),
-        ("1000 closed dates", with(&["closedDates"], json!(vec!["2026-12-25"; 1000]))),
-        ("a closed date that is not a date", with(&["closedDates"], json!(["2026-02-30"]))),
-        ("a closed date in another format", with(&["closedDates"], json!(["25/12/2026"]))),
+        (
+            "an unknown interval key",
+            with(
+                &["weekly", "mon"],
+                json!([{ "open": "09:00", "close": "17:00", "note": "x" }]),
+            ),
+        ),
+        (
+            "an unknown time zone",
+            with(&["timeZone"], json!("Mars/Olympus_Mons")),
+        ),
+        (
+            "a 10 KB time zone",
+            with(&["timeZone"], json!("x".repeat(10_240))),
+        ),
+        (
+            "25:00",
+            with(
+                &["weekly", "tue"],
+                json!([{ "open": "09:00", "close": "25:00" }]),
+            ),
+        ),
+        (
+            "24:00 as an opening",
+            with(
+                &["weekly", "tue"],
+                json!([{ "open": "24:00", "close": "24:00" }]),
+            ),
+        ),
+        (
+            "9:00",
+            with(
+                &["weekly", "tue"],
+                json!([{ "open": "9:00", "close": "17:00" }]),
+            ),
+        ),
+        (
+            "opening after closing",
+            with(
+                &["weekly", "wed"],
+                json!([{ "open": "17:00", "close": "09:00" }]),
+            ),
+        ),
+        (
+            "opening at closing",
+            with(
+                &["weekly", "wed"],
+                json!([{ "open": "09:00", "close": "09:00" }]),
+            ),
+        ),
+        (
+            "overlapping intervals",
+            with(
+                &["weekly", "thu"],
+                json!([
+                    { "open": "09:00", "close": "13:00" }, { "open": "12:00", "close": "17:00" },
+                ]),
+            ),
+        ),
+        (
+            "five intervals",
+            with(
+                &["weekly", "fri"],
+                json!([
+                    { "open": "01:00", "close": "02:00" }, { "open": "03:00", "close": "04:00" },
+                    { "open": "05:00", "close": "06:00" }, { "open": "07:00", "close": "08:00" },
+                    { "open": "09:00", "close": "10:00" },
+                ]),
+            ),
+        ),
+        (
+            "a 10 KB away message",
+            with(&["awayMessage"], json!("x".repeat(10_240))),
+        ),
+        (
+            "an empty away message",
+            with(&["awayMessage"], json!("   ")),
+        ),
+        (
+            "1000 closed dates",
+            with(&["closedDates"], json!(vec!["2026-12-25"; 1000])),
+        ),
+        (
+            "a closed date that is not a date",
+            with(&["closedDates"], json!(["2026-02-30"])),
+        ),
+        (
+            "a closed date in another format",
+            with(&["closedDates"], json!(["25/12/2026"])),
+        ),
         ("a body that is not an object", json!(["enabled"])),
     ];
     for (what, body) in cases {
         let (status, answer) = app.put(HOURS, &root, body).await;
         assert_error(status, &answer, 400, "VALIDATION_ERROR");
         let message = answer["message"].as_str().unwrap();
-        assert!(message.len() < 400, "{what}: the reason is short: {message}");
+        assert!(
+            message.len() < 400,
+            "{what}: the reason is short: {message}"
+        );
         println!("{what}: {message}");
     }
     for (what, raw) in [
@@ -382,12 +478,20 @@ async fn bad_hours_are_refused_with_a_reason_and_change_nothing() {
         println!("{what}: {}", answer["message"]);
     }
     let (status, answer) = app
-        .put(HOURS, &root, with(&["timeZone"], json!("Mars/Olympus_Mons")))
+        .put(
+            HOURS,
+            &root,
+            with(&["timeZone"], json!("Mars/Olympus_Mons")),
+        )
         .await;
     assert_error(status, &answer, 400, "VALIDATION_ERROR");
     assert_eq!(answer["error"]["details"]["field"], "timeZone");
 
-    assert_eq!(app.get_ok(HOURS, &root).await["data"], defaults(), "nothing changed");
+    assert_eq!(
+        app.get_ok(HOURS, &root).await["data"],
+        defaults(),
+        "nothing changed"
+    );
     assert_eq!(
         app.count_rows("SELECT COUNT(*) FROM audit_events WHERE action = 'hours_update'"),
         0
@@ -414,7 +518,10 @@ async fn markup_in_the_away_message_is_kept_as_text() {
     hours["awayMessage"] = json!(hostile);
     let saved = put_hours(&app, &root, hours).await;
     assert_eq!(saved["awayMessage"], hostile);
-    assert_eq!(app.get_ok(HOURS, &root).await["data"]["awayMessage"], hostile);
+    assert_eq!(
+        app.get_ok(HOURS, &root).await["data"]["awayMessage"],
+        hostile
+    );
     let response = app
         .client
         .get(app.url(AVAILABILITY))

@@ -61,9 +61,7 @@ fn next_open(now: Timestamp, hours: &BusinessHours) -> Option<Timestamp> {
     let tz = hours.time_zone;
     let today = local(now, tz).date_naive();
     for offset in 0..LOOKAHEAD_DAYS {
-        let Some(day) = today.checked_add_signed(Duration::days(offset)) else {
-            return None;
-        };
+        let day = today.checked_add_signed(Duration::days(offset))?;
         let found = candidates(day, hours)
             .into_iter()
             .filter(|&c| c > now && is_open_at(c, hours))
@@ -191,8 +189,10 @@ mod tests {
 
     #[test]
     fn weekdays_nine_to_five_in_utc() {
-        let mut hours = BusinessHours::default();
-        hours.enabled = true;
+        let hours = BusinessHours {
+            enabled: true,
+            ..BusinessHours::default()
+        };
         // 2026-12-04 is a Friday.
         assert!(is_open("2026-12-04T09:00:00Z", &hours));
         assert!(is_open("2026-12-04T16:59:59.999Z", &hours));

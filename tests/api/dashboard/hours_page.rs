@@ -92,7 +92,12 @@ async fn a_refused_save_shows_why_keeps_what_was_typed_and_changes_nothing() {
     let token = b.csrf();
     for (what, field, value, reason) in [
         ("25:00", "tue_close", "25:00", "close time"),
-        ("no closing time", "tue_close", "", "both an opening and a closing"),
+        (
+            "no closing time",
+            "tue_close",
+            "",
+            "both an opening and a closing",
+        ),
         ("unknown zone", "time_zone", "Mars/Base", "time zone name"),
         ("bad date", "closed_dates", "tomorrow", "YYYY-MM-DD"),
     ] {
