@@ -166,6 +166,28 @@ impl BusinessHours {
     }
 }
 
+impl BusinessHours {
+    /// The week in one line, for the audit log: `mon 09:00-12:00 13:00-17:00, ..., sun closed`.
+    pub fn weekly_summary(&self) -> String {
+        DAY_KEYS
+            .iter()
+            .zip(&self.weekly)
+            .map(|(day, intervals)| {
+                if intervals.is_empty() {
+                    format!("{day} closed")
+                } else {
+                    let times: Vec<String> = intervals
+                        .iter()
+                        .map(|iv| format!("{}-{}", format_minute(iv.open), format_minute(iv.close)))
+                        .collect();
+                    format!("{day} {}", times.join(" "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A zone of the IANA time zone database, by its exact name (`Europe/Berlin`, `UTC`).
 pub fn parse_time_zone(raw: &str) -> Result<Tz> {
     raw.trim().parse::<Tz>().map_err(|_| {
@@ -309,6 +331,11 @@ mod tests {
         assert_eq!(BusinessHours::parse(&hours.to_document()).unwrap(), hours);
         assert_eq!(hours.to_document().weekly.mon, vec![iv("09:00", "17:00")]);
         assert!(hours.to_document().weekly.sun.is_empty());
+        assert_eq!(
+            hours.weekly_summary(),
+            "mon 09:00-17:00, tue 09:00-17:00, wed 09:00-17:00, thu 09:00-17:00, \
+             fri 09:00-17:00, sat closed, sun closed"
+        );
     }
 
     #[test]

@@ -243,7 +243,8 @@ pub trait TeamStore: Send + Sync {
     /// The business hours last saved, `None` when they were never set.
     async fn business_hours(&self) -> Result<Option<BusinessHours>>;
 
-    /// Replaces the business hours (audit `hours_update` by `actor`, with the new schedule).
+    /// Replaces the business hours (audit `hours_update` by `actor`, with a summary of the new
+    /// schedule: zone, week and how many closed dates).
     async fn save_business_hours(
         &self,
         hours: BusinessHours,
