@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod client_timestamp;
 pub mod dashboard_session;
 pub mod email;
+pub mod hours;
 pub mod ids;
 pub mod message;
 pub mod metadata;

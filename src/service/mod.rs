@@ -9,6 +9,7 @@ pub mod auto_assign;
 pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;
+pub mod hours;
 pub mod live;
 pub mod maintenance;
 pub mod notes;

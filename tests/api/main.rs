@@ -22,6 +22,7 @@ mod dashboard;
 mod edge_envelope;
 mod envelope;
 mod floods;
+mod hours;
 mod hub_consistency;
 mod login_throttle;
 mod process;

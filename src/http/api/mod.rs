@@ -1,6 +1,7 @@
 //! The client API (SPEC.md section 4): what phones and the website widget call.
 
 pub mod answers;
+mod availability;
 mod ending;
 mod messages;
 mod offline;
@@ -27,4 +28,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/chat/read", post(signals::read))
         .route("/api/chat/stream/{session_id}", get(stream::stream))
         .route("/api/chat/offline", post(offline::leave_message))
+        .route("/api/chat/availability", get(availability::availability))
 }

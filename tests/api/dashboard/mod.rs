@@ -8,6 +8,7 @@ mod csrf_escaping;
 mod fixes;
 mod forms;
 mod notify;
+mod hours_page;
 mod pages;
 mod sessions;
 mod stream;
