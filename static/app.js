@@ -190,11 +190,212 @@
     }
   });
 
+  // ---- notifications: new chats, and new customer messages in the agent's own chats ----
+  // The stream only names what changed, so the page re-reads the queue rows (on the queue page
+  // the list itself, elsewhere a hidden copy) and compares them with what it saw last. What is
+  // new raises a browser notification and a short sound (when this agent switched them on) and
+  // counts in the tab title until the agent looks: opening a chat clears it, coming back to the
+  // tab clears all. Switches are kept per agent in localStorage ("frontdesk.notify.<agent id>");
+  // the count lives in this tab's sessionStorage so it survives moving between pages.
+  var NAME_MAX = 60;
+  var alerts = {
+    box: null, agent: "", prefs: { on: false, sound: true }, known: null,
+    unseen: [], baseTitle: document.title, audio: null
+  };
+  function stored(area, key, fallback) {
+    try {
+      var v = JSON.parse(window[area].getItem(key));
+      return v === null ? fallback : v;
+    } catch (err) { return fallback; } // storage off or garbled: defaults
+  }
+  function store(area, key, value) {
+    try { window[area].setItem(key, JSON.stringify(value)); } catch (err) { /* storage off */ }
+  }
+  function permission() {
+    return "Notification" in window ? window.Notification.permission : "unsupported";
+  }
+  function renderAlertControls() {
+    var box = alerts.box;
+    var on = alerts.prefs.on;
+    box.querySelector("[data-notify-enable]").hidden = on;
+    box.querySelector("[data-notify-toggle]").hidden = !on;
+    var sound = box.querySelector("[data-sound-toggle]");
+    sound.hidden = !on;
+    sound.setAttribute("aria-pressed", String(alerts.prefs.sound));
+    var p = permission();
+    box.querySelector("[data-notify-note]").textContent = !on ? "" :
+      p === "denied" ? "Pop-ups blocked by the browser: sound and tab count only" :
+      p === "unsupported" ? "Pop-ups not supported here: sound and tab count only" : "";
+  }
+  function saveAlertPrefs() {
+    store("localStorage", "frontdesk.notify." + alerts.agent, alerts.prefs);
+    renderAlertControls();
+  }
+  // Browsers let a page start sound only after a gesture: the context is made (or woken) on one.
+  function audioContext(create) {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!alerts.audio && create && Ctx) {
+      try { alerts.audio = new Ctx(); } catch (err) { alerts.audio = null; }
+    }
+    if (alerts.audio && alerts.audio.state === "suspended") { alerts.audio.resume(); }
+    return alerts.audio;
+  }
+  function chime() {
+    var a = audioContext(false);
+    if (!a) { return; }
+    try {
+      var t = a.currentTime;
+      [880, 660].forEach(function (hz, i) {
+        var osc = a.createOscillator();
+        var gain = a.createGain();
+        var at = t + i * 0.15;
+        osc.frequency.value = hz;
+        gain.gain.setValueAtTime(0.0001, at);
+        gain.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.14);
+        osc.connect(gain);
+        gain.connect(a.destination);
+        osc.start(at);
+        osc.stop(at + 0.15);
+      });
+    } catch (err) { /* no sound is better than a broken page */ }
+  }
+  function renderTitle() {
+    var n = alerts.unseen.length;
+    document.title = n > 0 ? "(" + n + ") " + alerts.baseTitle : alerts.baseTitle;
+  }
+  function setUnseen(ids) {
+    alerts.unseen = ids;
+    store("sessionStorage", "frontdesk.unseen." + alerts.agent, ids);
+    renderTitle();
+  }
+  function seen(id) {
+    setUnseen(alerts.unseen.filter(function (x) { return x !== id; }));
+  }
+  function lookingAt(id) {
+    var feed = document.querySelector("[data-open-chat]");
+    return feed !== null && feed.getAttribute("data-open-chat") === id &&
+      document.visibilityState === "visible" && document.hasFocus();
+  }
+  function snapshot(feed) {
+    var rows = new Map();
+    feed.querySelectorAll("[data-session]").forEach(function (li) {
+      var link = li.querySelector("a[href]");
+      var name = li.getAttribute("data-name") || "a visitor";
+      rows.set(li.getAttribute("data-session"), {
+        name: name.length > NAME_MAX ? name.slice(0, NAME_MAX) + "…" : name,
+        owner: li.getAttribute("data-owner"),
+        lastUser: Number(li.getAttribute("data-last-user")) || 0,
+        href: link ? link.getAttribute("href") : null
+      });
+    });
+    return rows;
+  }
+  // New chats nobody else holds, and customer messages in the agent's own chats.
+  function news(before, after) {
+    var found = [];
+    after.forEach(function (row, id) {
+      var was = before.get(id);
+      if (!was && row.owner !== "other") {
+        found.push({ id: id, href: row.href, title: "New chat from " + row.name });
+      } else if (was && row.owner === "me" && row.lastUser > was.lastUser && !lookingAt(id)) {
+        found.push({ id: id, href: row.href, title: "New message from " + row.name });
+      }
+    });
+    return found;
+  }
+  function openChat(href) {
+    var url = href && new URL(href, window.location.href);
+    if (url && url.origin === window.location.origin) { window.location.assign(url.href); }
+  }
+  function raise(found) {
+    if (found.length === 0) { return; }
+    var ids = alerts.unseen.slice();
+    found.forEach(function (n) { if (ids.indexOf(n.id) < 0) { ids.push(n.id); } });
+    setUnseen(ids);
+    if (!alerts.prefs.on) { return; }
+    if (alerts.prefs.sound) { chime(); }
+    if (permission() !== "granted") { return; }
+    found.forEach(function (n) {
+      try {
+        // Text only: the Notification API never renders markup, and nothing builds HTML here.
+        var shown = new window.Notification(n.title, { tag: "frontdesk-" + n.id });
+        shown.onclick = function () {
+          window.focus();
+          if (shown.close) { shown.close(); }
+          openChat(n.href);
+        };
+      } catch (err) { /* e.g. a browser that allows them only from a service worker */ }
+    });
+  }
+  function feedChanged(feed) {
+    var now = snapshot(feed);
+    if (alerts.known !== null) { raise(news(alerts.known, now)); }
+    alerts.known = now;
+  }
+  function startAlerts() {
+    var box = document.querySelector("[data-notify]");
+    if (!box) { return; }
+    alerts.box = box;
+    alerts.agent = box.getAttribute("data-agent") || "";
+    var saved = stored("localStorage", "frontdesk.notify." + alerts.agent, {});
+    alerts.prefs = { on: saved.on === true, sound: saved.sound !== false };
+    var unseen = stored("sessionStorage", "frontdesk.unseen." + alerts.agent, []);
+    alerts.unseen = Array.isArray(unseen) ? unseen : [];
+    var open = document.querySelector("[data-open-chat]");
+    if (open) { seen(open.getAttribute("data-open-chat")); } else { renderTitle(); }
+    // A list rendered with the page is the starting point; an empty feed fills in on load.
+    var feed = document.querySelector("[data-notify-feed]");
+    if (feed && feed.children.length > 0) { alerts.known = snapshot(feed); }
+    box.hidden = false;
+    renderAlertControls();
+    box.addEventListener("click", function (e) {
+      var button = e.target instanceof Element && e.target.closest("button");
+      if (!button) { return; }
+      if (button.hasAttribute("data-notify-enable")) {
+        alerts.prefs.on = true;
+        audioContext(true);
+        // Asked only from this click, and never once refused: the browser then says "denied".
+        if (permission() === "default") {
+          Promise.resolve(window.Notification.requestPermission())
+            .then(renderAlertControls, renderAlertControls);
+        }
+        saveAlertPrefs();
+        box.querySelector("[data-notify-toggle]").focus();
+      } else if (button.hasAttribute("data-notify-toggle")) {
+        alerts.prefs.on = false;
+        saveAlertPrefs();
+        box.querySelector("[data-notify-enable]").focus();
+      } else if (button.hasAttribute("data-sound-toggle")) {
+        alerts.prefs.sound = !alerts.prefs.sound;
+        if (alerts.prefs.sound) { audioContext(true); }
+        saveAlertPrefs();
+      }
+    });
+    // Any gesture lets the sound play later; coming back to the tab counts as looking.
+    ["pointerdown", "keydown"].forEach(function (type) {
+      document.addEventListener(type, function () {
+        if (alerts.prefs.on && alerts.prefs.sound) { audioContext(true); }
+      }, { capture: true, once: true });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { setUnseen([]); }
+    });
+    window.addEventListener("focus", function () { setUnseen([]); });
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    if (alerts.box && target instanceof Element && target.hasAttribute("data-notify-feed")) {
+      feedChanged(target);
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     localTimes(e.detail.target);
   });
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     scrollTranscript();
+    startAlerts();
   });
 })();

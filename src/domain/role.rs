@@ -26,6 +26,8 @@ pub enum Permission {
     ManagePersonas,
     ManageAgents,
     ViewAudit,
+    /// Change server-wide settings kept in the database (business hours).
+    ManageSettings,
 }
 
 impl Role {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Priority, Timestamp};
+use super::{Channel, Priority, Timestamp};
 use crate::error::{Error, Result};
 
 /// Where a chat is in its life. Only `Active` accepts messages; the others are final.
@@ -102,6 +102,8 @@ pub struct Session {
     pub agent_read_seq: i64,
     /// Position of the newest message in this session (0 when there is none).
     pub last_seq: i64,
+    /// Where the chat came in; offline-form chats never expire when idle.
+    pub channel: Channel,
 }
 
 impl Session {
@@ -151,25 +153,30 @@ pub struct IdleRule {
 }
 
 impl IdleRule {
-    /// True when an active session has been silent for longer than the timeout.
+    /// True when an active session of a channel that expires has been silent for longer than
+    /// the timeout.
     pub fn is_expired(
         self,
+        channel: Channel,
         status: SessionStatus,
         last_activity: Timestamp,
         now: Timestamp,
     ) -> bool {
-        status.is_active() && now.0.saturating_sub(last_activity.0) > self.timeout_ms
+        channel.expires_when_idle()
+            && status.is_active()
+            && now.0.saturating_sub(last_activity.0) > self.timeout_ms
     }
 
     /// The status as of `now`: an active session silent past the timeout reads as expired even
     /// before the sweeper has written it down.
     pub fn effective_status(
         self,
+        channel: Channel,
         status: SessionStatus,
         last_activity: Timestamp,
         now: Timestamp,
     ) -> SessionStatus {
-        if self.is_expired(status, last_activity, now) {
+        if self.is_expired(channel, status, last_activity, now) {
             SessionStatus::Expired
         } else {
             status
@@ -198,9 +205,20 @@ mod tests {
     fn idle_rule_expires_only_active_sessions_past_the_timeout() {
         let rule = IdleRule { timeout_ms: 1_000 };
         let at = Timestamp(10_000);
-        assert!(!rule.is_expired(SessionStatus::Active, at, Timestamp(11_000)));
-        assert!(rule.is_expired(SessionStatus::Active, at, Timestamp(11_001)));
-        assert!(!rule.is_expired(SessionStatus::EndedByUser, at, Timestamp(99_000)));
+        assert!(!rule.is_expired(Channel::App, SessionStatus::Active, at, Timestamp(11_000)));
+        assert!(rule.is_expired(Channel::App, SessionStatus::Active, at, Timestamp(11_001)));
+        assert!(!rule.is_expired(
+            Channel::App,
+            SessionStatus::EndedByUser,
+            at,
+            Timestamp(99_000)
+        ));
         assert_eq!(rule.expired_at(at), Timestamp(11_000));
+        assert!(!rule.is_expired(
+            Channel::Offline,
+            SessionStatus::Active,
+            at,
+            Timestamp(99_000)
+        ));
     }
 }

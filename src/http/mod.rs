@@ -4,6 +4,7 @@
 pub mod admin_api;
 pub mod api;
 mod assets;
+pub mod cors;
 pub mod dashboard;
 pub mod edge;
 pub mod envelope;
@@ -30,6 +31,7 @@ use extract::AppState;
 /// only names the matched route in the request's span, so it is there only when the span is on.
 pub fn service(ctx: AppState) -> HttpService {
     let body_limit = ctx.settings.max_body_bytes;
+    let cors = cors::client_api_layer(&ctx.settings.widget.allowed_origins);
     let mut router = Router::new()
         .merge(api::routes())
         .merge(admin_api::routes())
@@ -44,11 +46,12 @@ pub fn service(ctx: AppState) -> HttpService {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ctx);
+    let router = cors::ClientCors::new(router, &cors);
     layers::wrap(edge::EdgeLayer.layer(router), body_limit)
 }
 
 /// The HTTP service `service` builds, as `app::run` serves it.
-pub type HttpService = layers::Wrapped<edge::Edge<Router>>;
+pub type HttpService = layers::Wrapped<edge::Edge<cors::ClientCors<Router>>>;
 
 async fn health() -> ApiOk<serde_json::Value> {
     ApiOk::new("ok", json!({ "status": "ok" }))

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
 
-use crate::domain::{SessionOwner, SessionStatus, Timestamp};
+use crate::domain::{Channel, SessionOwner, SessionStatus, Timestamp};
 
 const SHARDS: usize = 32;
 
@@ -25,6 +25,8 @@ type Shard = RwLock<HashMap<Arc<str>, Arc<SessionCell>>>;
 pub struct SessionSnapshot {
     pub session_id: Arc<str>,
     pub owner: SessionOwner,
+    /// Fixed for a session's life; decides whether it can expire when idle.
+    pub channel: Channel,
     pub status: SessionStatus,
     pub end_reason: Option<Arc<str>>,
     /// Position in the session and id of the newest message (any sender); 0 / None when
@@ -275,6 +277,7 @@ mod tests {
         SessionSnapshot {
             session_id: Arc::from("chat_1"),
             owner: SessionOwner::user("u1"),
+            channel: Channel::App,
             status,
             end_reason: None,
             last_seq: seq,

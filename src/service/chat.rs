@@ -11,7 +11,9 @@ use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
-use crate::domain::{ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId};
+use crate::domain::{
+    Channel, ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId,
+};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
 use crate::store::chats::{
@@ -37,6 +39,9 @@ pub struct StartRequest {
     pub persona_id: Option<String>,
     pub client_start_time: Option<ClientTimestamp>,
     pub metadata: Option<Metadata>,
+    pub channel: Channel,
+    /// The user's first message, stored with the new chat (the offline form's message).
+    pub first_message: Option<MessageText>,
 }
 
 #[derive(Debug)]
@@ -79,13 +84,18 @@ pub async fn start_guest_session(
             "Missing Authorization: Bearer token",
         ));
     }
+    let (user, token) = new_guest(ctx, addr)?;
+    let started = start_session(ctx, &user, addr, req).await?;
+    Ok((started, token))
+}
+
+/// A new guest identity and its token, within the per-address limit on new guests.
+pub(super) fn new_guest(ctx: &Services, addr: Option<IpAddr>) -> Result<(UserPrincipal, String)> {
     let now = ctx.clock.now();
     ctx.guest_start_limiter
         .check(&address_key(addr), now)
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
-    let (user, token) = ctx.user_tokens.issue_guest(now.0)?;
-    let started = start_session(ctx, &user, addr, req).await?;
-    Ok((started, token))
+    ctx.user_tokens.issue_guest(now.0)
 }
 
 /// How a client address is counted; without connect info every caller shares one count.
@@ -119,14 +129,21 @@ async fn start(
             persona_id: req.persona_id,
             client_start_time: req.client_start_time.map(ClientTimestamp::into_string),
             metadata: req.metadata.map(Metadata::into_string),
+            // An offline message is the visitor's own first line; a greeting would misread
+            // as an answer.
             welcome: ctx
                 .settings
                 .welcome_message
                 .clone()
+                .filter(|_| req.channel != Channel::Offline)
                 .map(|text| (MessageId::generate(now.0).into_string(), text)),
             now,
             idle: idle_rule(ctx),
             guest_addr,
+            channel: req.channel,
+            first_message: req
+                .first_message
+                .map(|text| (MessageId::generate(now.0).into_string(), text.into_string())),
             caps: Some(ActiveSessionCaps {
                 per_user: ctx.settings.max_active_sessions_per_user,
                 per_guest_addr: ctx.settings.max_active_guest_sessions_per_address,
@@ -143,7 +160,12 @@ async fn start(
     }
     let mut session = outcome.state.session;
     let (queue_position, estimated_wait_seconds) = estimate_wait(ctx, &session).await?;
-    session.status = idle_rule(ctx).effective_status(session.status, session.last_activity_at, now);
+    session.status = idle_rule(ctx).effective_status(
+        session.channel,
+        session.status,
+        session.last_activity_at,
+        now,
+    );
     Ok(Started {
         session,
         resumed: outcome.kind == StartKind::Resumed,
@@ -398,7 +420,12 @@ pub async fn history(
         .into_iter()
         .map(|row| {
             let mut session = row.session;
-            session.status = idle.effective_status(session.status, session.last_activity_at, now);
+            session.status = idle.effective_status(
+                session.channel,
+                session.status,
+                session.last_activity_at,
+                now,
+            );
             HistoryEntry {
                 session,
                 rating: row.rating,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Services;
 use crate::domain::session::{IdleRule, SessionState};
-use crate::domain::{SessionOwner, SessionStatus, Timestamp};
+use crate::domain::{Channel, SessionOwner, SessionStatus, Timestamp};
 use crate::error::Result;
 use crate::realtime::{SessionCell, SessionSnapshot};
 
@@ -19,12 +19,13 @@ pub fn idle_rule(ctx: &Services) -> IdleRule {
 
 /// The status as of `now` under the configured idle rule.
 pub fn effective_status(
+    channel: Channel,
     status: SessionStatus,
     last_activity: Timestamp,
     now: Timestamp,
     timeout_ms: i64,
 ) -> SessionStatus {
-    IdleRule { timeout_ms }.effective_status(status, last_activity, now)
+    IdleRule { timeout_ms }.effective_status(channel, status, last_activity, now)
 }
 
 /// What we tell users about an expired session.
@@ -38,6 +39,7 @@ pub fn snapshot_of(state: &SessionState) -> SessionSnapshot {
     SessionSnapshot {
         session_id: Arc::from(row.id.as_str()),
         owner: SessionOwner::of(row),
+        channel: row.channel,
         status: row.status,
         end_reason: row.end_reason.as_deref().map(Arc::from),
         last_seq: state.tip.as_ref().map_or(0, |t| t.seq),

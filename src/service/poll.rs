@@ -66,7 +66,7 @@ impl Observed {
 
 fn status_of(state: &LiveState, now: Timestamp, timeout_ms: i64) -> SessionStatus {
     let s = &state.snapshot;
-    live::effective_status(s.status, s.last_activity, now, timeout_ms)
+    live::effective_status(s.channel, s.status, s.last_activity, now, timeout_ms)
 }
 
 /// True when the client already has the newest message.
@@ -248,6 +248,7 @@ mod tests {
         SessionSnapshot {
             session_id: "s1".into(),
             owner: crate::domain::SessionOwner::user("u1"),
+            channel: crate::domain::Channel::App,
             status: SessionStatus::Active,
             end_reason: None,
             last_seq: 1,

@@ -36,7 +36,14 @@ pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<V
     let idle = idle_rule(ctx);
     let mut entries: Vec<QueueEntry> = rows
         .into_iter()
-        .filter(|r| !idle.is_expired(r.session.status, r.session.last_activity_at, now))
+        .filter(|r| {
+            !idle.is_expired(
+                r.session.channel,
+                r.session.status,
+                r.session.last_activity_at,
+                now,
+            )
+        })
         .map(|row| {
             let waiting_seconds = row
                 .session

@@ -170,6 +170,7 @@ async fn run(
             }
         }
         let status = live::effective_status(
+            state.snapshot.channel,
             state.snapshot.status,
             state.snapshot.last_activity,
             now,

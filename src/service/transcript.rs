@@ -75,7 +75,12 @@ async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
         .await?
         .ok_or(Error::SessionNotFound)?;
     let mut session = record.session;
-    session.status = idle_rule(ctx).effective_status(session.status, session.last_activity_at, now);
+    session.status = idle_rule(ctx).effective_status(
+        session.channel,
+        session.status,
+        session.last_activity_at,
+        now,
+    );
     let user_typing = session.status == SessionStatus::Active
         && ctx
             .hub

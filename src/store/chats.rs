@@ -18,7 +18,7 @@ use crate::domain::persona::Persona;
 use crate::domain::rating::Rating;
 pub use crate::domain::session::ActiveSession;
 use crate::domain::session::{IdleRule, Session, SessionState};
-use crate::domain::{Priority, SendAs, SessionOwner, Timestamp};
+use crate::domain::{Channel, Priority, SendAs, SessionOwner, Timestamp};
 use crate::error::Result;
 
 /// Starting (or resuming, or retrying the start of) a chat.
@@ -45,7 +45,17 @@ pub struct StartSession {
     /// Limits on active sessions, checked in the same unit of work as the insert; `None` is
     /// no limit.
     pub caps: Option<ActiveSessionCaps>,
+    /// Where the chat comes in. An offline-form start never resumes another chat: it answers
+    /// the owner's offline chat opened in the last [`OFFLINE_RETRY_WINDOW_MS`] with the same
+    /// first message (a retried submit), else creates one.
+    pub channel: Channel,
+    /// The user's first message `(id, text)`, stored after the welcome in the same unit of
+    /// work (the offline form's message).
+    pub first_message: Option<(String, String)>,
 }
+
+/// How long a repeated offline-form submit with the same message counts as a retry.
+pub const OFFLINE_RETRY_WINDOW_MS: i64 = 60_000;
 
 /// How many active sessions a new one may join. A start that returns an existing session
 /// (same `sessionId`, or the resumed active one) is never refused.

@@ -12,6 +12,7 @@ use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
+use crate::domain::hours::BusinessHours;
 use crate::domain::persona::{Persona, PersonaFields};
 use crate::error::Result;
 
@@ -236,6 +237,20 @@ pub trait TeamStore: Send + Sync {
     /// The stored value of `key`, or `candidate` stored and returned when there is none. The
     /// first value stored wins: concurrent callers all get the same answer.
     async fn server_setting_or_init(&self, key: &str, candidate: String) -> Result<String>;
+
+    // ---- business settings ----
+
+    /// The business hours last saved, `None` when they were never set.
+    async fn business_hours(&self) -> Result<Option<BusinessHours>>;
+
+    /// Replaces the business hours (audit `hours_update` by `actor`, with a summary of the new
+    /// schedule: zone, week and how many closed dates).
+    async fn save_business_hours(
+        &self,
+        hours: BusinessHours,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<BusinessHours>;
 
     // ---- analytics ----
 

@@ -140,6 +140,7 @@ async fn client_answers_have_exactly_their_keys() {
             "startTime",
             "endTime",
             "status",
+            "channel",
             "rating",
             "feedback",
             "messageCount",
@@ -197,6 +198,8 @@ async fn admin_answers_have_exactly_their_keys() {
         "lastActivity",
         "waitingSince",
         "metadata",
+        "channel",
+        "context",
     ];
     let active = app.get_ok("/api/admin/chat/active-sessions", &agent).await;
     assert_keys("active", &active["data"], &["sessions", "total"]);

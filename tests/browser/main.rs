@@ -16,6 +16,7 @@ mod helpers;
 
 mod confirm;
 mod live_chat;
+mod notify;
 mod walkthrough;
 mod widget;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use frontdesk::domain::agent::NewAgent;
 use frontdesk::domain::session::IdleRule;
-use frontdesk::domain::{Role, Timestamp};
+use frontdesk::domain::{Channel, Role, Timestamp};
 use frontdesk::store::chats::{AssignRequest, StartSession};
 use frontdesk::store::{SqliteStore, Storage};
 
@@ -72,6 +72,8 @@ impl Fresh {
                 idle: NO_EXPIRY,
                 guest_addr: None,
                 caps: None,
+                channel: Channel::App,
+                first_message: None,
             })
             .await
             .expect("start a chat");

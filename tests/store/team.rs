@@ -18,6 +18,7 @@ macro_rules! team_suite {
                 canned_shortcuts_are_unique,
                 audit_is_newest_first_and_filters,
                 settings_get_or_init_is_stable_under_concurrency,
+                business_hours_replace_and_audit,
                 analytics_count_only_agents_who_could_take_a_chat,
                 new_passwords_end_tokens_and_sign_ins,
                 signing_out_ends_tokens_but_not_dashboard_sessions,
@@ -36,6 +37,7 @@ macro_rules! team_suite {
 }
 
 mod agents;
+mod business;
 mod content;
 mod fixtures;
 mod records;
@@ -44,6 +46,7 @@ mod sign_in;
 /// Every case, by name, for the macro above.
 pub mod cases {
     pub use super::agents::*;
+    pub use super::business::*;
     pub use super::content::*;
     pub use super::records::*;
     pub use super::sign_in::*;

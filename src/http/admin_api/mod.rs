@@ -6,6 +6,7 @@ mod auth;
 mod chats;
 mod manage;
 mod reports;
+mod settings;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -73,5 +74,9 @@ pub fn routes() -> Router<AppState> {
             get(manage::get_canned)
                 .put(manage::update_canned)
                 .delete(manage::delete_canned),
+        )
+        .route(
+            "/api/admin/settings/hours",
+            get(settings::get_hours).put(settings::put_hours),
         )
 }

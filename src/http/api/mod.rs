@@ -1,8 +1,10 @@
 //! The client API (SPEC.md section 4): what phones and the website widget call.
 
 pub mod answers;
+mod availability;
 mod ending;
 mod messages;
+mod offline;
 mod session;
 mod signals;
 mod stream;
@@ -25,4 +27,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/chat/typing", post(signals::typing))
         .route("/api/chat/read", post(signals::read))
         .route("/api/chat/stream/{session_id}", get(stream::stream))
+        .route("/api/chat/offline", post(offline::leave_message))
+        .route("/api/chat/availability", get(availability::availability))
 }

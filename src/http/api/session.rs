@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::answers::session::{HistoryAgent, HistorySession, LastMessage, PublicPersona};
 use super::answers::{HistoryAnswer, PersonasAnswer, SessionsPage, StartAnswer};
 use crate::domain::text::optional_text;
-use crate::domain::{ClientTimestamp, Email, Metadata, SessionId};
+use crate::domain::{Channel, ClientTimestamp, Email, Metadata, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{
@@ -32,6 +32,7 @@ pub struct StartBody {
     persona_id: Option<String>,
     start_time: Option<String>,
     metadata: Option<Value>,
+    channel: Option<String>,
 }
 
 impl StartBody {
@@ -57,6 +58,8 @@ impl StartBody {
                 self.start_time.as_deref(),
             )?,
             metadata: Metadata::parse_optional(self.metadata)?,
+            channel: Channel::parse_live("channel", self.channel.as_deref())?,
+            first_message: None,
         })
     }
 }
@@ -67,7 +70,10 @@ pub async fn start_session(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<StartBody>,
 ) -> ApiResult<StartAnswer> {
-    if user.is_none() && !ctx.settings.allow_guests {
+    // Guest tokens from the offline form verify even with guests off; they may follow up on
+    // their offline chat but not open live ones.
+    let guest_refused = user.as_ref().is_none_or(|u| u.is_guest);
+    if guest_refused && !ctx.settings.allow_guests {
         return Err(Error::Unauthenticated("Missing Authorization: Bearer token").into());
     }
     let request = body.parse()?;
@@ -140,6 +146,7 @@ fn history_session(e: HistoryEntry, now: crate::domain::Timestamp) -> HistorySes
         start_time: s.created_at,
         end_time: s.ended_at,
         status: s.status,
+        channel: s.channel,
         rating: e.rating.as_ref().map(|r| r.rating),
         feedback: e.rating.and_then(|r| r.feedback),
         message_count: s.message_count,

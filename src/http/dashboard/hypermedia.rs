@@ -27,6 +27,7 @@ pub enum Url {
     Personas,
     Canned,
     Audit,
+    Hours,
 }
 
 impl Url {
@@ -45,6 +46,7 @@ impl Url {
             Url::Personas => "/admin/personas",
             Url::Canned => "/admin/canned",
             Url::Audit => "/admin/audit",
+            Url::Hours => "/admin/settings/hours",
         }
     }
 }

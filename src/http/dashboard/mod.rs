@@ -90,6 +90,10 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route(&ItemUrl::Canned.route(), post(manage::canned::update))
         .route(&ItemUrl::DeleteCanned.route(), post(manage::canned::delete))
         .route(Url::Audit.as_str(), get(manage::audit::page))
+        .route(
+            Url::Hours.as_str(),
+            get(manage::hours::page).post(manage::hours::save),
+        )
         .route("/admin/{*rest}", get(not_found).post(not_found));
     pages
         .layer(middleware::from_fn_with_state(ctx, session::csrf_guard))

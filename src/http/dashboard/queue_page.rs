@@ -23,13 +23,20 @@ pub struct QueueRow {
     pub unread: i64,
     pub preview: String,
     pub typing: bool,
+    /// Assigned to the agent viewing the queue (whose notifications cover its messages).
+    pub mine: bool,
+    /// When the user last wrote (ms, 0 before the first message): the page notifies when it grows.
+    pub last_user_at: i64,
+    /// "App", "Web" or "Offline".
+    pub channel: &'static str,
 }
 
 impl QueueRow {
-    fn of(e: &QueueEntry) -> Self {
+    fn of(e: &QueueEntry, viewer: &str) -> Self {
         let s = &e.row.session;
         QueueRow {
             id: s.id.clone(),
+            channel: s.channel.label(),
             user: user_label(s),
             persona: e.row.persona_name.clone(),
             priority: e.priority.as_str(),
@@ -45,6 +52,8 @@ impl QueueRow {
                 .map(|m| shorten(m, 90))
                 .unwrap_or_default(),
             typing: e.user_typing,
+            mine: s.assigned_agent_id.as_deref() == Some(viewer),
+            last_user_at: s.last_user_message_at.map_or(0, |t| t.0),
         }
     }
 }
@@ -85,7 +94,10 @@ pub async fn page(
     Ok(QueuePage {
         layout: Layout::new(&session, Url::Queue),
         summary: summary(&entries),
-        rows: entries.iter().map(QueueRow::of).collect(),
+        rows: entries
+            .iter()
+            .map(|e| QueueRow::of(e, &session.agent.id))
+            .collect(),
     })
 }
 
@@ -96,6 +108,9 @@ pub async fn rows(
     let entries = queue::active_sessions(&ctx, &session.agent).await?;
     Ok(QueueRowsPartial {
         summary: summary(&entries),
-        rows: entries.iter().map(QueueRow::of).collect(),
+        rows: entries
+            .iter()
+            .map(|e| QueueRow::of(e, &session.agent.id))
+            .collect(),
     })
 }

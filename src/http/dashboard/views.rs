@@ -1,13 +1,15 @@
 //! View models shared by dashboard pages: the layout (navigation, CSRF token) and the small
 //! formatting rules every page uses. Templates escape everything; these only shape text.
 
-use super::hypermedia::Url;
+use super::hypermedia::{LiveEvent, Url};
 use crate::domain::session::Session;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::service::dashboard_auth::DashboardSession;
 
 /// What the page frame needs.
 pub struct Layout {
+    /// Keys the agent's own notification switches in the browser's storage.
+    pub agent_id: String,
     pub agent_name: String,
     pub role_label: &'static str,
     pub csrf: String,
@@ -23,6 +25,7 @@ impl Layout {
     pub fn new(session: &DashboardSession, active: Url) -> Self {
         let role = session.agent.role;
         Layout {
+            agent_id: session.agent.id.clone(),
             agent_name: session.agent.name.clone(),
             role_label: role.label(),
             csrf: session.csrf_token.clone(),
@@ -32,6 +35,12 @@ impl Layout {
             can_manage_personas: role.can(Permission::ManagePersonas),
             can_view_audit: role.can(Permission::ViewAudit),
         }
+    }
+
+    /// The stream event that refreshes the notification feed on pages without a queue of
+    /// their own (the frame's templates cannot import it).
+    pub fn queue_event(&self) -> LiveEvent {
+        LiveEvent::Queue
     }
 }
 

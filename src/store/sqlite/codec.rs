@@ -2,7 +2,9 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::domain::{MessageKind, Priority, Role, SendAs, Sender, SessionStatus, Timestamp};
+use crate::domain::{
+    Channel, MessageKind, Priority, Role, SendAs, Sender, SessionStatus, Timestamp,
+};
 
 impl ToSql for Timestamp {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -40,3 +42,4 @@ text_enum!(MessageKind);
 text_enum!(SendAs);
 text_enum!(Role);
 text_enum!(Priority);
+text_enum!(Channel);

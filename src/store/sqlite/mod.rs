@@ -20,6 +20,7 @@ mod personas;
 mod ratings;
 mod server_settings;
 mod sessions;
+mod settings;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::domain::{Priority, Sender, SessionOwner, SessionStatus, Timestamp};
+use crate::domain::{Channel, Priority, Sender, SessionOwner, SessionStatus, Timestamp};
 use crate::error::Result;
 
 use crate::domain::session::Session;
@@ -12,10 +12,10 @@ pub(crate) const COLUMNS: &str = "s.id, s.user_id, s.user_name, s.user_email, s.
     s.client_start_time, s.metadata, s.ended_at, s.ended_by, s.ended_by_agent_id, s.end_reason, \
     s.message_count, s.last_activity_at, s.last_user_message_at, s.last_agent_message_at, \
     s.awaiting_since, s.first_user_message_at, s.first_response_at, s.unread_by_agent, s.agent_read_seq, \
-    s.last_seq";
+    s.last_seq, s.channel";
 
 /// Number of columns in [`COLUMNS`], for queries that select more after them.
-pub(crate) const COLUMN_COUNT: usize = 28;
+pub(crate) const COLUMN_COUNT: usize = 29;
 
 pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -47,6 +47,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         unread_by_agent: r.get(25)?,
         agent_read_seq: r.get(26)?,
         last_seq: r.get(27)?,
+        channel: r.get(28)?,
     })
 }
 
@@ -63,13 +64,14 @@ pub struct NewSession<'a> {
     pub metadata: Option<&'a str>,
     /// The client address of a guest's session (counted for the per-address cap).
     pub guest_addr: Option<&'a str>,
+    pub channel: Channel,
 }
 
 pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, user_name, user_email, user_phone, is_guest, persona_id,
-             created_at, client_start_time, metadata, last_activity_at, guest_addr)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?8, ?11)",
+             created_at, client_start_time, metadata, last_activity_at, guest_addr, channel)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?8, ?11, ?12)",
     )?
     .execute(params![
         s.id,
@@ -82,7 +84,8 @@ pub fn insert(conn: &Connection, s: &NewSession<'_>) -> rusqlite::Result<()> {
         s.created_at,
         s.client_start_time,
         s.metadata,
-        s.guest_addr
+        s.guest_addr,
+        s.channel
     ])?;
     Ok(())
 }
@@ -109,6 +112,27 @@ pub fn find_active_for_user(
              ORDER BY s.created_at DESC LIMIT 1"
         ))?
         .query_row(params![user_id, persona_id, is_guest], from_row)
+        .optional()?)
+}
+
+/// The owner's offline-form chat created since `since` whose user wrote `text` (a retried
+/// submit), newest first.
+pub fn find_recent_offline(
+    conn: &Connection,
+    user_id: &str,
+    is_guest: bool,
+    since: Timestamp,
+    text: &str,
+) -> Result<Option<Session>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM sessions s
+             WHERE s.user_id = ?1 AND s.is_guest = ?2 AND s.channel = 'offline' AND s.created_at >= ?3
+               AND EXISTS (SELECT 1 FROM messages m
+                           WHERE m.session_id = s.id AND m.sender = 'user' AND m.body = ?4)
+             ORDER BY s.created_at DESC LIMIT 1"
+        ))?
+        .query_row(params![user_id, is_guest, since, text], from_row)
         .optional()?)
 }
 
@@ -260,7 +284,7 @@ pub fn expire_one(
         .prepare_cached(
             "UPDATE sessions SET status = 'expired', ended_by = 'system', end_reason = ?4,
                  ended_at = last_activity_at + ?3, awaiting_since = NULL
-             WHERE id = ?1 AND status = 'active' AND last_activity_at < ?2",
+             WHERE id = ?1 AND status = 'active' AND last_activity_at < ?2 AND channel <> 'offline'",
         )?
         .execute(params![id, cutoff, timeout_ms, reason])?
         == 1)
@@ -268,10 +292,11 @@ pub fn expire_one(
 
 /// Active sessions quiet since before `cutoff`: candidates for the idle sweep, which expires
 /// each with [`expire_one`] (conditional, so a message that lands meanwhile keeps it alive).
+/// Offline-form chats wait for an agent however long it takes and are never candidates.
 pub fn idle_since(conn: &Connection, cutoff: Timestamp) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM sessions INDEXED BY sessions_active
-         WHERE status = 'active' AND last_activity_at < ?1",
+         WHERE status = 'active' AND last_activity_at < ?1 AND channel <> 'offline'",
     )?;
     let ids = stmt
         .query_map(params![cutoff], |r| r.get(0))?

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::{SqliteStore, agents, analytics, audit, canned, dashboard_sessions, personas};
-use super::{is_unique_violation, server_settings};
+use super::{is_unique_violation, server_settings, settings};
 use crate::domain::Timestamp;
 use crate::domain::agent::{AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent};
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
+use crate::domain::hours::BusinessHours;
 use crate::domain::persona::{Persona, PersonaFields};
 use crate::error::{Error, Result};
 use crate::store::TeamStore;
@@ -456,6 +457,32 @@ impl TeamStore for SqliteStore {
         let key = key.to_string();
         self.write(move |conn| server_settings::get_or_init(conn, &key, || candidate))
             .await
+    }
+
+    async fn business_hours(&self) -> Result<Option<BusinessHours>> {
+        self.read(settings::business_hours).await
+    }
+
+    async fn save_business_hours(
+        &self,
+        hours: BusinessHours,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<BusinessHours> {
+        let actor = actor.to_string();
+        self.write(move |conn| {
+            settings::set_business_hours(conn, &hours, &actor, now)?;
+            // A summary: the audit page shows details inline, and 366 dates would swamp it.
+            let detail = json!({
+                "enabled": hours.enabled,
+                "timeZone": hours.time_zone.name(),
+                "weekly": hours.weekly_summary(),
+                "closedDates": hours.closed_dates.len(),
+            });
+            audit::record(conn, now, Some(&actor), "hours_update", None, Some(&detail))?;
+            Ok(hours)
+        })
+        .await
     }
 
     async fn analytics_totals(

@@ -7,6 +7,8 @@ pub(crate) mod client;
 mod csrf_escaping;
 mod fixes;
 mod forms;
+mod hours_page;
+mod notify;
 mod pages;
 mod sessions;
 mod stream;

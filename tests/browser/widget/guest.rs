@@ -81,12 +81,12 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
     let detail = app
         .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
         .await;
-    let detail = detail["data"].to_string();
-    assert!(detail.contains("Grace"), "{detail}");
-    assert!(
-        detail.contains(&format!("{}/", host.origin)),
-        "the page URL: {detail}"
-    );
+    let data = &detail["data"];
+    assert!(data.to_string().contains("Grace"), "{detail}");
+    assert_eq!(data["channel"], "web", "{detail}");
+    let context = &data["context"];
+    assert_eq!(context["pageUrl"], format!("{}/", host.origin), "{detail}");
+    assert!(context["browser"].as_str().is_some(), "{detail}");
 
     // Shift+Enter starts a new line; the agent sees the visitor typing; Enter sends.
     fill(

@@ -1,10 +1,8 @@
-//! The offline form when the team is away.
+//! The offline form when the team is away: no agent online, or outside business hours.
 
 use super::*;
 
-/// Needs `GET /api/chat/availability` and `POST /api/chat/offline` (built beside this).
 #[tokio::test]
-#[ignore = "needs the availability and offline endpoints"]
 async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     let Some(driver) = start_driver().await else {
         return;
@@ -47,6 +45,10 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     // An agent answers later; the visitor sees it when they come back.
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
     let session = wait_for_session(&app, &agent).await;
+    let detail = app
+        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
+        .await;
+    assert_eq!(detail["data"]["channel"], "offline", "{detail}");
     app.agent_reply(&agent, &session, "Yes, within a week")
         .await;
     c.enter_parent_frame().await.unwrap();
@@ -56,5 +58,48 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     enter_panel(&c).await;
     wait_for_text(&c, "#transcript", "Yes, within a week").await;
 
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn outside_business_hours_the_panel_says_when_it_opens_again() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    let app = spawn(&host, |_| {}).await;
+    let (_, root) = app.agent("root@example.com", "super_admin").await;
+    // Open every day, but closed today: away now, open again tomorrow morning.
+    let day = json!([{ "open": "09:00", "close": "17:00" }]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let _ = app
+        .put_ok(
+            "/api/admin/settings/hours",
+            &root,
+            json!({
+                "enabled": true,
+                "timeZone": "UTC",
+                "weekly": {
+                    "mon": day, "tue": day, "wed": day, "thu": day,
+                    "fri": day, "sat": day, "sun": day,
+                },
+                "closedDates": [today],
+                "awayMessage": "Closed for stocktaking <b>today</b>.",
+            }),
+        )
+        .await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    open_shop(&c, &host, "").await;
+    launcher(&c).await.click().await.unwrap();
+    enter_panel(&c).await;
+    wait_for_js(
+        &c,
+        "return !document.getElementById('offline').hidden",
+        "the offline form",
+    )
+    .await;
+    wait_for_text(&c, "#away-message", "Closed for stocktaking <b>today</b>.").await;
+    wait_for_text(&c, "#next-open", "We open again").await;
     c.close().await.unwrap();
 }

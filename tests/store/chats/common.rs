@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use frontdesk::domain::session::IdleRule;
-use frontdesk::domain::{SendAs, SessionOwner, Timestamp};
+use frontdesk::domain::{Channel, SendAs, SessionOwner, Timestamp};
 use frontdesk::store::Storage;
 use frontdesk::store::chats::{
     AssignRequest, NewAgentMessage, NewUserMessage, SendOutcome, StartKind, StartSession,
@@ -83,6 +83,8 @@ pub fn start_request(id: &str, user: &str) -> StartSession {
         idle: IDLE,
         guest_addr: None,
         caps: None,
+        channel: Channel::App,
+        first_message: None,
     }
 }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::message::Message;
 use crate::domain::session::Session;
-use crate::domain::{Priority, SendAs, SessionStatus, Timestamp};
+use crate::domain::{Channel, Priority, SendAs, SessionStatus, Timestamp};
 
 /// `POST /api/admin/message`.
 #[derive(Serialize)]
@@ -40,6 +40,7 @@ pub struct AssignmentAnswer {
     pub assigned_agent_id: Option<String>,
     pub assigned_at: Option<Timestamp>,
     pub status: SessionStatus,
+    pub channel: Channel,
 }
 
 impl From<Session> for AssignmentAnswer {
@@ -49,6 +50,7 @@ impl From<Session> for AssignmentAnswer {
             assigned_agent_id: s.assigned_agent_id,
             assigned_at: s.assigned_at,
             status: s.status,
+            channel: s.channel,
         }
     }
 }

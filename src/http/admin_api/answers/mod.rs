@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod chat;
 pub mod content;
+pub mod hours;
 pub mod session;
 
 pub use agent::{AdminAnswer, AgentAnswer, AgentsAnswer, LoginAnswer, OneAgent};
@@ -12,4 +13,5 @@ pub use content::{
     AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
     PersonaAnswer, PersonaDeleted, PersonaList,
 };
+pub use hours::HoursAnswer;
 pub use session::{ActiveSessions, NoteAnswer, QueueEntryAnswer, SessionDetailAnswer};

@@ -10,7 +10,8 @@ use crate::domain::note::Note;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
 use crate::domain::time::human_age;
-use crate::domain::{MessageKind, Priority, SendAs, Sender, SessionStatus, Timestamp};
+use crate::domain::visitor::VisitorContext;
+use crate::domain::{Channel, MessageKind, Priority, SendAs, Sender, SessionStatus, Timestamp};
 use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
 
@@ -44,6 +45,32 @@ pub struct SessionAnswer {
     pub waiting_since: Option<Timestamp>,
     /// The client's free-form metadata object, when it sent one.
     pub metadata: Option<Value>,
+    pub channel: Channel,
+    /// The website visitor's page, referrer, language, browser and OS (nulls when unknown).
+    pub context: ContextAnswer,
+}
+
+/// What the widget told us about the visitor.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextAnswer {
+    pub page_url: Option<String>,
+    pub referrer: Option<String>,
+    pub language: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+}
+
+impl From<VisitorContext> for ContextAnswer {
+    fn from(c: VisitorContext) -> Self {
+        ContextAnswer {
+            page_url: c.page_url,
+            referrer: c.referrer,
+            language: c.language,
+            browser: c.browser,
+            os: c.os,
+        }
+    }
 }
 
 impl From<&Session> for SessionAnswer {
@@ -73,6 +100,8 @@ impl From<&Session> for SessionAnswer {
                 .metadata
                 .as_deref()
                 .and_then(|m| serde_json::from_str(m).ok()),
+            channel: s.channel,
+            context: VisitorContext::from_metadata(s.metadata.as_deref()).into(),
         }
     }
 }
@@ -253,6 +282,7 @@ impl From<&Rating> for RatingSummary {
 pub struct EarlierSession {
     pub session_id: String,
     pub status: SessionStatus,
+    pub channel: Channel,
     pub created_at: Timestamp,
     pub ended_at: Option<Timestamp>,
     pub total_messages: i64,
@@ -296,6 +326,7 @@ impl From<&SessionDetail> for SessionDetailAnswer {
                 .map(|s| EarlierSession {
                     session_id: s.id.clone(),
                     status: s.status,
+                    channel: s.channel,
                     created_at: s.created_at,
                     ended_at: s.ended_at,
                     total_messages: s.message_count,

@@ -1,12 +1,14 @@
 //! What client-API answers look like: one `Serialize` struct per answer, field names as the
 //! shipped mobile client reads them.
 
+pub mod availability;
 pub mod ending;
 pub mod message;
 pub mod page;
 pub mod realtime;
 pub mod session;
 
+pub use availability::AvailabilityAnswer;
 pub use ending::{EndAnswer, RatingAnswer};
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};
 pub use page::{EventsPage, MessagesPage, SessionsPage};

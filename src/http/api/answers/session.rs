@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::page::SessionsPage;
 use crate::domain::persona::Persona;
-use crate::domain::{Sender, SessionStatus, Timestamp};
+use crate::domain::{Channel, Sender, SessionStatus, Timestamp};
 
 /// `POST /api/chat/session`.
 #[derive(Serialize)]
@@ -40,6 +40,7 @@ pub struct HistorySession {
     pub start_time: Timestamp,
     pub end_time: Option<Timestamp>,
     pub status: SessionStatus,
+    pub channel: Channel,
     pub rating: Option<i64>,
     pub feedback: Option<String>,
     pub message_count: i64,

@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
 use super::chat_id;
+use crate::domain::visitor::VisitorContext;
 use crate::domain::{Permission, Priority, SessionId, SessionStatus};
 use crate::http::dashboard::error::PageResult;
 use crate::http::dashboard::hypermedia::{ChatUrl, LiveEvent};
@@ -39,6 +40,9 @@ pub struct PriorityOption {
 }
 
 /// The side panel.
+/// Metadata keys the widget sends, shown as the visitor context rather than as raw metadata.
+const VISITOR_KEYS: [&str; 4] = ["pageUrl", "referrer", "language", "userAgent"];
+
 pub struct Details {
     pub id: String,
     pub status: String,
@@ -56,6 +60,12 @@ pub struct Details {
     pub guest: bool,
     pub persona: Option<String>,
     pub metadata: Vec<(String, String)>,
+    /// "App", "Web" or "Offline".
+    pub channel: &'static str,
+    /// The page URL as a link (http and https only) or, for anything else, as text.
+    pub page_link: Option<String>,
+    pub page_text: Option<String>,
+    pub visitor: VisitorContext,
     pub rating: Option<String>,
     pub notes: Vec<NoteView>,
     pub earlier: Vec<EarlierView>,
@@ -108,12 +118,21 @@ pub(super) async fn details_of(
         .and_then(|m| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(m).ok())
         .map(|map| {
             map.into_iter()
+                // The widget's keys are shown as the visitor context instead.
+                .filter(|(k, _)| !VISITOR_KEYS.contains(&k.as_str()))
                 .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                 .collect()
         })
         .unwrap_or_default();
+    let visitor = VisitorContext::from_metadata(s.metadata.as_deref());
+    let page_link = visitor.page_link().map(str::to_string);
+    let page_text = visitor.page_url.clone().filter(|_| page_link.is_none());
     let now = ctx.clock.now();
     Ok(Details {
+        channel: s.channel.label(),
+        page_link,
+        page_text,
+        visitor,
         id: s.id.clone(),
         status: status_label(s.status).to_string(),
         active: s.status.is_active(),

@@ -1,10 +1,11 @@
-//! Management pages: agents, personas and canned responses (plain forms, Post/Redirect/Get),
+//! Management pages: agents, personas, canned responses and business hours (plain forms, Post/Redirect/Get),
 //! and the audit log, one module each. A form error re-renders the page with the message and
 //! the status code.
 
 pub mod agents;
 pub mod audit;
 pub mod canned;
+pub mod hours;
 pub mod personas;
 
 use axum::http::StatusCode;

@@ -464,7 +464,7 @@ pub fn auto_assign(
     let mut waiting: Vec<Session> = sessions::list_active(conn)?
         .into_iter()
         .filter(|s| s.assigned_agent_id.is_none())
-        .filter(|s| !idle.is_expired(s.status, s.last_activity_at, now))
+        .filter(|s| !idle.is_expired(s.channel, s.status, s.last_activity_at, now))
         .collect();
     waiting.sort_by_key(|s| (s.awaiting_since.is_none(), s.awaiting_since, s.created_at));
     let mut assigned = Vec::new();

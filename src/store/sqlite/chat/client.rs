@@ -8,12 +8,14 @@ use super::{
 };
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
-use crate::domain::session::{IdleRule, SessionState};
-use crate::domain::{EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp};
+use crate::domain::session::{IdleRule, Session, SessionState};
+use crate::domain::{
+    Channel, EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp,
+};
 use crate::error::{Error, Result};
 use crate::store::chats::{
-    EndOutcome, NewRating, NewUserMessage, PastSession, SendOutcome, StartKind, StartOutcome,
-    StartSession,
+    EndOutcome, NewRating, NewUserMessage, OFFLINE_RETRY_WINDOW_MS, PastSession, SendOutcome,
+    StartKind, StartOutcome, StartSession,
 };
 use crate::store::sqlite::{analytics, is_unique_violation, messages, personas, ratings, sessions};
 
@@ -30,7 +32,13 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
     let id = match &req.wanted_id {
         Some(wanted) => match sessions::get(conn, wanted)? {
             // Ownership is the id and its namespace: a guest is never a user, nor the reverse.
-            Some(row) if row.user_id == req.user_id && row.is_guest == req.is_guest => {
+            // An offline submit is a retry only of an offline chat: naming a live chat must
+            // not swallow the message.
+            Some(row)
+                if row.user_id == req.user_id
+                    && row.is_guest == req.is_guest
+                    && (req.channel != Channel::Offline || row.channel == Channel::Offline) =>
+            {
                 return Ok(StartOutcome {
                     kind: StartKind::Existing,
                     state: state_of(conn, row)?,
@@ -40,6 +48,16 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             Some(_) => req.fresh_id.clone(),
             None => wanted.clone(),
         },
+        None if req.channel == Channel::Offline => {
+            if let Some(row) = recent_offline_retry(conn, req)? {
+                return Ok(StartOutcome {
+                    kind: StartKind::Existing,
+                    state: state_of(conn, row)?,
+                    expired,
+                });
+            }
+            req.fresh_id.clone()
+        }
         None => {
             if let Some(mut row) = sessions::find_active_for_user(
                 conn,
@@ -75,11 +93,12 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             client_start_time: req.client_start_time.as_deref(),
             metadata: req.metadata.as_deref(),
             guest_addr: req.guest_addr.as_deref(),
+            channel: req.channel,
         },
     )?;
     let mut row =
         sessions::get(conn, &id)?.ok_or_else(|| Error::internal("new session vanished"))?;
-    let state = match &req.welcome {
+    let mut state = match &req.welcome {
         Some((message_id, text)) => {
             let welcome = insert_message(
                 conn,
@@ -104,11 +123,41 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
             tip: None,
         },
     };
+    if let Some((message_id, text)) = &req.first_message {
+        let mut row = state.session;
+        let first = insert_message(
+            conn,
+            &mut row,
+            &Draft {
+                id: message_id,
+                sender: Sender::User,
+                agent_id: None,
+                sent_as: None,
+                display_name: None,
+                department: None,
+                body: text,
+                kind: MessageKind::Text,
+                created_at: req.now,
+                client_timestamp: None,
+            },
+        )?;
+        state = state_after(row, &first);
+    }
     Ok(StartOutcome {
         kind: StartKind::Created,
         state,
         expired,
     })
+}
+
+/// The owner's offline chat opened within the retry window whose first message is the one
+/// this start carries: the same submit sent again after a lost answer.
+fn recent_offline_retry(conn: &Connection, req: &StartSession) -> Result<Option<Session>> {
+    let Some((_, text)) = &req.first_message else {
+        return Ok(None);
+    };
+    let since = Timestamp(req.now.0.saturating_sub(OFFLINE_RETRY_WINDOW_MS));
+    sessions::find_recent_offline(conn, &req.user_id, req.is_guest, since, text)
 }
 
 /// Refuses a new session past the caps. Sessions silent past the idle timeout have expired

@@ -46,7 +46,7 @@ pub(super) fn expire_if_idle(
     now: Timestamp,
     idle: IdleRule,
 ) -> Result<bool> {
-    if !idle.is_expired(row.status, row.last_activity_at, now) {
+    if !idle.is_expired(row.channel, row.status, row.last_activity_at, now) {
         return Ok(false);
     }
     let cutoff = Timestamp(now.0 - idle.timeout_ms);
