@@ -21,6 +21,7 @@ mod demo;
 mod guest;
 mod identified;
 mod offline;
+mod origins;
 mod phone;
 
 const ENTER: char = '\u{E007}';

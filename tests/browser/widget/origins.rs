@@ -1,0 +1,32 @@
+//! A site that is not in ALLOWED_ORIGINS gets no working chat: the browser refuses to frame
+//! the panel there (its Content-Security-Policy's frame-ancestors).
+
+use super::*;
+
+#[tokio::test]
+async fn a_site_not_in_allowed_origins_gets_no_panel() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let host = HostSite::start().await;
+    let app = TestApp::spawn_with(|s| s.allow_guests = true).await;
+    host.serve_widget_of(&app);
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    open_shop(&c, &host, "").await;
+    launcher(&c).await.click().await.unwrap();
+    // The iframe exists on the page, but the browser never shows the panel in it.
+    wait_for_js(
+        &c,
+        "return performance.getEntriesByType('resource').some(e => e.name.includes('/widget/frame'))",
+        "the frame was asked for",
+    )
+    .await;
+    enter_panel(&c).await;
+    let panel = js(&c, "return !!document.getElementById('panel')").await;
+    assert_eq!(panel, json!(false), "no panel inside a refused frame");
+    c.enter_parent_frame().await.unwrap();
+    assert!(queue(&app, &agent).await.is_empty());
+    c.close().await.unwrap();
+}
