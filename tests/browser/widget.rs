@@ -88,7 +88,19 @@ frontdesk('on', 'ready', function () {{ window.widgetReady = true; }});
     ))
 }
 
-async fn spawn(host: &HostSite, adjust: impl FnOnce(&mut frontdesk::config::Settings)) -> TestApp {
+/// One test's world: the shop on its own origin, the server (guests allowed, the shop in
+/// ALLOWED_ORIGINS, then `adjust`), and a fresh browser.
+struct Visit {
+    host: HostSite,
+    app: TestApp,
+    c: Client,
+    _keep: (tempfile::TempDir, Driver),
+}
+
+/// None when the browser is missing (the test is skipped).
+async fn visit(adjust: impl FnOnce(&mut frontdesk::config::Settings)) -> Option<Visit> {
+    let driver = start_driver().await?;
+    let host = HostSite::start().await;
     let origin = host.origin.clone();
     let app = TestApp::spawn_with(|s| {
         s.allow_guests = true;
@@ -98,7 +110,32 @@ async fn spawn(host: &HostSite, adjust: impl FnOnce(&mut frontdesk::config::Sett
     })
     .await;
     host.serve_widget_of(&app);
-    app
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+    Some(Visit {
+        host,
+        app,
+        c,
+        _keep: (profile, driver),
+    })
+}
+
+/// Clicks the launcher and switches WebDriver into the panel.
+async fn open_panel(c: &Client) {
+    launcher(c).await.click().await.unwrap();
+    enter_panel(c).await;
+}
+
+/// Waits until the panel shows the element with this id.
+async fn wait_shown(c: &Client, id: &str, what: &str) {
+    let script = format!("return !document.getElementById('{id}').hidden");
+    wait_for_js(c, &script, what).await;
+}
+
+/// The chat as the admin API shows it (`data`).
+async fn chat_detail(app: &TestApp, agent: &str, session: &str) -> Value {
+    let path = format!("/api/admin/chat/session/{session}");
+    app.get_ok(&path, agent).await["data"].clone()
 }
 
 async fn open_shop(c: &Client, host: &HostSite, query: &str) {

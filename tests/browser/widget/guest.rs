@@ -8,14 +8,16 @@ use super::*;
 
 #[tokio::test]
 async fn a_guest_on_another_site_chats_with_an_agent() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|_| {}).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |_| {}).await;
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
 
     // The launcher, and nothing of the panel before the first click.
     open_shop(&c, &host, "").await;
@@ -52,36 +54,23 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
     assert!(shadow_find(&c, "iframe").await.is_none());
 
     // Open: the pre-chat form (optional by default), then the chat.
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
+    open_panel(&c).await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#prechat-name"))
         .await
         .unwrap();
-    wait_for_js(
-        &c,
-        "return !document.getElementById('prechat').hidden",
-        "the pre-chat form",
-    )
-    .await;
+    wait_shown(&c, "prechat", "the pre-chat form").await;
     fill(&c, "#prechat-name", "Grace").await;
     fill(&c, "#prechat-email", "grace@example.com").await;
     click(&c, "#prechat-form button[type=submit]").await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('chat').hidden",
-        "the chat view",
-    )
-    .await;
+    wait_shown(&c, "chat", "the chat view").await;
     fill(&c, "#message", &format!("Hello from the tea shop{ENTER}")).await;
     wait_for_text(&c, "#transcript", "Hello from the tea shop").await;
 
     let session = wait_for_session(&app, &agent).await;
-    let detail = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
-    let data = &detail["data"];
+    let detail = chat_detail(&app, &agent, &session).await;
+    let data = &detail;
     assert!(data.to_string().contains("Grace"), "{detail}");
     assert_eq!(data["channel"], "web", "{detail}");
     let context = &data["context"];
@@ -98,9 +87,7 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
     let value = js(&c, "return document.getElementById('message').value").await;
     assert_eq!(value, json!("Two lines:\nthe second"));
     wait_until("the agent sees the visitor typing", || async {
-        app.get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-            .await["data"]["userTyping"]
-            == json!(true)
+        chat_detail(&app, &agent, &session).await["userTyping"] == json!(true)
     })
     .await;
     click(&c, "#send").await;
@@ -122,9 +109,7 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
     wait_for_text(&c, "#transcript .msg.agent .who", "ada").await;
 
     // The agent reads the chat: the visitor sees "Seen".
-    let _ = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
+    let _ = chat_detail(&app, &agent, &session).await;
     wait_for_text(&c, "#transcript", "Seen").await;
 
     // Escape closes and gives focus back to the launcher.
@@ -158,8 +143,7 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
         "the badge after a reload",
     )
     .await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
+    open_panel(&c).await;
     wait_for_text(&c, "#transcript", "Hello from the tea shop").await;
     wait_for_text(&c, "#transcript", "Your tea ships today").await;
     c.enter_parent_frame().await.unwrap();
@@ -170,20 +154,13 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
     // End and rate; the rating is stored.
     enter_panel(&c).await;
     click(&c, "#end").await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('ended').hidden",
-        "the rating form",
-    )
-    .await;
+    wait_shown(&c, "ended", "the rating form").await;
     click(&c, "label[for=star-4]").await;
     fill(&c, "#feedback", "Quick and kind").await;
     click(&c, "#rating-form button[type=submit]").await;
     wait_for_text(&c, "#rated", "Thank you").await;
-    let detail = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
-    let rating = detail["data"]["rating"].clone();
+    let detail = chat_detail(&app, &agent, &session).await;
+    let rating = detail["rating"].clone();
     assert_eq!(rating["rating"], 4, "{detail}");
     assert_eq!(rating["feedback"], "Quick and kind", "{detail}");
 
@@ -202,14 +179,8 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
         shadow_find(&c, "iframe").await.is_none(),
         "nothing to preload"
     );
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('prechat').hidden",
-        "a fresh start",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "prechat", "a fresh start").await;
     assert!(!text_of(&c, "#transcript").await.contains("tea shop"));
 
     c.close().await.unwrap();
@@ -217,26 +188,22 @@ async fn a_guest_on_another_site_chats_with_an_agent() {
 
 #[tokio::test]
 async fn a_required_pre_chat_form_asks_name_and_email_before_any_chat() {
-    let Some(driver) = start_driver().await else {
-        return;
-    };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |s| {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|s| {
         s.widget.prechat = frontdesk::config::Prechat::Required;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, "").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('prechat').hidden",
-        "the pre-chat form",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "prechat", "the pre-chat form").await;
     click(&c, "#prechat-form button[type=submit]").await;
     wait_for_text(&c, "#prechat-error", "your name").await;
     fill(&c, "#prechat-name", "Hal").await;
@@ -252,43 +219,29 @@ async fn a_required_pre_chat_form_asks_name_and_email_before_any_chat() {
         .unwrap();
     fill(&c, "#prechat-email", "hal@example.com").await;
     click(&c, "#prechat-form button[type=submit]").await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('chat').hidden",
-        "the chat view",
-    )
-    .await;
+    wait_shown(&c, "chat", "the chat view").await;
     let session = wait_for_session(&app, &agent).await;
-    let detail = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
-    let detail = detail["data"].to_string();
+    let detail = chat_detail(&app, &agent, &session).await;
+    let detail = detail.to_string();
     assert!(detail.contains("hal@example.com"), "{detail}");
     c.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn without_a_pre_chat_form_the_first_message_starts_the_chat() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|s| s.widget.prechat = frontdesk::config::Prechat::Off).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |s| {
-        s.widget.prechat = frontdesk::config::Prechat::Off
-    })
-    .await;
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, "").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('chat').hidden",
-        "the message box at once",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "chat", "the message box at once").await;
     // The welcome is shown, but opening the panel puts nothing in the queue.
     wait_for_text(&c, "#transcript", "Hi!").await;
     assert!(
@@ -298,9 +251,7 @@ async fn without_a_pre_chat_form_the_first_message_starts_the_chat() {
     fill(&c, "#message", &format!("Straight to the point{ENTER}")).await;
     let session = wait_for_session(&app, &agent).await;
     wait_for_text(&c, "#transcript", "Straight to the point").await;
-    let detail = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
-    assert_eq!(detail["data"]["totalMessages"], 1, "{detail}");
+    let detail = chat_detail(&app, &agent, &session).await;
+    assert_eq!(detail["totalMessages"], 1, "{detail}");
     c.close().await.unwrap();
 }

@@ -8,11 +8,15 @@ use super::*;
 
 #[tokio::test]
 async fn an_identified_user_continues_their_chat_and_sees_their_history() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|_| {}).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |_| {}).await;
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
     // Carol chatted in the app before: one chat over, one still open.
     let carol = app.user_token("carol");
@@ -37,11 +41,8 @@ async fn an_identified_user_continues_their_chat_and_sees_their_history() {
     )
     .await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, &format!("?token={carol}")).await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
+    open_panel(&c).await;
     wait_for_text(&c, "#transcript", "Where is my parcel?").await;
     wait_for_text(&c, "#history", "A new kettle is on its way").await;
     assert!(
@@ -67,14 +68,8 @@ async fn an_identified_user_continues_their_chat_and_sees_their_history() {
     )
     .await;
     open_shop(&c, &host, "").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('prechat').hidden",
-        "a guest's start",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "prechat", "a guest's start").await;
     assert!(!text_of(&c, "#panel").await.contains("parcel"));
 
     c.close().await.unwrap();
@@ -82,12 +77,16 @@ async fn an_identified_user_continues_their_chat_and_sees_their_history() {
 
 #[tokio::test]
 async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
-    let Some(driver) = start_driver().await else {
+    // One held connection per user, and the test holds it: the panel's stream is refused.
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|s| s.max_held_polls_per_user = 1).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    // One held connection per user, and the test holds it: the panel's stream is refused.
-    let app = spawn(&host, |s| s.max_held_polls_per_user = 1).await;
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
     let dan = app.user_token("dan");
     app.start_session(&dan, Some("chat_dan")).await;
@@ -103,17 +102,9 @@ async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
     assert_eq!(held.status(), StatusCode::OK);
     app.wait_until_held("dan", 1).await;
 
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, &format!("?token={dan}")).await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('reconnecting').hidden",
-        "a visible reconnecting state",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "reconnecting", "a visible reconnecting state").await;
     wait_for_text(&c, "#transcript", "Is the shop open on Sunday?").await;
     wait_for_js(
         &c,

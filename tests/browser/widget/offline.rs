@@ -4,14 +4,16 @@ use super::*;
 
 #[tokio::test]
 async fn away_visitors_leave_a_message_and_later_see_the_reply() {
-    let Some(driver) = start_driver().await else {
+    // No agent is online, and that counts as away.
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|s| s.widget.offline_when_no_agents = true).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    // No agent is online, and that counts as away.
-    let app = spawn(&host, |s| s.widget.offline_when_no_agents = true).await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     // With data-hide-when-offline there is no launcher while away.
     open_shop(&c, &host, "?hide=1").await;
     wait_for_js(
@@ -24,14 +26,8 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     )
     .await;
     open_shop(&c, &host, "").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('offline').hidden",
-        "the offline form",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "offline", "the offline form").await;
     fill(&c, "#offline-name", "Olive").await;
     fill(&c, "#offline-email", "olive@example.com").await;
     fill(&c, "#offline-message", "Do you ship to Norway?").await;
@@ -45,17 +41,14 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
     // An agent answers later; the visitor sees it when they come back.
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
     let session = wait_for_session(&app, &agent).await;
-    let detail = app
-        .get_ok(&format!("/api/admin/chat/session/{session}"), &agent)
-        .await;
-    assert_eq!(detail["data"]["channel"], "offline", "{detail}");
+    let detail = chat_detail(&app, &agent, &session).await;
+    assert_eq!(detail["channel"], "offline", "{detail}");
     app.agent_reply(&agent, &session, "Yes, within a week")
         .await;
     c.enter_parent_frame().await.unwrap();
     c.refresh().await.unwrap();
     wait_for_js(&c, "return window.widgetReady === true", "ready again").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
+    open_panel(&c).await;
     wait_for_text(&c, "#transcript", "Yes, within a week").await;
 
     c.close().await.unwrap();
@@ -63,11 +56,15 @@ async fn away_visitors_leave_a_message_and_later_see_the_reply() {
 
 #[tokio::test]
 async fn outside_business_hours_the_panel_says_when_it_opens_again() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|_| {}).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |_| {}).await;
     let (_, root) = app.agent("root@example.com", "super_admin").await;
     // Open every day, but closed today: away now, open again tomorrow morning.
     let day = json!([{ "open": "09:00", "close": "17:00" }]);
@@ -88,17 +85,9 @@ async fn outside_business_hours_the_panel_says_when_it_opens_again() {
             }),
         )
         .await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, "").await;
-    launcher(&c).await.click().await.unwrap();
-    enter_panel(&c).await;
-    wait_for_js(
-        &c,
-        "return !document.getElementById('offline').hidden",
-        "the offline form",
-    )
-    .await;
+    open_panel(&c).await;
+    wait_shown(&c, "offline", "the offline form").await;
     wait_for_text(&c, "#away-message", "Closed for stocktaking <b>today</b>.").await;
     wait_for_text(&c, "#next-open", "We open again").await;
     c.close().await.unwrap();

@@ -5,15 +5,16 @@ use super::*;
 
 #[tokio::test]
 async fn a_site_not_in_allowed_origins_gets_no_panel() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|s| s.widget.allowed_origins.clear()).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = TestApp::spawn_with(|s| s.allow_guests = true).await;
-    host.serve_widget_of(&app);
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     open_shop(&c, &host, "").await;
     launcher(&c).await.click().await.unwrap();
     // The iframe exists on the page, but the browser never shows the panel in it.

@@ -6,14 +6,16 @@ use super::*;
 
 #[tokio::test]
 async fn on_a_phone_the_panel_is_full_screen_and_works_by_keyboard() {
-    let Some(driver) = start_driver().await else {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|_| {}).await
+    else {
         return;
     };
-    let host = HostSite::start().await;
-    let app = spawn(&host, |_| {}).await;
     let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(&driver, profile.path()).await;
     c.set_window_size(375, 812).await.unwrap();
     open_shop(&c, &host, "").await;
     assert!(js(&c, "return window.innerWidth < 640").await == json!(true));
