@@ -106,12 +106,6 @@ async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
     open_panel(&c).await;
     wait_shown(&c, "reconnecting", "a visible reconnecting state").await;
     wait_for_text(&c, "#transcript", "Is the shop open on Sunday?").await;
-    wait_for_js(
-        &c,
-        "return document.getElementById('reconnecting').hidden",
-        "polling works: no longer reconnecting",
-    )
-    .await;
     app.agent_reply(&agent, "chat_dan", "Yes, from ten to four")
         .await;
     wait_for_text(&c, "#transcript", "Yes, from ten to four").await;
@@ -120,7 +114,24 @@ async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
         "return performance.getEntriesByType('resource').some(e => e.name.includes('/api/chat/poll/chat_dan'))",
     )
     .await;
-    assert_eq!(polled, json!(true), "the reply came by long-poll");
+    assert_eq!(polled, json!(true), "the reply came by polling");
+    let shown = js(
+        &c,
+        "return !document.getElementById('reconnecting').hidden",
+    )
+    .await;
+    assert_eq!(
+        shown,
+        json!(true),
+        "still reconnecting while no poll or stream can be held"
+    );
+    // The test lets go of its connection: the panel's next try holds one.
     drop(held);
+    wait_for_js(
+        &c,
+        "return document.getElementById('reconnecting').hidden",
+        "a held connection again: no longer reconnecting",
+    )
+    .await;
     c.close().await.unwrap();
 }
