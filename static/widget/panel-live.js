@@ -101,11 +101,8 @@ window.frontdeskLive = function (hooks) {
       if (mine !== run) return;
       failures = 0;
       polling = true;
+      hooks.reconnecting(false);
       var messages = data.messages || [];
-      // A poll the server could not hold answers at once and empty: messages still come, but
-      // with a delay, so the panel keeps saying "reconnecting" until a poll or stream is held.
-      var quick = Date.now() - asked < 1000 && !messages.length;
-      if (!quick) hooks.reconnecting(false);
       messages.forEach(message);
       hooks.typing(!!data.agentTyping);
       if (data.sessionEnded) return hooks.ended();
@@ -113,7 +110,8 @@ window.frontdeskLive = function (hooks) {
         mode = 'stream';
         return connect();
       }
-      // Space out the polls the server could not hold.
+      // A poll the server could not hold answers at once: space those out.
+      var quick = Date.now() - asked < 1000 && !messages.length;
       retryTimer = setTimeout(function () { if (mine === run) poll(mine, rounds + 1); }, quick ? 2000 : 0);
     }, function (err) {
       if (mine !== run) return;

@@ -49,6 +49,28 @@ impl TestApp {
 
     /// Spawns on an existing directory's database (to test restarts).
     pub async fn spawn_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::spawn_on(listener, dir, adjust).await
+    }
+
+    /// Spawns on an existing directory's database at a given address (a restart that clients
+    /// already pointed at the old address can find).
+    pub async fn spawn_at(
+        addr: std::net::SocketAddr,
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let listener = TcpListener::bind(addr)
+            .await
+            .expect("bind the same address again");
+        Self::spawn_on(listener, dir, adjust).await
+    }
+
+    async fn spawn_on(
+        listener: TcpListener,
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         init_logging();
         let mut settings = Settings {
             database_path: dir.path().join("frontdesk.db"),
@@ -59,7 +81,6 @@ impl TestApp {
         let clock = settings.clock.clone();
         let app = frontdesk::build(settings).await.expect("app builds");
         let services = app.services.clone();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

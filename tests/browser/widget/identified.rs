@@ -76,7 +76,7 @@ async fn an_identified_user_continues_their_chat_and_sees_their_history() {
 }
 
 #[tokio::test]
-async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
+async fn a_refused_stream_falls_back_to_polling() {
     // One held connection per user, and the test holds it: the panel's stream is refused.
     let Some(Visit {
         host,
@@ -104,7 +104,6 @@ async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
 
     open_shop(&c, &host, &format!("?token={dan}")).await;
     open_panel(&c).await;
-    wait_shown(&c, "reconnecting", "a visible reconnecting state").await;
     wait_for_text(&c, "#transcript", "Is the shop open on Sunday?").await;
     app.agent_reply(&agent, "chat_dan", "Yes, from ten to four")
         .await;
@@ -114,23 +113,50 @@ async fn a_refused_stream_shows_reconnecting_and_falls_back_to_polling() {
         "return performance.getEntriesByType('resource').some(e => e.name.includes('/api/chat/poll/chat_dan'))",
     )
     .await;
-    assert_eq!(polled, json!(true), "the reply came by polling");
-    let shown = js(
-        &c,
-        "return !document.getElementById('reconnecting').hidden",
-    )
-    .await;
-    assert_eq!(
-        shown,
-        json!(true),
-        "still reconnecting while no poll or stream can be held"
-    );
-    // The test lets go of its connection: the panel's next try holds one.
+    assert_eq!(polled, json!(true), "the reply came by long-poll");
     drop(held);
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_panel_says_reconnecting_while_the_server_is_away_and_then_resumes() {
+    let Some(Visit {
+        host,
+        app,
+        c,
+        _keep,
+    }) = visit(|_| {}).await
+    else {
+        return;
+    };
+    let dan = app.user_token("dan");
+    app.start_session(&dan, Some("chat_dan")).await;
+    app.send_ok(&dan, "chat_dan", "msg_dan_1", "Are you there?")
+        .await;
+    open_shop(&c, &host, &format!("?token={dan}")).await;
+    open_panel(&c).await;
+    wait_for_text(&c, "#transcript", "Are you there?").await;
+    app.wait_until_held("dan", 1).await;
+
+    // The server goes away (a restart): every try fails until it is back.
+    let origins = app.services.settings.widget.allowed_origins.clone();
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let dir = app.stop().await;
+    wait_shown(&c, "reconnecting", "a visible reconnecting state").await;
+
+    let app = TestApp::spawn_at(addr, dir, |s| {
+        s.allow_guests = true;
+        s.widget.allowed_origins = origins;
+    })
+    .await;
+    let (_, agent) = app.agent("ada@example.com", "chat_admin").await;
+    app.agent_reply(&agent, "chat_dan", "Back again, how can I help?")
+        .await;
+    wait_for_text(&c, "#transcript", "Back again, how can I help?").await;
     wait_for_js(
         &c,
         "return document.getElementById('reconnecting').hidden",
-        "a held connection again: no longer reconnecting",
+        "connected again: no longer reconnecting",
     )
     .await;
     c.close().await.unwrap();
