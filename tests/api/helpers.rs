@@ -54,7 +54,8 @@ impl TestApp {
     }
 
     /// Spawns on an existing directory's database at a given address (a restart that clients
-    /// already pointed at the old address can find).
+    /// already pointed at the old address can find). Used by the browser tests.
+    #[allow(dead_code)]
     pub async fn spawn_at(
         addr: std::net::SocketAddr,
         dir: tempfile::TempDir,
