@@ -48,6 +48,19 @@ pub struct WeeklyDocument {
 }
 
 impl WeeklyDocument {
+    /// The week from one function of the day's index (0 is Monday).
+    pub fn from_days(day: impl Fn(usize) -> Vec<IntervalDocument>) -> Self {
+        WeeklyDocument {
+            mon: day(0),
+            tue: day(1),
+            wed: day(2),
+            thu: day(3),
+            fri: day(4),
+            sat: day(5),
+            sun: day(6),
+        }
+    }
+
     fn days(&self) -> [&Vec<IntervalDocument>; 7] {
         [
             &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
@@ -147,15 +160,7 @@ impl BusinessHours {
         HoursDocument {
             enabled: self.enabled,
             time_zone: self.time_zone.name().to_string(),
-            weekly: WeeklyDocument {
-                mon: day(0),
-                tue: day(1),
-                wed: day(2),
-                thu: day(3),
-                fri: day(4),
-                sat: day(5),
-                sun: day(6),
-            },
+            weekly: WeeklyDocument::from_days(day),
             closed_dates: self
                 .closed_dates
                 .iter()

@@ -201,15 +201,7 @@ fn as_typed(fields: &Fields) -> HoursDocument {
     HoursDocument {
         enabled: field(fields, "enabled").is_some(),
         time_zone: field(fields, "time_zone").unwrap_or_default().to_string(),
-        weekly: WeeklyDocument {
-            mon: day(0),
-            tue: day(1),
-            wed: day(2),
-            thu: day(3),
-            fri: day(4),
-            sat: day(5),
-            sun: day(6),
-        },
+        weekly: WeeklyDocument::from_days(day),
         closed_dates: field(fields, "closed_dates")
             .unwrap_or_default()
             .lines()
