@@ -54,7 +54,14 @@ where
     }
 }
 
+/// Every request body of the API is one JSON object. serde would also read a struct from an
+/// array of its fields in order, which nobody means; such a body is refused.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::malformed(
+            "The request body must be a JSON object",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();

@@ -339,6 +339,16 @@ async fn bad_hours_are_refused_with_a_reason_and_change_nothing() {
     };
     let cases: Vec<(&str, Value)> = vec![
         ("enabled as text", with(&["enabled"], json!("yes"))),
+        (
+            "the document as a list of its fields",
+            json!([
+                good["enabled"],
+                good["timeZone"],
+                good["weekly"],
+                good["closedDates"],
+                good["awayMessage"]
+            ]),
+        ),
         ("weekly as a list", with(&["weekly"], json!([]))),
         (
             "a day as an object",
