@@ -2,6 +2,10 @@
 //! embedded in the binary, answered with a validator (ETag, 304 on a match), cache headers and
 //! gzip or brotli when the client takes it.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -64,45 +68,64 @@ async fn serve(
     // `?v=<hash>` names the content: such a URL can be kept for good, as long as it is the
     // current content's hash (an old page asking for an old version gets the hour).
     let policy = match (version.v, version_of(&path)) {
-        (Some(asked), Some(current)) if asked == current => CachePolicy::Immutable,
+        (Some(asked), Some(current)) if asked.as_str() == current => CachePolicy::Immutable,
         _ => CachePolicy::Hour,
     };
     serve_embedded(&path, policy, &headers)
 }
 
-/// The embedded file at `path` (relative to static/), or a 404.
+/// What is worked out once per embedded file: its validator, its version for URLs, its type.
+struct Entry {
+    data: Cow<'static, [u8]>,
+    etag: HeaderValue,
+    version: String,
+    mime: Option<HeaderValue>,
+}
+
+/// Every embedded file by path, hashed and typed once: the files change only with the binary.
+static INDEX: LazyLock<HashMap<String, Entry>> = LazyLock::new(|| {
+    StaticFiles::iter()
+        .filter_map(|path| {
+            let file = StaticFiles::get(&path)?;
+            let hash = file.metadata.sha256_hash();
+            let entry = Entry {
+                etag: HeaderValue::from_str(&format!("W/\"{}\"", hex(&hash[..16]))).ok()?,
+                version: hex(&hash[..8]),
+                mime: HeaderValue::from_str(file.metadata.mimetype()).ok(),
+                data: file.data,
+            };
+            Some((path.into_owned(), entry))
+        })
+        .collect()
+});
+
+/// The embedded file at `path` (relative to static/), or a 404. The ETag is weak, because the
+/// compression layer sends the same file in several encodings under one validator; a weak
+/// match is all `If-None-Match` needs.
 pub fn serve_embedded(path: &str, policy: CachePolicy, request: &HeaderMap) -> Response {
-    let Some(file) = StaticFiles::get(path) else {
+    let Some(entry) = INDEX.get(path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
-    let etag = etag_of(&file.metadata.sha256_hash());
-    let mut response = if matches_etag(request, &etag) {
+    let mut response = if matches_etag(request, &entry.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mime = file.metadata.mimetype();
-        let mut response = file.data.into_owned().into_response();
-        if let Ok(value) = HeaderValue::from_str(mime) {
-            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        let mut response = entry.data.clone().into_response();
+        if let Some(mime) = &entry.mime {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, mime.clone());
         }
         response
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, policy.header());
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
+    headers.insert(header::ETAG, entry.etag.clone());
     response
 }
 
 /// A short name for the current content of `path`, to put in its URL (`?v=`).
-pub fn version_of(path: &str) -> Option<String> {
-    StaticFiles::get(path).map(|file| hex(&file.metadata.sha256_hash()[..8]))
-}
-
-/// Weak, because the compression layer sends the same file in several encodings under one
-/// validator; a weak match is all `If-None-Match` needs.
-fn etag_of(hash: &[u8; 32]) -> String {
-    format!("W/\"{}\"", hex(&hash[..16]))
+pub fn version_of(path: &str) -> Option<&'static str> {
+    INDEX.get(path).map(|entry| entry.version.as_str())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -110,9 +133,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// `If-None-Match` holds `*` or, weakly compared, this ETag.
-fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
+fn matches_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
-    let ours = bare(etag);
+    let ours = bare(etag.to_str().unwrap_or_default());
     request
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -133,7 +156,8 @@ mod tests {
 
     #[test]
     fn if_none_match_compares_weakly_and_takes_lists_and_star() {
-        let etag = "W/\"abc\"";
+        let etag = HeaderValue::from_static("W/\"abc\"");
+        let etag = &etag;
         assert!(matches_etag(&asking("W/\"abc\""), etag));
         assert!(matches_etag(&asking("\"abc\""), etag));
         assert!(matches_etag(&asking("\"x\", W/\"abc\""), etag));

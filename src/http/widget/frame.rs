@@ -31,9 +31,9 @@ struct PanelConfig<'a> {
 #[template(path = "widget/frame.html")]
 struct FramePage {
     config: String,
-    css_version: String,
-    live_version: String,
-    js_version: String,
+    css_version: &'static str,
+    live_version: &'static str,
+    js_version: &'static str,
 }
 
 pub async fn frame(State(ctx): State<AppState>) -> Response {
