@@ -42,11 +42,14 @@ pub fn client_api_layer(origins: &[String]) -> CorsLayer {
         .max_age(PREFLIGHT_MAX_AGE)
 }
 
-/// Whether the request goes through the CORS layer: client-API paths only, and of OPTIONS
-/// requests only real preflights (the layer would answer any OPTIONS with an empty 200; a bare
-/// one keeps its 405 in the envelope).
+/// Whether the request goes through the CORS layer: client-API requests from a browser (they
+/// carry `Origin`; a phone's polls do not, so the hot path skips the layer, and every API answer
+/// is `no-store`, so no cache needs a `Vary` on them), and of OPTIONS requests only real
+/// preflights (the layer would answer any OPTIONS with an empty 200; a bare one keeps its 405
+/// in the envelope).
 fn wants_cors<B>(request: &Request<B>) -> bool {
     request.uri().path().starts_with("/api/chat/")
+        && request.headers().contains_key(header::ORIGIN)
         && (request.method() != Method::OPTIONS
             || request
                 .headers()
