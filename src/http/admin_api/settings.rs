@@ -1,8 +1,8 @@
-//! Settings the business changes at run time: business hours.
+//! Settings the business changes at run time: business hours. The answer is the domain's
+//! hours document itself, normalised (sorted intervals and dates, the zone's canonical name).
 
 use axum::extract::State;
 
-use super::answers::HoursAnswer;
 use crate::domain::hours::HoursDocument;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AgentAuth, ApiJson, AppState};
@@ -11,11 +11,11 @@ use crate::service::hours;
 pub async fn get_hours(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
-) -> ApiResult<HoursAnswer> {
+) -> ApiResult<HoursDocument> {
     let saved = hours::get(&ctx, &actor).await?;
     Ok(ApiOk::new(
         "Business hours retrieved successfully",
-        HoursAnswer::from(&saved),
+        saved.to_document(),
     ))
 }
 
@@ -24,10 +24,7 @@ pub async fn put_hours(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
     ApiJson(body): ApiJson<HoursDocument>,
-) -> ApiResult<HoursAnswer> {
+) -> ApiResult<HoursDocument> {
     let saved = hours::put(&ctx, &actor, &body).await?;
-    Ok(ApiOk::new(
-        "Business hours updated",
-        HoursAnswer::from(&saved),
-    ))
+    Ok(ApiOk::new("Business hours updated", saved.to_document()))
 }

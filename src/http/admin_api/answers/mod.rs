@@ -4,7 +4,6 @@
 pub mod agent;
 pub mod chat;
 pub mod content;
-pub mod hours;
 pub mod session;
 
 pub use agent::{AdminAnswer, AgentAnswer, AgentsAnswer, LoginAnswer, OneAgent};
@@ -13,5 +12,4 @@ pub use content::{
     AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
     PersonaAnswer, PersonaDeleted, PersonaList,
 };
-pub use hours::HoursAnswer;
 pub use session::{ActiveSessions, NoteAnswer, QueueEntryAnswer, SessionDetailAnswer};
