@@ -129,6 +129,18 @@ async fn an_unchanged_file_answers_304_to_its_etag() {
         assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
         assert!(again.body.is_empty(), "{path}");
         assert_eq!(again.header(ETAG), etag);
+        // The compressed copy has the same (weak) validator as the plain one.
+        let packed = fetch(
+            &app,
+            path,
+            &[
+                (ACCEPT_ENCODING.as_str(), "br"),
+                (IF_NONE_MATCH.as_str(), &etag),
+            ],
+        )
+        .await;
+        assert_eq!(packed.status, StatusCode::NOT_MODIFIED, "{path} (br)");
+        assert_eq!(packed.header(ETAG), etag);
         let stale = fetch(&app, path, &[(IF_NONE_MATCH.as_str(), "W/\"stale\"")]).await;
         assert_eq!(stale.status, StatusCode::OK, "{path}");
         assert_eq!(stale.body, first.body);

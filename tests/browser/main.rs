@@ -144,6 +144,11 @@ async fn start_driver() -> Option<Driver> {
 }
 
 async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    browser_with_prefs(driver, profile, json!({})).await
+}
+
+/// A headless Chromium session with these profile preferences (e.g. site permissions).
+async fn browser_with_prefs(driver: &Driver, profile: &std::path::Path, prefs: Value) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -155,6 +160,7 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
                 "--disable-extensions", "--no-first-run", "--disable-quic", "--window-size=1280,900",
                 format!("--user-data-dir={}", profile.display()),
             ],
+            "prefs": prefs,
         }),
     );
     // Prompts stay open until a test accepts or dismisses them.

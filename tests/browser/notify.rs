@@ -5,8 +5,7 @@
 //! by recorders, so the page's own code runs and what it raised can be read back. Refused, the
 //! permission is never asked for again.
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use super::*;
@@ -21,31 +20,13 @@ async fn browser_allowing_notifications(
     profile: &std::path::Path,
     allow: bool,
 ) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--no-first-run", "--disable-quic", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-            // 1 allows, 2 blocks; unset, headless Chromium refuses every request.
-            "prefs": if allow {
-                json!({ "profile.default_content_setting_values.notifications": 1 })
-            } else {
-                json!({})
-            },
-        }),
-    );
-    caps.insert("unhandledPromptBehavior".into(), json!("ignore"));
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
+    // 1 allows; unset, headless Chromium refuses every request.
+    let prefs = if allow {
+        json!({ "profile.default_content_setting_values.notifications": 1 })
+    } else {
+        json!({})
+    };
+    browser_with_prefs(driver, profile, prefs).await
 }
 
 /// Replaces the page's `Notification` and `AudioContext` with recorders (what the page raised
