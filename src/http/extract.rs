@@ -284,19 +284,15 @@ impl FromRequestParts<AppState> for ClientAddr {
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
             return Ok(ClientAddr(None));
         };
-        let proxies = &ctx.settings.trusted_proxies;
-        if proxies.is_empty() {
-            return Ok(ClientAddr(Some(peer.ip().to_canonical())));
-        }
-        let values: Option<Vec<&str>> = parts
+        // Read only when the peer is a trusted proxy; a value that is not even text is an
+        // unreadable entry, which falls back to the peer as any malformed one does.
+        let values = parts
             .headers
             .get_all(X_FORWARDED_FOR)
             .iter()
-            .map(|v| v.to_str().ok())
-            .collect();
-        // A value that is not even text is malformed, so the peer is the client.
-        let values = values.unwrap_or_default();
-        Ok(ClientAddr(Some(proxies.client_ip(peer.ip(), values))))
+            .map(|v| v.to_str().unwrap_or(""));
+        let client = ctx.settings.trusted_proxies.client_ip(peer.ip(), values);
+        Ok(ClientAddr(Some(client)))
     }
 }
 
