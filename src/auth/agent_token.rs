@@ -8,7 +8,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::validity::{self, optional_numeric_date};
+use super::validity;
 use super::{AGENT_AUDIENCE, ISSUER, KIND_CLAIM_AGENT};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -25,8 +25,6 @@ pub struct AgentClaims {
     pub iss: String,
     pub iat: u64,
     pub exp: u64,
-    #[serde(default, skip_serializing, deserialize_with = "optional_numeric_date")]
-    pub nbf: Option<u64>,
 }
 
 /// Issues and verifies agent bearer tokens.
@@ -67,7 +65,6 @@ impl AgentTokens {
             iss: ISSUER.to_string(),
             iat: now,
             exp: now + self.ttl.as_secs(),
-            nbf: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Error::internal_from("signing agent token", e))
@@ -84,7 +81,7 @@ impl AgentTokens {
         }
         let claims = data.claims;
         let now = validity::now_secs(&self.clock);
-        validity::check(claims.exp, claims.nbf, Some(claims.iat), now)?;
+        validity::check(claims.exp, None, Some(claims.iat), now)?;
         Ok(claims)
     }
 }
@@ -142,7 +139,6 @@ mod tests {
             iss: ISSUER.into(),
             iat: now,
             exp: now + 60,
-            nbf: None,
         };
         let key = EncodingKey::from_secret(SECRET);
         let hs384 = jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &key).unwrap();
