@@ -21,14 +21,21 @@ impl VisitorContext {
     /// Reads the context from a session's stored metadata (a JSON object, or nothing).
     /// Values that are not strings, or are blank, count as absent.
     pub fn from_metadata(metadata: Option<&str>) -> Self {
-        let Some(Value::Object(map)) = metadata.and_then(|m| serde_json::from_str(m).ok()) else {
+        metadata
+            .and_then(|m| serde_json::from_str(m).ok())
+            .map_or_else(VisitorContext::default, |value| Self::from_value(&value))
+    }
+
+    /// The same, from metadata already parsed.
+    pub fn from_value(metadata: &Value) -> Self {
+        let Value::Object(map) = metadata else {
             return VisitorContext::default();
         };
-        let (browser, os) = field(&map, "userAgent").map_or((None, None), |ua| browser_and_os(&ua));
+        let (browser, os) = field(map, "userAgent").map_or((None, None), |ua| browser_and_os(&ua));
         VisitorContext {
-            page_url: field(&map, "pageUrl"),
-            referrer: field(&map, "referrer"),
-            language: field(&map, "language"),
+            page_url: field(map, "pageUrl"),
+            referrer: field(map, "referrer"),
+            language: field(map, "language"),
             browser,
             os,
         }

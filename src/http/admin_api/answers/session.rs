@@ -75,6 +75,10 @@ impl From<VisitorContext> for ContextAnswer {
 
 impl From<&Session> for SessionAnswer {
     fn from(s: &Session) -> Self {
+        let metadata: Option<Value> = s
+            .metadata
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok());
         SessionAnswer {
             session_id: s.id.clone(),
             user_id: s.user_id.clone(),
@@ -96,12 +100,12 @@ impl From<&Session> for SessionAnswer {
             total_messages: s.message_count,
             last_activity: s.last_activity_at,
             waiting_since: s.awaiting_since,
-            metadata: s
-                .metadata
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok()),
+            context: metadata
+                .as_ref()
+                .map_or_else(VisitorContext::default, VisitorContext::from_value)
+                .into(),
+            metadata,
             channel: s.channel,
-            context: VisitorContext::from_metadata(s.metadata.as_deref()).into(),
         }
     }
 }
