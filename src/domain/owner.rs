@@ -44,6 +44,12 @@ impl SessionOwner {
         self.is_guest == session.is_guest && *self.user_id == *session.user_id
     }
 
+    /// One text key for an id in its namespace (for maps keyed by text, such as rate limits):
+    /// a user and a guest with the same id get different keys.
+    pub fn key_of(user_id: &str, is_guest: bool) -> String {
+        format!("{}{user_id}", if is_guest { 'g' } else { 'u' })
+    }
+
     /// True for the same id in the same namespace.
     pub fn is(&self, user_id: &str, is_guest: bool) -> bool {
         self.is_guest == is_guest && *self.user_id == *user_id
@@ -53,6 +59,14 @@ impl SessionOwner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_keep_the_namespaces_apart() {
+        assert_ne!(
+            SessionOwner::key_of("u1", false),
+            SessionOwner::key_of("u1", true)
+        );
+    }
 
     #[test]
     fn the_same_id_in_the_other_namespace_is_someone_else() {

@@ -13,6 +13,7 @@ use crate::domain::rating::Rating;
 use crate::domain::session::Session;
 use crate::domain::{
     Channel, ClientTimestamp, Email, EndedBy, MessageId, MessageText, Metadata, SessionId,
+    SessionOwner,
 };
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, Typist};
@@ -226,9 +227,8 @@ pub async fn send_user_message(
     {
         return Err(Error::SessionNotFound);
     }
-    // Per session and per user across sessions, so fresh sessions do not reset the count. The
-    // user's key carries the namespace: a user whose id equals a guest's is somebody else.
-    let owner_key = format!("{}{}", if user.is_guest { 'g' } else { 'u' }, user.user_id);
+    // Per session and per user across sessions, so fresh sessions do not reset the count.
+    let owner_key = SessionOwner::key_of(&user.user_id, user.is_guest);
     let limits = [
         (&ctx.message_limiter, req.session_id.as_str()),
         (&ctx.user_message_limiter, owner_key.as_str()),
