@@ -280,15 +280,15 @@ impl UserTokenVerifier {
         );
     }
 
-    /// A new guest identity and its bearer token (only when guests are allowed); `now_ms` is
-    /// the server clock's time.
-    pub fn issue_guest(&self, now_ms: i64) -> Result<(UserPrincipal, String)> {
+    /// A new guest identity and its bearer token (only when guests are allowed), dated by the
+    /// server's clock.
+    pub fn issue_guest(&self) -> Result<(UserPrincipal, String)> {
         let (key, _, _) = self
             .guest
             .as_ref()
             .ok_or(Error::Unauthenticated("Sign in to start a chat"))?;
-        let user_id = crate::domain::ids::generate("guest", now_ms);
-        let now = u64::try_from(now_ms.div_euclid(1000)).unwrap_or(0);
+        let user_id = crate::domain::ids::generate("guest", self.clock.now().0);
+        let now = validity::now_secs(&self.clock);
         let claims = GuestClaims {
             sub: &user_id,
             aud: GUEST_AUDIENCE,
@@ -383,7 +383,7 @@ mod tests {
     fn guest_tokens_only_when_allowed() {
         let v =
             UserTokenVerifier::new(&hs_settings(), SERVER_SECRET, true, Clock::system()).unwrap();
-        let (p, token) = v.issue_guest(Clock::system().now().0).unwrap();
+        let (p, token) = v.issue_guest().unwrap();
         assert!(v.verify(&token).unwrap().is_guest);
         assert!(p.user_id.starts_with("guest_"));
         let closed =

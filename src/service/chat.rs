@@ -96,7 +96,7 @@ pub(super) fn new_guest(ctx: &Services, addr: Option<IpAddr>) -> Result<(UserPri
     ctx.guest_start_limiter
         .check(&address_key(addr), now)
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
-    ctx.user_tokens.issue_guest(now.0)
+    ctx.user_tokens.issue_guest()
 }
 
 /// How a client address is counted; without connect info every caller shares one count.
