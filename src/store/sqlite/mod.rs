@@ -121,7 +121,7 @@ impl SqliteStore {
             path: Arc::from(path),
             readers,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn, path)?),
+            writer: Arc::new(Writer::start(conn)?),
         })
     }
 

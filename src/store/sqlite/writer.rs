@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -77,15 +77,19 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer on `conn`, a read-write connection in WAL mode to the database file
-    /// at `path`.
-    pub fn start(conn: Connection, path: &Path) -> Result<Writer> {
+    /// Starts the writer on `conn`, a read-write connection in WAL mode to a database file.
+    pub fn start(conn: Connection) -> Result<Writer> {
+        // The file name SQLite itself adds `-wal` to.
+        let path = match conn.path() {
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            _ => return Err(Error::internal("the writer needs a database file")),
+        };
         // Every statement the write jobs use stays prepared; the default cache (16) is smaller
         // than the set a mixed load cycles through, and a miss parses the SQL again.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // The commit itself does not wait for the disk; the flusher does, before any reply.
         conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-        let flusher = Flusher::start(path)?;
+        let flusher = Flusher::start(&path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let thread = std::thread::Builder::new()
             .name("frontdesk-writer".into())
@@ -308,7 +312,7 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER UNIQUE);")
             .unwrap();
-        let writer = Writer::start(conn, &dir.path().join("w.db")).unwrap();
+        let writer = Writer::start(conn).unwrap();
         (writer, dir)
     }
 
