@@ -178,17 +178,11 @@ async fn starting_needs_a_token_unless_guests_are_allowed() {
     assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
 
     let open = TestApp::spawn_with(|s| s.allow_guests = true).await;
-    let (status, body) = open
-        .request(
-            reqwest::Method::POST,
-            "/api/chat/session",
-            None,
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let guest_token = body["data"]["sessionToken"].as_str().unwrap().to_string();
-    let session_id = body["data"]["sessionId"].as_str().unwrap().to_string();
+    let Guest {
+        token: guest_token,
+        session: session_id,
+        ..
+    } = open.start_guest().await;
     let (status, sent) = open
         .send(&guest_token, &session_id, "msg_g_1", "hello as a guest")
         .await;

@@ -1,8 +1,6 @@
 //! Floods: the cap on active sessions per user and per guest address, guest starts per address,
 //! the message limit per user across sessions, and the client address behind a trusted proxy.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -296,15 +294,11 @@ async fn a_user_with_a_guests_id_does_not_use_up_the_guests_message_budget() {
     .await;
     let (status, guest) = start_guest(&app, None).await;
     assert_eq!(status, StatusCode::OK, "{guest}");
-    let guest_token = guest["data"]["sessionToken"].as_str().unwrap().to_string();
-    let guest_session = guest["data"]["sessionId"].as_str().unwrap().to_string();
-    let payload = URL_SAFE_NO_PAD
-        .decode(guest_token.split('.').nth(1).unwrap())
-        .unwrap();
-    let guest_id = serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let Guest {
+        token: guest_token,
+        id: guest_id,
+        session: guest_session,
+    } = Guest::from_start(&guest);
     app.send_ok(&guest_token, &guest_session, "msg_guest_0", "hello")
         .await;
 

@@ -242,6 +242,20 @@ impl TestApp {
     }
 
     #[must_use = "check the status"]
+    /// Starts a guest chat (no token; guests must be allowed) and checks it worked.
+    pub async fn start_guest(&self) -> Guest {
+        let (status, body) = self
+            .request(
+                reqwest::Method::POST,
+                "/api/chat/session",
+                None,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "guest start: {body}");
+        Guest::from_start(&body)
+    }
+
     pub async fn send(
         &self,
         token: &str,
@@ -452,5 +466,35 @@ where
         }
         // Spacing between checks of a condition, not a wait for an event to happen.
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A guest as a start answer made it: its token, the id inside the token, its chat.
+pub struct Guest {
+    pub token: String,
+    pub id: String,
+    pub session: String,
+}
+
+impl Guest {
+    /// Reads a successful guest start's answer (`data.sessionToken`, `data.sessionId`).
+    pub fn from_start(body: &Value) -> Guest {
+        use base64::Engine;
+        let token = body["data"]["sessionToken"]
+            .as_str()
+            .expect("a guest token")
+            .to_string();
+        let session = body["data"]["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).expect("a JWT"))
+            .expect("base64url claims");
+        let id = serde_json::from_slice::<Value>(&payload).expect("JSON claims")["sub"]
+            .as_str()
+            .expect("a subject")
+            .to_string();
+        Guest { token, id, session }
     }
 }

@@ -232,29 +232,6 @@ async fn agent_logout_revokes_the_bearer_token_at_once() {
     assert_refused(&app, "/api/admin/me", &phone, "still revoked").await;
 }
 
-/// Starts a guest chat; answers (guest token, guest id, session id).
-async fn start_guest(app: &TestApp) -> (String, String, String) {
-    let (status, body) = app
-        .request(
-            reqwest::Method::POST,
-            "/api/chat/session",
-            None,
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "guest start: {body}");
-    let token = body["data"]["sessionToken"].as_str().unwrap().to_string();
-    let session = body["data"]["sessionId"].as_str().unwrap().to_string();
-    let payload = URL_SAFE_NO_PAD
-        .decode(token.split('.').nth(1).unwrap())
-        .unwrap();
-    let guest_id = serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (token, guest_id, session)
-}
-
 /// Every way into `session` is refused to `token` with 404, as if it did not exist.
 async fn assert_cannot_reach(app: &TestApp, token: &str, session: &str, who: &str) {
     let reads = [
@@ -296,7 +273,11 @@ async fn assert_cannot_reach(app: &TestApp, token: &str, session: &str, who: &st
 #[tokio::test]
 async fn a_user_whose_subject_is_a_guests_id_is_not_that_guest() {
     let app = TestApp::spawn_with(|s| s.allow_guests = true).await;
-    let (guest, guest_id, guest_chat) = start_guest(&app).await;
+    let Guest {
+        token: guest,
+        id: guest_id,
+        session: guest_chat,
+    } = app.start_guest().await;
     app.send_ok(&guest, &guest_chat, "msg_g1", "private to the guest")
         .await;
     let impostor = app.user_token(&guest_id);
