@@ -61,6 +61,20 @@ impl WeeklyDocument {
         }
     }
 
+    /// The seven lists, Monday first.
+    pub fn into_days(self) -> [Vec<IntervalDocument>; 7] {
+        let WeeklyDocument {
+            mon,
+            tue,
+            wed,
+            thu,
+            fri,
+            sat,
+            sun,
+        } = self;
+        [mon, tue, wed, thu, fri, sat, sun]
+    }
+
     fn days(&self) -> [&Vec<IntervalDocument>; 7] {
         [
             &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,

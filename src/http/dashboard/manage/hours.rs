@@ -60,21 +60,10 @@ pub struct HoursPage {
     error: Option<String>,
 }
 
-fn day_lists(weekly: WeeklyDocument) -> [Vec<IntervalDocument>; 7] {
-    let WeeklyDocument {
-        mon,
-        tue,
-        wed,
-        thu,
-        fri,
-        sat,
-        sun,
-    } = weekly;
-    [mon, tue, wed, thu, fri, sat, sun]
-}
-
 fn render(session: &DashboardSession, doc: HoursDocument, error: Option<String>) -> HoursPage {
-    let days = day_lists(doc.weekly)
+    let days = doc
+        .weekly
+        .into_days()
         .into_iter()
         .enumerate()
         .map(|(i, list)| {
@@ -168,31 +157,20 @@ fn day_from_form(fields: &Fields, day: &str) -> Result<Vec<IntervalDocument>> {
     Ok(out)
 }
 
+/// The document the form asks for: every day readable, blank closed-date lines dropped.
 fn document_from_form(fields: &Fields) -> Result<HoursDocument> {
-    let day = |i: usize| day_from_form(fields, DAY_KEYS[i]);
-    Ok(HoursDocument {
-        enabled: field(fields, "enabled").is_some(),
-        time_zone: field(fields, "time_zone").unwrap_or_default().to_string(),
-        weekly: WeeklyDocument {
-            mon: day(0)?,
-            tue: day(1)?,
-            wed: day(2)?,
-            thu: day(3)?,
-            fri: day(4)?,
-            sat: day(5)?,
-            sun: day(6)?,
-        },
-        closed_dates: field(fields, "closed_dates")
-            .unwrap_or_default()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect(),
-        away_message: field(fields, "away_message")
-            .unwrap_or_default()
-            .to_string(),
-    })
+    for day in DAY_KEYS {
+        day_from_form(fields, day)?;
+    }
+    let mut doc = as_typed(fields);
+    doc.closed_dates = doc
+        .closed_dates
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(doc)
 }
 
 /// Shows the form again as typed; days that could not be read show empty.
