@@ -60,6 +60,8 @@ pub struct Started {
 /// chat with the same persona. A new chat past `MAX_ACTIVE_SESSIONS_PER_USER`, or for a guest
 /// past `MAX_ACTIVE_GUEST_SESSIONS_PER_ADDRESS` from `addr`, is `TooManySessions`; a retry or a
 /// resume never is. `addr` is the client address (see [`crate::domain::TrustedProxies`]).
+/// With guests off, a guest token (which the offline form hands out even then) may follow up
+/// on its offline chat but not start a live one.
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(user_id = %user.user_id))]
 pub async fn start_session(
     ctx: &Services,
@@ -67,6 +69,11 @@ pub async fn start_session(
     addr: Option<IpAddr>,
     req: StartRequest,
 ) -> Result<Started> {
+    if user.is_guest && !ctx.settings.allow_guests && req.channel != Channel::Offline {
+        return Err(Error::Unauthenticated(
+            "Missing Authorization: Bearer token",
+        ));
+    }
     let guest_addr = user.is_guest.then(|| address_key(addr));
     start(ctx, user, req, guest_addr).await
 }
