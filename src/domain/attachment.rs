@@ -220,8 +220,8 @@ mod tests {
             MAX_NAME_CHARS
         );
         assert_eq!(
-            clean_file_name("<b>hi</b>.png", FileKind::Png),
-            "<b>hi</b>.png",
+            clean_file_name("<img src=x onerror=alert(1)>.png", FileKind::Png),
+            "<img src=x onerror=alert(1)>.png",
             "kept as text, escaped where shown"
         );
     }
