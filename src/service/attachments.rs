@@ -9,16 +9,13 @@ use crate::auth::{FileVariant, UserPrincipal};
 use crate::domain::attachment::{Attachment, AttachmentId, clean_file_name};
 use crate::domain::{FileKind, Permission, SessionId, Timestamp};
 use crate::error::{Error, Result};
-use crate::media::{self, ImageLimits, MediaError, Sniffed};
+use crate::media::{self, ImageLimits, MediaError, SNIFF_BYTES, Sniffed};
 use crate::store::attachments::{NewUpload, StoredFile, SweepOutcome, UploadLimits, Uploader};
 use crate::store::files::{StagedFile, Staging};
 
 /// Images decoded at the same time. A decoded 12-megapixel photo takes ~36 MB; two at once
 /// keep a burst of uploads within a small box's memory while using both cores.
 pub const IMAGE_JOBS_AT_ONCE: usize = 2;
-
-/// Bytes of the start of a file that decide its type.
-const SNIFF_BYTES: usize = 8192;
 
 /// Uploads never sent are removed after this long.
 pub const UNSENT_UPLOAD_MAX_AGE_MS: i64 = 24 * 3600 * 1000;
