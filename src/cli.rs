@@ -1,4 +1,4 @@
-//! The subcommands: serve (the default), migrate, backup and agent administration.
+//! The subcommands: serve (the default), migrate, backup, restore and agent administration.
 
 use std::io::Read;
 
@@ -24,12 +24,36 @@ pub async fn run(command_line: CommandLine) -> Result<(), String> {
         }
         Some(Command::Backup { path }) => {
             let services = open(settings).await?;
-            services
+            let copied = services
                 .store
                 .backup_to(path)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("wrote a consistent copy to {}", path.display());
+            println!(
+                "wrote a consistent copy to {} and {} attachment files ({} bytes) to {}",
+                path.display(),
+                copied.files,
+                copied.file_bytes,
+                crate::store::files::FileDir::beside(path).root().display()
+            );
+            Ok(())
+        }
+        Some(Command::Restore { from }) => {
+            let target = settings.database_path.clone();
+            let copied = tokio::task::spawn_blocking({
+                let from = from.clone();
+                move || crate::store::restore(&from, &target)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            println!(
+                "restored {} and {} attachment files ({} bytes) as {}",
+                from.display(),
+                copied.files,
+                copied.file_bytes,
+                settings.database_path.display()
+            );
             Ok(())
         }
         Some(Command::Admin(command)) => admin(settings, command).await,

@@ -41,8 +41,16 @@ pub enum Command {
     /// Manage agent accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Write a consistent copy of the (possibly live) database to PATH.
+    /// Write a consistent copy of the (possibly live) database to PATH, and its attachment
+    /// files to PATH.files/.
     Backup { path: PathBuf },
+    /// Put a backup (a file written by `backup`, with its .files folder) in place as the
+    /// database (--db), which must not exist yet.
+    Restore {
+        /// The backup's database file.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+    },
 }
 
 /// `frontdesk admin ...`.

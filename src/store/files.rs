@@ -89,6 +89,45 @@ impl FileDir {
         }
     }
 
+    /// Copies the file with `hash` into `target` (another database's folder): a hard link when
+    /// both are on one file system (files never change, so sharing the inode is safe), else a
+    /// copy; either way made durable. A missing source is an error naming it.
+    pub fn copy_object_to(&self, target: &FileDir, hash: &str) -> io::Result<u64> {
+        let from = self.object_path(hash);
+        let to = target.object_path(hash);
+        let shard = to.parent().expect("objects have a shard folder");
+        std::fs::create_dir_all(shard)?;
+        let size = std::fs::metadata(&from)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", from.display())))?
+            .len();
+        if !to.exists() && std::fs::hard_link(&from, &to).is_err() {
+            let partial = to.with_extension("part");
+            std::fs::copy(&from, &partial)?;
+            std::fs::File::open(&partial)?.sync_all()?;
+            std::fs::rename(&partial, &to)?;
+        }
+        sync_dir(shard)?;
+        Ok(size)
+    }
+
+    /// The SHA-256 and size of the stored file with `hash`, read back from disk.
+    pub fn checksum(&self, hash: &str) -> io::Result<(String, u64)> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(self.object_path(hash))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut size = 0;
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        Ok((hex(&hasher.finalize()), size))
+    }
+
     /// Staging files left by uploads that never finished (a crash mid-upload); the caller
     /// removes those older than any upload could take.
     pub fn staging_files(&self) -> io::Result<Vec<(PathBuf, std::time::SystemTime)>> {

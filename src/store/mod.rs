@@ -26,15 +26,31 @@ use crate::error::Result;
 /// the conformance suite in tests/store.
 #[async_trait]
 pub trait Storage: ChatStore + TeamStore + AttachmentStore + Send + Sync + 'static {
-    /// Writes a consistent copy of the live data to `target`, which must not exist yet; writes
-    /// may go on meanwhile and the copy is one point in time.
-    async fn backup_to(&self, target: &Path) -> Result<()>;
+    /// Writes a consistent copy of the live data to `target`, which must not exist yet, and
+    /// the attachment files that copy names into `target`'s own folder (`<target>.files/`);
+    /// writes may go on meanwhile and the copy is one point in time.
+    async fn backup_to(&self, target: &Path) -> Result<CopySummary>;
 
     /// `Ok` only when the engine finds the stored data intact.
     async fn integrity_check(&self) -> Result<()>;
 
     /// How many reads have started since the store opened; lets tests prove a path never reads.
     fn reads_started(&self) -> u64;
+}
+
+/// What a backup or a restore copied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CopySummary {
+    pub files: usize,
+    pub file_bytes: u64,
+}
+
+/// Puts the backup at `from` (a database file and its `.files` folder, as `backup_to` writes
+/// them) in place at `to`, which must not exist: checks the backup database, checks every file
+/// it names against its content hash, copies the files, and writes the database last, so an
+/// interrupted restore leaves no database behind and can simply be run again.
+pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
+    sqlite::restore(from, to)
 }
 
 /// Opens (creating and migrating) the database at `path` with the engine this build uses. The

@@ -257,3 +257,14 @@ pub fn all_blob_hashes(conn: &Connection) -> Result<Vec<String>> {
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(hashes)
 }
+
+/// Every stored file's hash and size.
+pub fn blob_sizes(conn: &Connection) -> Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached("SELECT hash, size FROM blobs")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)?.try_into().unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<Vec<(String, u64)>>>()?;
+    Ok(rows)
+}

@@ -35,8 +35,8 @@ use rusqlite::{Connection, OpenFlags};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
-use crate::store::Storage;
 use crate::store::files::FileDir;
+use crate::store::{CopySummary, Storage};
 use writer::Writer;
 
 pub use migrate::MIGRATION_COUNT;
@@ -167,22 +167,25 @@ impl SqliteStore {
 
 #[async_trait]
 impl Storage for SqliteStore {
-    async fn backup_to(&self, target: &Path) -> Result<()> {
+    async fn backup_to(&self, target: &Path) -> Result<CopySummary> {
         if target.exists() {
             return Err(Error::validation(
                 "path",
                 format!("{} already exists", target.display()),
             ));
         }
-        let target = target.to_string_lossy().into_owned();
+        let target = target.to_path_buf();
         let source = self.path.clone();
+        let files = self.files.clone();
         // VACUUM INTO reads one snapshot, so the copy is consistent even while writes go on. It
-        // cannot run inside the writer's transaction, so it gets a connection of its own.
+        // cannot run inside the writer's transaction, so it gets a connection of its own. The
+        // files the snapshot names are copied after it: they never change, and the sweep only
+        // removes files no row refers to, which these were at the snapshot.
         tokio::task::spawn_blocking(move || {
             let conn = Connection::open(&*source)?;
             configure(&conn)?;
-            conn.execute("VACUUM INTO ?1", [&target])?;
-            Ok(())
+            conn.execute("VACUUM INTO ?1", [&target.to_string_lossy()])?;
+            copy_named_files(&target, &files, &FileDir::beside(&target))
         })
         .await
         .map_err(|e| Error::internal_from("backup task failed", e))?
@@ -203,4 +206,78 @@ impl Storage for SqliteStore {
     fn reads_started(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
     }
+}
+
+/// Copies every file the database at `database` names from `from` to `to`.
+fn copy_named_files(database: &Path, from: &FileDir, to: &FileDir) -> Result<CopySummary> {
+    let conn = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    to.create()?;
+    let mut summary = CopySummary::default();
+    for hash in attachments::all_blob_hashes(&conn)? {
+        summary.file_bytes += from
+            .copy_object_to(to, &hash)
+            .map_err(|e| Error::internal_from(format!("copying attachment file {hash}"), e))?;
+        summary.files += 1;
+    }
+    Ok(summary)
+}
+
+/// See [`crate::store::restore`].
+pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
+    let refuse = |why: String| Err(Error::validation("path", why));
+    if to.exists() {
+        return refuse(format!(
+            "{} already exists; move it away first",
+            to.display()
+        ));
+    }
+    if !from.is_file() {
+        return refuse(format!("{} is not a backup file", from.display()));
+    }
+    let backup =
+        Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+            Error::validation("path", format!("{} cannot be opened: {e}", from.display()))
+        })?;
+    let check: String = backup
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| {
+            Error::validation("path", format!("{} is not a database: {e}", from.display()))
+        })?;
+    if check != "ok" {
+        return refuse(format!("{} is damaged: {check}", from.display()));
+    }
+    let source_files = FileDir::beside(from);
+    let sizes = attachments::blob_sizes(&backup)?;
+    for (hash, size) in &sizes {
+        let found = source_files.checksum(hash).map_err(|e| {
+            Error::validation(
+                "path",
+                format!("attachment file {hash} is missing from the backup: {e}"),
+            )
+        })?;
+        if found != (hash.clone(), *size) {
+            return refuse(format!(
+                "attachment file {hash} in the backup does not match its hash"
+            ));
+        }
+    }
+    drop(backup);
+    let target_files = FileDir::beside(to);
+    let summary = copy_named_files(from, &source_files, &target_files)?;
+    // The database last: its presence means the restore is complete.
+    let partial = to.with_extension("restoring");
+    let _ = std::fs::remove_file(&partial);
+    let source = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    source.execute("VACUUM INTO ?1", [&partial.to_string_lossy()])?;
+    drop(source);
+    std::fs::rename(&partial, to)
+        .and_then(|()| {
+            let dir = to
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .map_err(|e| Error::internal_from("putting the restored database in place", e))?;
+    Ok(summary)
 }

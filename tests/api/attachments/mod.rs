@@ -1,5 +1,6 @@
 //! Attachments (SPEC.md section 9): uploads, sending them, serving them, limits and sweeping.
 
+mod backup;
 mod images;
 mod limits;
 mod sending;
