@@ -56,6 +56,38 @@ pub enum Error {
     /// Sign-in refused during a back-off; the same for every email, known or not.
     #[error("Too many failed sign-in attempts; try again later")]
     SignInLocked { retry_after: Duration },
+    /// An upload over `MAX_ATTACHMENT_BYTES`.
+    #[error("The file is larger than the {} limit", human_size(*.max_bytes))]
+    FileTooLarge { max_bytes: u64 },
+    /// An upload whose content is not of an allowed kind; the text names what it is.
+    #[error("{0}")]
+    UnsupportedFileType(String),
+    /// Storing the upload would pass `ATTACHMENTS_QUOTA_BYTES`.
+    #[error("The server has no room for more files; ask the support team to free some space")]
+    StorageFull,
+    /// The session already has as many files as one chat may hold.
+    #[error("This chat already has the most files one chat may hold")]
+    TooManyAttachments,
+}
+
+/// "10 MB", "512 KB", "300 bytes": sizes as people read them (powers of 1024).
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * KB;
+    const GB: u64 = 1024 * MB;
+    let show = |value: u64, unit: u64, name: &str| {
+        if value.is_multiple_of(unit) {
+            format!("{} {name}", value / unit)
+        } else {
+            format!("{:.1} {name}", value as f64 / unit as f64)
+        }
+    };
+    match bytes {
+        b if b >= GB => show(b, GB, "GB"),
+        b if b >= MB => show(b, MB, "MB"),
+        b if b >= KB => show(b, KB, "KB"),
+        b => format!("{b} bytes"),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

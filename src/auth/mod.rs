@@ -3,6 +3,7 @@
 
 pub mod agent_token;
 mod compact;
+pub mod file_links;
 pub mod jwks;
 pub mod password;
 pub mod throttle;
@@ -10,6 +11,7 @@ pub mod user_token;
 mod validity;
 
 pub use agent_token::{AgentClaims, AgentTokens};
+pub use file_links::{FileLinks, FileVariant};
 pub use throttle::{LoginPolicy, LoginThrottle};
 pub use user_token::{UserPrincipal, UserTokenVerifier};
 

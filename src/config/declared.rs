@@ -398,6 +398,49 @@ pub struct SettingArgs {
     #[arg(long, env = "OFFLINE_WHEN_NO_AGENTS", global = true, value_name = "BOOL",
           default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
     pub offline_when_no_agents: bool,
+
+    /// Largest file one upload may carry, in bytes.
+    #[arg(
+        long,
+        env = "MAX_ATTACHMENT_BYTES",
+        global = true,
+        value_name = "BYTES",
+        default_value_t = 10_485_760
+    )]
+    #[serde(deserialize_with = "within::<1024, 1_073_741_824, _, _>")]
+    pub max_attachment_bytes: u64,
+
+    /// Bytes all stored files may take together; uploads beyond it are refused (507).
+    #[arg(
+        long,
+        env = "ATTACHMENTS_QUOTA_BYTES",
+        global = true,
+        value_name = "BYTES",
+        default_value_t = 5_368_709_120
+    )]
+    #[serde(deserialize_with = "within::<0, 1_125_899_906_842_624, _, _>")]
+    pub attachments_quota_bytes: u64,
+
+    /// File types chats accept, decided from content: png, jpeg, gif, webp, pdf, text, csv.
+    #[arg(
+        long,
+        env = "ATTACHMENT_TYPES",
+        global = true,
+        value_name = "LIST",
+        default_value = "png,jpeg,gif,webp,pdf,text,csv"
+    )]
+    pub attachment_types: String,
+
+    /// Files one chat may hold.
+    #[arg(
+        long,
+        env = "MAX_ATTACHMENTS_PER_SESSION",
+        global = true,
+        value_name = "N",
+        default_value_t = 100
+    )]
+    #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
+    pub max_attachments_per_session: u32,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

@@ -12,6 +12,7 @@ use super::command_line::{CommandLine, RawLayer};
 use super::declared::SettingArgs;
 use super::layers;
 use crate::clock::Clock;
+use crate::domain::attachment::AllowedKinds;
 use crate::domain::{PriorityThresholds, TrustedProxies};
 
 /// How user tokens (issued by the business's own auth) are verified.
@@ -79,6 +80,15 @@ pub struct WidgetSettings {
     pub offline_when_no_agents: bool,
 }
 
+/// Files in chats (SPEC.md section 9).
+#[derive(Clone, Debug)]
+pub struct AttachmentSettings {
+    pub max_bytes: u64,
+    pub quota_bytes: u64,
+    pub allowed: AllowedKinds,
+    pub per_session: u32,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -122,6 +132,7 @@ pub struct Settings {
     pub connections: ConnectionSettings,
     /// The website channel.
     pub widget: WidgetSettings,
+    pub attachments: AttachmentSettings,
 }
 
 impl Default for Settings {
@@ -241,6 +252,13 @@ impl Settings {
                 })?,
                 demo: args.widget_demo,
                 offline_when_no_agents: args.offline_when_no_agents,
+            },
+            attachments: AttachmentSettings {
+                max_bytes: args.max_attachment_bytes,
+                quota_bytes: args.attachments_quota_bytes,
+                allowed: AllowedKinds::parse(&args.attachment_types)
+                    .map_err(|reason| ConfigError::new("ATTACHMENT_TYPES", reason))?,
+                per_session: args.max_attachments_per_session,
             },
         })
     }

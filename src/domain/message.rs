@@ -100,4 +100,7 @@ pub struct Message {
     pub client_timestamp: Option<String>,
     pub delivered_at: Option<crate::domain::Timestamp>,
     pub read_at: Option<crate::domain::Timestamp>,
+    /// Files sent with the message, in the order sent. With files and no words, `body` is
+    /// empty (see [`crate::domain::attachment::fallback_text`]).
+    pub attachments: Vec<crate::domain::attachment::Attachment>,
 }

@@ -11,6 +11,11 @@ impl MessageText {
         Ok(MessageText(required_text("message", raw, max_chars)?))
     }
 
+    /// Absent or blank is `None` (a message that carries files needs no words).
+    pub fn parse_optional(raw: Option<&str>, max_chars: usize) -> Result<Option<Self>> {
+        Ok(optional_text("message", raw, max_chars)?.map(MessageText))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -165,10 +165,17 @@ impl From<Error> for ApiError {
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
             Error::TooManySessions => (S::TOO_MANY_REQUESTS, "TOO_MANY_SESSIONS"),
             Error::SignInLocked { .. } => (S::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Error::FileTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Error::UnsupportedFileType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_FILE_TYPE"),
+            Error::StorageFull => (S::INSUFFICIENT_STORAGE, "STORAGE_FULL"),
+            Error::TooManyAttachments => (S::CONFLICT, "TOO_MANY_ATTACHMENTS"),
         };
         let mut api = ApiError::new(status, code, message);
         match e {
             Error::Validation { field, .. } => api.details = Box::new(json!({ "field": field })),
+            Error::FileTooLarge { max_bytes } => {
+                api.details = Box::new(json!({ "maxBytes": max_bytes }));
+            }
             Error::RateLimited { retry_after } | Error::SignInLocked { retry_after } => {
                 let seconds = retry_after.as_secs_f64().ceil() as u64;
                 api.details = Box::new(json!({ "retryAfterSeconds": seconds.max(1) }));

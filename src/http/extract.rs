@@ -176,6 +176,13 @@ pub fn page_param(
     })
 }
 
+/// The bearer token of a request, if it has a well-formed one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
 fn bearer(parts: &Parts) -> Result<&str, Error> {
     let value = parts
         .headers

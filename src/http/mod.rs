@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod edge;
 pub mod envelope;
 pub mod extract;
+pub mod files;
 mod layers;
 pub mod request_id;
 pub mod server;
@@ -35,6 +36,7 @@ pub fn service(ctx: AppState) -> HttpService {
     let mut router = Router::new()
         .merge(api::routes())
         .merge(admin_api::routes())
+        .merge(files::routes(&ctx))
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
         .merge(widget::routes())

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::live::{self, idle_rule};
 use super::{PageRequest, Pagination, Services, rate_limit};
 use crate::auth::UserPrincipal;
+use crate::domain::attachment::AttachmentId;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
@@ -206,8 +207,21 @@ async fn estimate_wait(ctx: &Services, session: &Session) -> Result<(i64, i64)> 
 pub struct UserSend {
     pub session_id: SessionId,
     pub message_id: Option<MessageId>,
-    pub text: MessageText,
+    /// Words; may be left out when the message carries files.
+    pub text: Option<MessageText>,
+    /// The user's own uploads in this session (`POST /api/chat/attachments`).
+    pub attachments: Vec<AttachmentId>,
     pub client_timestamp: Option<ClientTimestamp>,
+}
+
+/// The stored body of a message: its words, or nothing when it carries files alone. A message
+/// with neither is refused the way an empty text always was.
+pub(crate) fn body_of(text: Option<MessageText>, files: &[AttachmentId]) -> Result<String> {
+    match text {
+        Some(text) => Ok(text.into_string()),
+        None if !files.is_empty() => Ok(String::new()),
+        None => Err(Error::validation("message", "message must not be empty")),
+    }
 }
 
 /// A stored message, and whether this call was a retry of an earlier one.
@@ -248,10 +262,12 @@ pub async fn send_user_message(
                 .find_user_message(user.owner(), req.session_id.to_string(), id.to_string())
                 .await?
         {
-            return same_text_or_conflict(existing, req.text.as_str());
+            let body = body_of(req.text, &req.attachments)?;
+            return same_content_or_conflict(existing, &body, &req.attachments);
         }
         return Err(Error::RateLimited { retry_after });
     }
+    let text = body_of(req.text, &req.attachments)?;
     let outcome = ctx
         .store
         .append_user_message(NewUserMessage {
@@ -261,7 +277,8 @@ pub async fn send_user_message(
                 || MessageId::generate(now.0).into_string(),
                 MessageId::into_string,
             ),
-            text: req.text.into_string(),
+            text,
+            attachments: req.attachments,
             client_timestamp: req.client_timestamp.map(ClientTimestamp::into_string),
             now,
             idle: idle_rule(ctx),
@@ -314,8 +331,12 @@ pub(crate) fn after_send(
     }
 }
 
-fn same_text_or_conflict(existing: Message, text: &str) -> Result<SentMessage> {
-    if existing.body == text {
+fn same_content_or_conflict(
+    existing: Message,
+    text: &str,
+    files: &[AttachmentId],
+) -> Result<SentMessage> {
+    if existing.body == text && existing.attachments.iter().map(|a| &a.id).eq(files.iter()) {
         Ok(SentMessage {
             message: existing,
             duplicate: true,

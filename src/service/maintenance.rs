@@ -10,10 +10,13 @@ use crate::error::Result;
 use crate::realtime::DashboardEvent;
 
 const TICK: Duration = Duration::from_secs(5);
+/// How often unsent uploads and unused files are swept.
+const FILE_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Hub entries of sessions idle this much past their expiry are dropped (when unwatched).
 const HUB_GRACE_MS: i64 = 10 * 60_000;
 
 pub fn spawn(ctx: Arc<Services>) {
+    spawn_file_sweep(ctx.clone());
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(TICK);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -57,4 +60,29 @@ pub async fn tick(ctx: &Services) -> Result<()> {
     ctx.user_message_limiter.sweep(now);
     ctx.guest_start_limiter.sweep(now);
     Ok(())
+}
+
+/// Sweeps the attachment folder hourly, apart from the fast tick: it may scan many files.
+fn spawn_file_sweep(ctx: Arc<Services>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(FILE_SWEEP_EVERY);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ctx.shutdown.cancelled() => return,
+                _ = interval.tick() => {}
+            }
+            match super::attachments::sweep(&ctx).await {
+                Ok(done) if done.unsent_uploads + done.files > 0 => {
+                    tracing::info!(
+                        unsent_uploads = done.unsent_uploads,
+                        files = done.files,
+                        "attachment sweep"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "attachment sweep failed"),
+            }
+        }
+    });
 }

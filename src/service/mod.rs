@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod analytics;
 pub mod assignment;
+pub mod attachments;
 pub mod audit;
 pub mod auto_assign;
 pub mod canned;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{AgentTokens, LoginPolicy, LoginThrottle, UserTokenVerifier};
+use crate::auth::{AgentTokens, FileLinks, LoginPolicy, LoginThrottle, UserTokenVerifier};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::ids::random_token;
@@ -63,6 +64,10 @@ pub struct Services {
     pub user_message_limiter: RateLimiter,
     /// Guest sessions created per client address per hour.
     pub guest_start_limiter: RateLimiter,
+    /// Signs and checks the links to attachments.
+    pub file_links: FileLinks,
+    /// Image decoding at once is bounded: a decoded photo takes tens of megabytes.
+    pub image_jobs: tokio::sync::Semaphore,
 }
 
 impl Services {
@@ -85,6 +90,7 @@ impl Services {
             settings.agent_token_ttl,
             settings.clock.clone(),
         );
+        let file_links = FileLinks::new(secret.as_bytes(), settings.clock.clone());
         let message_limiter =
             RateLimiter::new(settings.rate_limit_window, settings.rate_limit_max_requests);
         Ok(Arc::new(Services {
@@ -109,6 +115,8 @@ impl Services {
                 GUEST_START_WINDOW,
                 settings.guest_starts_per_address_per_hour,
             ),
+            file_links,
+            image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
             settings,
         }))
     }

@@ -1,9 +1,10 @@
 //! Agents replying to users, as themselves or under the chat's persona. The real agent is
 //! always stored with the message; only the shown name changes.
 
-use super::chat::{SentMessage, after_send};
+use super::chat::{SentMessage, after_send, body_of};
 use super::live::idle_rule;
 use super::{AgentPrincipal, Services};
+use crate::domain::attachment::AttachmentId;
 use crate::domain::{ClientTimestamp, MessageId, MessageText, Permission, SendAs, SessionId};
 use crate::error::Result;
 use crate::realtime::{DashboardEvent, Typist};
@@ -13,7 +14,10 @@ use crate::store::chats::NewAgentMessage;
 pub struct AgentSend {
     pub session_id: SessionId,
     pub message_id: Option<MessageId>,
-    pub text: MessageText,
+    /// Words; may be left out when the reply carries files.
+    pub text: Option<MessageText>,
+    /// The agent's own uploads in this session.
+    pub attachments: Vec<AttachmentId>,
     pub send_as: SendAs,
     pub client_timestamp: Option<ClientTimestamp>,
 }
@@ -28,6 +32,7 @@ pub struct AgentSend {
 pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Result<SentMessage> {
     agent.require(Permission::Reply)?;
     let now = ctx.clock.now();
+    let text = body_of(req.text, &req.attachments)?;
     let reply = ctx
         .store
         .append_agent_message(NewAgentMessage {
@@ -36,7 +41,8 @@ pub async fn send(ctx: &Services, agent: &AgentPrincipal, req: AgentSend) -> Res
                 || MessageId::generate(now.0).into_string(),
                 MessageId::into_string,
             ),
-            text: req.text.into_string(),
+            text,
+            attachments: req.attachments,
             agent_id: agent.id.clone(),
             agent_name: agent.name.clone(),
             department: agent.department.clone(),

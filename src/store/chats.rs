@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::domain::agent::Agent;
+use crate::domain::attachment::AttachmentId;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::persona::Persona;
@@ -90,7 +91,10 @@ pub struct NewUserMessage {
     pub owner: SessionOwner,
     pub session_id: String,
     pub message_id: String,
+    /// Empty only when `attachments` is not.
     pub text: String,
+    /// Uploads of this user in this session that the message takes.
+    pub attachments: Vec<AttachmentId>,
     pub client_timestamp: Option<String>,
     pub now: Timestamp,
     pub idle: IdleRule,
@@ -106,6 +110,8 @@ pub struct NewAgentMessage {
     pub agent_name: String,
     pub department: Option<String>,
     pub send_as: SendAs,
+    /// Uploads of this agent in this session that the reply takes.
+    pub attachments: Vec<AttachmentId>,
     pub client_timestamp: Option<String>,
     pub now: Timestamp,
     pub idle: IdleRule,

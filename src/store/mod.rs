@@ -3,7 +3,9 @@
 //! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
 //! module names its driver, tables or connections.
 
+pub mod attachments;
 pub mod chats;
+pub mod files;
 pub mod sqlite;
 pub mod team;
 
@@ -12,17 +14,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
 pub use team::TeamStore;
 
 use crate::error::Result;
 
-/// Everything service/ needs from storage: the two use-case traits plus the engine-level chores
+/// Everything service/ needs from storage: the use-case traits plus the engine-level chores
 /// (backup, integrity, a read counter for tests). A second engine implements all three and runs
 /// the conformance suite in tests/store.
 #[async_trait]
-pub trait Storage: ChatStore + TeamStore + Send + Sync + 'static {
+pub trait Storage: ChatStore + TeamStore + AttachmentStore + Send + Sync + 'static {
     /// Writes a consistent copy of the live data to `target`, which must not exist yet; writes
     /// may go on meanwhile and the copy is one point in time.
     async fn backup_to(&self, target: &Path) -> Result<()>;

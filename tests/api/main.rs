@@ -11,6 +11,7 @@ mod admin_assignment;
 mod admin_content;
 mod admin_queue;
 mod admin_roles;
+mod attachments;
 mod client_end_rating;
 mod client_messages;
 mod client_poll;

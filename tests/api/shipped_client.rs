@@ -247,3 +247,93 @@ async fn the_shipped_client_flow_works_unchanged() {
     );
     assert_eq!(history["data"]["sessions"][0]["rating"], 5);
 }
+
+#[tokio::test]
+async fn the_shipped_client_reads_a_file_only_reply_as_text_and_polls_on_after_it() {
+    let app = TestApp::spawn().await;
+    let (_, agent) = app.agent("sarah@example.com", "chat_admin").await;
+    let phone = ShippedClient {
+        app: &app,
+        user: "firebase_user_id_12345",
+        issued: AtomicU64::new(0),
+    };
+    let session = client_id("chat", 0);
+    let started = phone
+        .call_ok(
+            reqwest::Method::POST,
+            "/api/chat/session",
+            Some(json!({ "sessionId": session, "status": "active" })),
+        )
+        .await;
+    assert_eq!(started["data"]["sessionId"], session.as_str());
+    let first = phone
+        .call_ok(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}"),
+            None,
+        )
+        .await;
+    let last_id = first["data"]["messages"][0]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The agent sends a PDF with no words, from the admin API.
+    let form = reqwest::multipart::Form::new()
+        .text("sessionId", session.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec()).file_name("label.pdf"),
+        );
+    let uploaded = app
+        .client
+        .post(app.url("/api/admin/chat/attachments"))
+        .bearer_auth(&agent)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload sent");
+    let uploaded = expect_ok("agent upload", decode(uploaded).await);
+    let file_id = uploaded["data"]["attachmentId"].as_str().unwrap();
+    expect_ok(
+        "file-only reply",
+        app.post(
+            "/api/admin/chat/message",
+            &agent,
+            json!({ "sessionId": session, "attachments": [file_id] }),
+        )
+        .await,
+    );
+
+    // The app knows nothing of files: it reads message, sender and timestamp, and they make sense.
+    let reply = phone
+        .call_ok(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={last_id}"),
+            None,
+        )
+        .await;
+    let shown = &reply["data"]["messages"][0];
+    assert_eq!(shown["message"], "Sent a file: label.pdf");
+    assert_eq!(shown["sender"], "admin");
+    assert!(shown["timestamp"].is_string());
+    let after_file = shown["messageId"].as_str().unwrap().to_string();
+
+    // It polls on after the file's message and keeps chatting.
+    let mine = client_id("msg", 1);
+    phone
+        .call_ok(
+            reqwest::Method::POST,
+            "/api/chat/message",
+            Some(json!({ "sessionId": session, "messageId": mine, "message": "Got it, thanks", "sender": "user" })),
+        )
+        .await;
+    let next = phone
+        .call_ok(
+            reqwest::Method::GET,
+            &format!("/api/chat/poll/{session}?after={after_file}"),
+            None,
+        )
+        .await;
+    assert_eq!(next["data"]["messages"][0]["messageId"], mine.as_str());
+}

@@ -64,7 +64,14 @@ async fn client_answers_have_exactly_their_keys() {
             "agentTyping",
         ],
     );
-    let message_keys = ["messageId", "message", "sender", "timestamp", "messageType"];
+    let message_keys = [
+        "messageId",
+        "message",
+        "sender",
+        "timestamp",
+        "messageType",
+        "attachments",
+    ];
     let polled = poll["data"]["messages"].as_array().unwrap();
     let mine = polled.iter().find(|m| m["messageId"] == "msg_k1").unwrap();
     assert_keys("poll message", mine, &message_keys);
@@ -260,6 +267,7 @@ async fn admin_answers_have_exactly_their_keys() {
             "agentName",
             "deliveredAt",
             "readAt",
+            "attachments",
         ],
     );
 }

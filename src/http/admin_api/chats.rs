@@ -7,6 +7,7 @@ use super::answers::{
     ActiveSessions, AgentSendAnswer, AssignmentAnswer, NoteAnswer, PriorityAnswer,
     QueueEntryAnswer, SessionDetailAnswer,
 };
+use crate::domain::attachment::parse_message_attachments;
 use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::api::answers::{EndAnswer, Nothing};
@@ -44,7 +45,7 @@ pub async fn session_detail(
     let detail = transcript::detail(&ctx, &agent, session_id.as_str()).await?;
     Ok(ApiOk::new(
         "Session retrieved successfully",
-        SessionDetailAnswer::from(&detail),
+        SessionDetailAnswer::of(&detail, &ctx.file_links),
     ))
 }
 
@@ -55,6 +56,7 @@ pub struct MessageBody {
     message: Option<String>,
     send_as: Option<String>,
     message_id: Option<String>,
+    attachments: Option<Vec<String>>,
 }
 
 pub async fn send_message(
@@ -78,10 +80,11 @@ pub async fn send_message(
                 .as_deref()
                 .map(MessageId::parse)
                 .transpose()?,
-            text: MessageText::parse(
-                &required("message", body.message)?,
+            text: MessageText::parse_optional(
+                body.message.as_deref(),
                 ctx.settings.max_message_length,
             )?,
+            attachments: parse_message_attachments(&body.attachments.unwrap_or_default())?,
             send_as,
             client_timestamp: None,
         },

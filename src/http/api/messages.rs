@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::answers::message::client_messages;
 use super::answers::{MessagesAnswer, MessagesPage, PollAnswer, SendAnswer};
 use super::session::PageQuery;
+use crate::domain::attachment::parse_message_attachments;
 use crate::domain::{ClientTimestamp, MessageId, MessageText, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
@@ -29,6 +30,7 @@ pub struct SendBody {
     timestamp: Option<String>,
     message_type: Option<String>,
     send_as: Option<String>,
+    attachments: Option<Vec<String>>,
 }
 
 pub async fn send_message(
@@ -42,10 +44,9 @@ pub async fn send_message(
         .as_deref()
         .map(MessageId::parse)
         .transpose()?;
-    let text = MessageText::parse(
-        &required("message", body.message)?,
-        ctx.settings.max_message_length,
-    )?;
+    let text =
+        MessageText::parse_optional(body.message.as_deref(), ctx.settings.max_message_length)?;
+    let attachments = parse_message_attachments(&body.attachments.unwrap_or_default())?;
     let client_timestamp = ClientTimestamp::parse_optional("timestamp", body.timestamp.as_deref())?;
     match body.message_type.as_deref() {
         None | Some("text") => {}
@@ -62,6 +63,7 @@ pub async fn send_message(
                     session_id,
                     message_id,
                     text,
+                    attachments,
                     client_timestamp,
                 },
             )
@@ -81,6 +83,7 @@ pub async fn send_message(
                     session_id,
                     message_id,
                     text,
+                    attachments,
                     send_as,
                     client_timestamp,
                 },
@@ -153,7 +156,7 @@ pub async fn poll(
     Ok(ApiOk::new(
         message,
         PollAnswer {
-            messages: client_messages(answer.messages),
+            messages: client_messages(answer.messages, &ctx.file_links),
             session_ended: ended,
             session_status: answer.status,
             end_reason: answer.end_reason.as_deref().map(str::to_string),
@@ -175,7 +178,7 @@ pub async fn messages(
     Ok(ApiOk::new(
         "Messages retrieved successfully",
         MessagesAnswer {
-            messages: client_messages(rows),
+            messages: client_messages(rows, &ctx.file_links),
             pagination: MessagesPage {
                 pages,
                 total_messages: total,

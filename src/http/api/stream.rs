@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::answers::{ClientMessage, EndedEvent, ReadEvent, TypingEvent};
+use crate::auth::FileLinks;
 use crate::http::envelope::ApiError;
 use crate::http::extract::{ApiPath, AppState, UserAuth, session_path};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
@@ -31,13 +32,15 @@ pub async fn stream(
         Some(value) => Some(StreamCursor::parse(value.to_str().unwrap_or(""))?),
     };
     let rx = stream::open(&ctx, &user, session_id.as_str(), resume).await?;
-    let events = ReceiverStream::new(rx).map(|(event, cursor)| Ok(to_sse(event, cursor)));
+    let links = ctx.file_links.clone();
+    let events =
+        ReceiverStream::new(rx).map(move |(event, cursor)| Ok(to_sse(event, cursor, &links)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
 }
 
-fn to_sse(event: ClientEvent, cursor: StreamCursor) -> Event {
+fn to_sse(event: ClientEvent, cursor: StreamCursor, links: &FileLinks) -> Event {
     let (name, data) = match event {
-        ClientEvent::Message(row) => ("message", to_json(&ClientMessage::from(*row))),
+        ClientEvent::Message(row) => ("message", to_json(&ClientMessage::of(*row, links))),
         ClientEvent::Typing(is_typing) => (
             "typing",
             to_json(&TypingEvent {

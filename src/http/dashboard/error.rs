@@ -30,9 +30,11 @@ impl From<Error> for PageError {
             Error::Unauthenticated(_) => PageError::SignIn,
             Error::Forbidden(_) => PageError::Forbidden(message),
             Error::SessionNotFound | Error::NotFound(_) => PageError::NotFound(message),
-            Error::Validation { .. } | Error::InvalidRating | Error::InvalidCursor => {
-                PageError::BadRequest(message)
-            }
+            Error::Validation { .. }
+            | Error::InvalidRating
+            | Error::InvalidCursor
+            | Error::FileTooLarge { .. }
+            | Error::UnsupportedFileType(_) => PageError::BadRequest(message),
             Error::RateLimited { .. } | Error::TooManySessions | Error::SignInLocked { .. } => {
                 PageError::TooMany(message)
             }
@@ -44,7 +46,9 @@ impl From<Error> for PageError {
             | Error::AgentAtCapacity
             | Error::AlreadyAssigned
             | Error::Conflict(_)
-            | Error::SessionExpired => PageError::Conflict(message),
+            | Error::SessionExpired
+            | Error::StorageFull
+            | Error::TooManyAttachments => PageError::Conflict(message),
         }
     }
 }

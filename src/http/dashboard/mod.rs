@@ -27,6 +27,7 @@ use super::extract::AppState;
 use hypermedia::{ChatUrl, ItemUrl, Url};
 
 pub use error::PageError;
+pub use session::agent_from_cookie;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; \

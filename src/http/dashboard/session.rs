@@ -155,3 +155,19 @@ pub fn see_other(location: &str) -> Response {
     )
         .into_response()
 }
+
+/// The agent signed in to the dashboard with this request's cookie, if any (for file links
+/// opened from the dashboard without a signature).
+pub async fn agent_from_cookie(
+    ctx: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Option<crate::service::AgentPrincipal> {
+    let token = CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)?
+        .value()
+        .to_string();
+    dashboard_auth::resume(ctx, &token)
+        .await
+        .ok()
+        .map(|session| session.agent)
+}

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::domain::message::Message;
 
 const COLUMNS: &str = "session_seq, id, session_id, sender, agent_id, sent_as, display_name, department, body, kind, \
-    created_at, client_timestamp, delivered_at, read_at";
+    created_at, client_timestamp, delivered_at, read_at, attachments";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -27,6 +27,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         client_timestamp: r.get(11)?,
         delivered_at: r.get(12)?,
         read_at: r.get(13)?,
+        attachments: super::attachments::decode_list(
+            r.get_ref(2)?.as_str()?,
+            r.get_ref(14)?.as_str_or_null()?,
+        )?,
     })
 }
 
@@ -44,6 +48,8 @@ pub struct NewMessage<'a> {
     pub kind: MessageKind,
     pub created_at: Timestamp,
     pub client_timestamp: Option<&'a str>,
+    /// Uploads this message took (see [`super::attachments::take_for_message`]).
+    pub attachments: &'a [crate::domain::attachment::Attachment],
 }
 
 /// Inserts and returns the row as stored. A duplicate id in the session is a UNIQUE violation
@@ -51,8 +57,8 @@ pub struct NewMessage<'a> {
 pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message> {
     conn.prepare_cached(
         "INSERT INTO messages (id, session_id, sender, agent_id, sent_as, display_name, department, body,
-             kind, created_at, client_timestamp, session_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             kind, created_at, client_timestamp, session_seq, attachments)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         m.id,
@@ -66,7 +72,8 @@ pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message
         m.kind,
         m.created_at,
         m.client_timestamp,
-        m.seq
+        m.seq,
+        super::attachments::encode_list(m.attachments)
     ])?;
     Ok(Message {
         seq: m.seq,
@@ -83,6 +90,7 @@ pub fn insert(conn: &Connection, m: &NewMessage<'_>) -> rusqlite::Result<Message
         client_timestamp: m.client_timestamp.map(str::to_string),
         delivered_at: None,
         read_at: None,
+        attachments: m.attachments.to_vec(),
     })
 }
 

@@ -2,6 +2,8 @@
 //! connections off the async runtime; every write goes through the single group-commit writer
 //! (see `writer.rs`).
 
+mod attachment_store;
+mod attachments;
 mod chat;
 mod chat_store;
 mod codec;
@@ -34,6 +36,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, Result};
 use crate::store::Storage;
+use crate::store::files::FileDir;
 use writer::Writer;
 
 pub use migrate::MIGRATION_COUNT;
@@ -85,6 +88,8 @@ pub struct SqliteStore {
     /// Reads started so far; lets tests prove that a path never touches SQLite.
     reads: Arc<AtomicU64>,
     writer: Arc<Writer>,
+    /// The attachment folder beside the database file.
+    files: FileDir,
 }
 
 impl SqliteStore {
@@ -100,6 +105,8 @@ impl SqliteStore {
         }
         configure(&conn)?;
         migrate::apply(&mut conn)?;
+        let files = FileDir::beside(path);
+        files.create()?;
 
         let manager = SqliteConnectionManager::file(path)
             .with_flags(
@@ -122,6 +129,7 @@ impl SqliteStore {
             readers,
             reads: Arc::new(AtomicU64::new(0)),
             writer: Arc::new(Writer::start(conn)?),
+            files,
         })
     }
 

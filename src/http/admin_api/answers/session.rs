@@ -4,7 +4,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::content::PersonaAnswer;
+use crate::auth::FileLinks;
 use crate::domain::agent::Agent;
+use crate::domain::attachment::fallback_text;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::rating::Rating;
@@ -12,6 +14,7 @@ use crate::domain::session::Session;
 use crate::domain::time::human_age;
 use crate::domain::visitor::VisitorContext;
 use crate::domain::{Channel, MessageKind, Priority, SendAs, Sender, SessionStatus, Timestamp};
+use crate::http::api::answers::AttachmentAnswer;
 use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
 
@@ -193,13 +196,24 @@ pub struct AdminMessage {
     pub agent_name: Option<String>,
     pub delivered_at: Option<Timestamp>,
     pub read_at: Option<Timestamp>,
+    pub attachments: Vec<AttachmentAnswer>,
+    /// `Some(true)` when `message` only names the files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_text: Option<bool>,
 }
 
 impl AdminMessage {
-    pub fn of(m: &Message, agent_name: Option<&str>) -> Self {
+    pub fn of(m: &Message, agent_name: Option<&str>, links: &FileLinks) -> Self {
+        let fallback = m.body.is_empty() && !m.attachments.is_empty();
         AdminMessage {
             message_id: m.id.clone(),
-            message: m.body.clone(),
+            message: if fallback {
+                fallback_text(&m.attachments)
+            } else {
+                m.body.clone()
+            },
+            attachments: AttachmentAnswer::list(&m.attachments, links),
+            fallback_text: fallback.then_some(true),
             sender: m.sender,
             message_type: m.kind,
             timestamp: m.created_at,
@@ -308,8 +322,8 @@ pub struct SessionDetailAnswer {
     pub unread_count: i64,
 }
 
-impl From<&SessionDetail> for SessionDetailAnswer {
-    fn from(d: &SessionDetail) -> Self {
+impl SessionDetailAnswer {
+    pub fn of(d: &SessionDetail, links: &FileLinks) -> Self {
         SessionDetailAnswer {
             session: SessionAnswer::from(&d.session),
             persona: d.persona.as_ref().map(PersonaAnswer::from),
@@ -319,7 +333,7 @@ impl From<&SessionDetail> for SessionDetailAnswer {
                 .iter()
                 .map(|m| {
                     let name = m.agent_id.as_deref().and_then(|id| d.agent_name(id));
-                    AdminMessage::of(m, name)
+                    AdminMessage::of(m, name, links)
                 })
                 .collect(),
             notes: d.notes.iter().map(NoteAnswer::from).collect(),

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
+use super::attachment::AttachmentAnswer;
 use super::page::MessagesPage;
+use crate::auth::FileLinks;
+use crate::domain::attachment::fallback_text;
 use crate::domain::message::Message;
 use crate::domain::{MessageKind, Sender, SessionStatus, Timestamp};
 
@@ -25,27 +28,42 @@ pub struct ClientMessage {
     pub message_type: MessageKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_info: Option<AdminInfo>,
+    /// Always present; `[]` when the message has no files.
+    pub attachments: Vec<AttachmentAnswer>,
+    /// `Some(true)` when `message` only names the files (a message with files and no words):
+    /// a client that shows the files hides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_text: Option<bool>,
 }
 
-impl From<Message> for ClientMessage {
-    fn from(row: Message) -> Self {
+impl ClientMessage {
+    pub fn of(row: Message, links: &FileLinks) -> Self {
+        let fallback = row.body.is_empty() && !row.attachments.is_empty();
         ClientMessage {
             admin_info: (row.sender == Sender::Admin).then(|| AdminInfo {
                 name: row.display_name.unwrap_or_else(|| "Support".to_string()),
                 department: row.department,
             }),
             message_id: row.id,
-            message: row.body,
+            message: if fallback {
+                fallback_text(&row.attachments)
+            } else {
+                row.body
+            },
             sender: row.sender,
             timestamp: row.created_at,
             message_type: row.kind,
+            attachments: AttachmentAnswer::list(&row.attachments, links),
+            fallback_text: fallback.then_some(true),
         }
     }
 }
 
 /// The messages of an answer, in order.
-pub fn client_messages(rows: Vec<Message>) -> Vec<ClientMessage> {
-    rows.into_iter().map(ClientMessage::from).collect()
+pub fn client_messages(rows: Vec<Message>, links: &FileLinks) -> Vec<ClientMessage> {
+    rows.into_iter()
+        .map(|m| ClientMessage::of(m, links))
+        .collect()
 }
 
 /// `POST /api/chat/message`.

@@ -1,6 +1,7 @@
 //! What client-API answers look like: one `Serialize` struct per answer, field names as the
 //! shipped mobile client reads them.
 
+pub mod attachment;
 pub mod availability;
 pub mod ending;
 pub mod message;
@@ -8,6 +9,7 @@ pub mod page;
 pub mod realtime;
 pub mod session;
 
+pub use attachment::AttachmentAnswer;
 pub use availability::AvailabilityAnswer;
 pub use ending::{EndAnswer, RatingAnswer};
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};

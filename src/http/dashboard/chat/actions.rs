@@ -56,7 +56,11 @@ pub async fn reply(
         replies::AgentSend {
             session_id: id.clone(),
             message_id: None,
-            text: MessageText::parse(&form.message, ctx.settings.max_message_length)?,
+            text: Some(MessageText::parse(
+                &form.message,
+                ctx.settings.max_message_length,
+            )?),
+            attachments: Vec::new(),
             send_as,
             client_timestamp: None,
         },

@@ -17,6 +17,7 @@ use crate::domain::{
     EndedBy, MessageKind, Priority, SendAs, Sender, SessionOwner, SessionStatus, Timestamp,
 };
 use crate::error::{Error, Result};
+use crate::store::attachments::Uploader;
 use crate::store::chats::{
     ActiveSession, Actor, AssignRequest, ChatRecord, DayFigures, EndOutcome, NewAgentMessage,
     ReplyOutcome, SendOutcome, TransferRequest,
@@ -257,7 +258,9 @@ pub fn append_agent_message(conn: &Connection, m: &NewAgentMessage) -> Result<Re
         outcome,
         assigned: false,
     };
-    if let Some(existing) = duplicate_of(conn, &m.session_id, &m.message_id, &m.text)? {
+    if let Some(existing) =
+        duplicate_of(conn, &m.session_id, &m.message_id, &m.text, &m.attachments)?
+    {
         return Ok(unassigned(SendOutcome::Existing(existing)));
     }
     let mut row = match active_session(conn, &m.session_id, m.now, m.idle) {
@@ -295,6 +298,8 @@ pub fn append_agent_message(conn: &Connection, m: &NewAgentMessage) -> Result<Re
             kind: MessageKind::Text,
             created_at: m.now,
             client_timestamp: m.client_timestamp.as_deref(),
+            files: &m.attachments,
+            uploader: Some(&Uploader::Agent(m.agent_id.clone())),
         },
     )?;
     audit::record(

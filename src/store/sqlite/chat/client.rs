@@ -13,6 +13,7 @@ use crate::domain::{
     Channel, EndedBy, MessageKind, Sender, SessionOwner, SessionStatus, Timestamp,
 };
 use crate::error::{Error, Result};
+use crate::store::attachments::Uploader;
 use crate::store::chats::{
     EndOutcome, NewRating, NewUserMessage, OFFLINE_RETRY_WINDOW_MS, PastSession, SendOutcome,
     StartKind, StartOutcome, StartSession,
@@ -114,6 +115,8 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
                     kind: MessageKind::System,
                     created_at: req.now,
                     client_timestamp: None,
+                    files: &[],
+                    uploader: None,
                 },
             )?;
             state_after(row, &welcome)
@@ -139,6 +142,8 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
                 kind: MessageKind::Text,
                 created_at: req.now,
                 client_timestamp: None,
+                files: &[],
+                uploader: None,
             },
         )?;
         state = state_after(row, &first);
@@ -183,13 +188,14 @@ fn check_caps(conn: &Connection, req: &StartSession) -> Result<()> {
 
 pub fn append_user_message(conn: &Connection, m: &NewUserMessage) -> Result<SendOutcome> {
     let mut row = owned_session(conn, &m.session_id, &m.owner)?;
-    if let Some(existing) = duplicate_of(conn, &row.id, &m.message_id, &m.text)? {
+    if let Some(existing) = duplicate_of(conn, &row.id, &m.message_id, &m.text, &m.attachments)? {
         return Ok(SendOutcome::Existing(existing));
     }
     if expire_if_idle(conn, &mut row, m.now, m.idle)? {
         return Ok(SendOutcome::Expired(state_of(conn, row)?));
     }
     row.check_open()?;
+    let uploader = Uploader::User(m.owner.clone());
     let message = insert_message(
         conn,
         &mut row,
@@ -204,6 +210,8 @@ pub fn append_user_message(conn: &Connection, m: &NewUserMessage) -> Result<Send
             kind: MessageKind::Text,
             created_at: m.now,
             client_timestamp: m.client_timestamp.as_deref(),
+            files: &m.attachments,
+            uploader: Some(&uploader),
         },
     )?;
     let state = state_after(row, &message);

@@ -6,11 +6,13 @@ pub(super) mod client;
 
 use rusqlite::Connection;
 
-use super::{is_unique_violation, messages, sessions};
+use super::{attachments, is_unique_violation, messages, sessions};
+use crate::domain::attachment::AttachmentId;
 use crate::domain::message::Message;
 use crate::domain::session::{IdleRule, Session, SessionState, Tip};
 use crate::domain::{MessageKind, SendAs, Sender, SessionOwner, Timestamp};
 use crate::error::{Error, Result};
+use crate::store::attachments::Uploader;
 
 /// The session if it belongs to `owner`; otherwise the same error as a missing one.
 pub(super) fn owned_session(
@@ -57,15 +59,22 @@ pub(super) fn expire_if_idle(
     Ok(true)
 }
 
-/// An earlier message with this id: the same text is a retry, other text a conflict.
+/// An earlier message with this id: the same text and files are a retry, anything else a
+/// conflict.
 pub(super) fn duplicate_of(
     conn: &Connection,
     session_id: &str,
     id: &str,
     text: &str,
+    files: &[AttachmentId],
 ) -> Result<Option<Message>> {
     match messages::find(conn, session_id, id)? {
-        Some(existing) if existing.body == text => Ok(Some(existing)),
+        Some(existing)
+            if existing.body == text
+                && existing.attachments.iter().map(|a| &a.id).eq(files.iter()) =>
+        {
+            Ok(Some(existing))
+        }
         Some(_) => Err(Error::DuplicateMessageId),
         None => Ok(None),
     }
@@ -83,6 +92,9 @@ pub(super) struct Draft<'a> {
     pub kind: MessageKind,
     pub created_at: Timestamp,
     pub client_timestamp: Option<&'a str>,
+    /// Uploads the message takes, and whose they must be.
+    pub files: &'a [AttachmentId],
+    pub uploader: Option<&'a Uploader>,
 }
 
 /// Takes the session's next position and stores the message there; keeps `row` current. A
@@ -97,6 +109,13 @@ pub(super) fn insert_message(
         let current = sessions::get(conn, &row.id)?.ok_or(Error::SessionNotFound)?;
         current.check_open()?;
         return Err(Error::internal("session refused a message while active"));
+    };
+    let taken = match (d.files, d.uploader) {
+        ([], _) => Vec::new(),
+        (files, Some(uploader)) => {
+            attachments::take_for_message(conn, &row.id, d.id, uploader, files)?
+        }
+        (_, None) => return Err(Error::internal("files sent without an uploader")),
     };
     let message = messages::insert(
         conn,
@@ -113,6 +132,7 @@ pub(super) fn insert_message(
             kind: d.kind,
             created_at: d.created_at,
             client_timestamp: d.client_timestamp,
+            attachments: &taken,
         },
     )
     .map_err(|e| {

@@ -1,0 +1,322 @@
+//! Attachments over HTTP: the upload endpoints of the client and admin APIs (multipart, with a
+//! body limit of their own) and the signed file links.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use super::api::answers::AttachmentAnswer;
+use super::envelope::{ApiError, ApiOk, ApiResult};
+use super::extract::{AgentAuth, AppState, UserAuth, bearer_token};
+use crate::auth::FileVariant;
+use crate::domain::SessionId;
+use crate::domain::attachment::Attachment;
+use crate::error::Error;
+use crate::service::agents;
+use crate::service::attachments::{self, FileRequest, UploadBy};
+use crate::store::attachments::StoredFile;
+
+/// Room for the multipart framing and the `sessionId` field around the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+pub fn routes(ctx: &AppState) -> Router<AppState> {
+    let limit = usize::try_from(ctx.settings.attachments.max_bytes + MULTIPART_OVERHEAD)
+        .unwrap_or(usize::MAX);
+    Router::new()
+        .route(
+            "/api/chat/attachments",
+            post(user_upload).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/admin/chat/attachments",
+            post(agent_upload).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route("/files/{id}", get(original))
+        .route("/files/{id}/thumb", get(thumbnail))
+}
+
+async fn user_upload(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<AttachmentAnswer> {
+    let stored = receive_upload(&ctx, UploadBy::User(&user), None, form?).await?;
+    Ok(ApiOk::new(
+        "File uploaded successfully",
+        AttachmentAnswer::of(&stored, &ctx.file_links),
+    ))
+}
+
+async fn agent_upload(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<AttachmentAnswer> {
+    let stored = receive_upload(&ctx, UploadBy::Agent(&agent), None, form?).await?;
+    Ok(ApiOk::new(
+        "File uploaded successfully",
+        AttachmentAnswer::of(&stored, &ctx.file_links),
+    ))
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(rejection: MultipartRejection) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            format!(
+                "Send the file as multipart/form-data: {}",
+                rejection.body_text()
+            ),
+        )
+    }
+}
+
+/// Reads a multipart upload (`sessionId`, then `file`) and stores the file. `session_id` is
+/// given when the URL names the session (the dashboard); otherwise the form must carry it
+/// before the file, so the session is checked before a byte of the file is read.
+pub async fn receive_upload(
+    ctx: &AppState,
+    by: UploadBy<'_>,
+    mut session_id: Option<SessionId>,
+    mut form: Multipart,
+) -> Result<Attachment, Error> {
+    let max_bytes = ctx.settings.attachments.max_bytes;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| form_error(e, max_bytes))?
+    {
+        match field.name() {
+            Some("sessionId") if session_id.is_none() => {
+                let text = field.text().await.map_err(|e| form_error(e, max_bytes))?;
+                session_id = Some(SessionId::parse(text.trim())?);
+            }
+            Some("file") => {
+                let Some(session_id) = session_id.take() else {
+                    return Err(Error::validation(
+                        "sessionId",
+                        "sessionId must be sent before file",
+                    ));
+                };
+                let name = field.file_name().unwrap_or_default().to_string();
+                return attachments::upload(
+                    ctx,
+                    by,
+                    session_id,
+                    &name,
+                    file_bytes(field, max_bytes),
+                )
+                .await;
+            }
+            // Other fields are skipped (drained) so a client's extras do no harm.
+            _ => {}
+        }
+    }
+    Err(match session_id {
+        None => Error::validation("sessionId", "sessionId is required"),
+        Some(_) => Error::validation("file", "file is required"),
+    })
+}
+
+fn file_bytes(
+    field: Field<'_>,
+    max_bytes: u64,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, Error>> + Unpin + '_ {
+    field.map_err(move |e| form_error(e, max_bytes))
+}
+
+/// A body cut off at the size limit is the file being too large; anything else is a malformed
+/// form.
+fn form_error(e: MultipartError, max_bytes: u64) -> Error {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::FileTooLarge { max_bytes }
+    } else {
+        Error::validation(
+            "file",
+            format!("The upload could not be read: {}", e.body_text()),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkQuery {
+    exp: Option<String>,
+    sig: Option<String>,
+}
+
+async fn original(
+    state: State<AppState>,
+    path: Path<String>,
+    query: Result<Query<LinkQuery>, QueryRejection>,
+    request: Request,
+) -> Response {
+    serve(state, path, query.ok(), request, FileVariant::Original).await
+}
+
+async fn thumbnail(
+    state: State<AppState>,
+    path: Path<String>,
+    query: Result<Query<LinkQuery>, QueryRejection>,
+    request: Request,
+) -> Response {
+    serve(state, path, query.ok(), request, FileVariant::Thumbnail).await
+}
+
+/// A file for a signed link, or for a signed-in agent (bearer token or dashboard cookie) without
+/// one. Range requests and conditional requests are answered by tower-http's `ServeFile`.
+async fn serve(
+    State(ctx): State<AppState>,
+    Path(id): Path<String>,
+    query: Option<Query<LinkQuery>>,
+    request: Request,
+    variant: FileVariant,
+) -> Response {
+    let opened = match authorise(&ctx, &id, query.map(|q| q.0), request.headers(), variant).await {
+        Ok(file) => file,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (path, mime) = match variant {
+        FileVariant::Original => (opened.path.clone(), opened.attachment.kind.mime()),
+        FileVariant::Thumbnail => (
+            opened
+                .thumbnail_path
+                .clone()
+                .expect("checked by the service"),
+            thumbnail_mime(&opened),
+        ),
+    };
+    let mut response = match ServeFile::new(path).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(e) => match e {},
+    };
+    if response.status() == StatusCode::NOT_FOUND {
+        return ApiError::from(Error::internal("a stored file is missing from disk"))
+            .into_response();
+    }
+    // The stored name has no extension: the type is the one decided from the content.
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    set_file_headers(response.headers_mut(), &opened, variant);
+    response
+}
+
+async fn authorise(
+    ctx: &AppState,
+    id: &str,
+    query: Option<LinkQuery>,
+    headers: &axum::http::HeaderMap,
+    variant: FileVariant,
+) -> Result<StoredFile, Error> {
+    if let Some(LinkQuery {
+        exp: Some(exp),
+        sig: Some(sig),
+    }) = &query
+    {
+        let expires = exp.parse::<i64>().map_err(|_| Error::NotFound("File"))?;
+        return attachments::open(
+            ctx,
+            id,
+            variant,
+            FileRequest::Signed {
+                expires,
+                signature: sig,
+            },
+        )
+        .await;
+    }
+    // No signature: only a signed-in agent.
+    let agent = match bearer_token(headers) {
+        Some(token) => agents::authenticate_token(ctx, token).await.ok(),
+        None => super::dashboard::agent_from_cookie(ctx, headers).await,
+    };
+    match agent {
+        Some(agent) => attachments::open(ctx, id, variant, FileRequest::Agent(&agent)).await,
+        None => Err(Error::NotFound("File")),
+    }
+}
+
+fn thumbnail_mime(file: &StoredFile) -> &'static str {
+    // Thumbnails are JPEG for JPEG photos and PNG for everything else.
+    if file.attachment.kind == crate::domain::FileKind::Jpeg {
+        "image/jpeg"
+    } else {
+        "image/png"
+    }
+}
+
+/// Never active content: no sniffing, a sandbox without any source, and a download for
+/// everything that is not a raster image.
+fn set_file_headers(headers: &mut axum::http::HeaderMap, file: &StoredFile, variant: FileVariant) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    let inline = variant == FileVariant::Thumbnail || file.attachment.kind.is_raster_image();
+    let disposition = content_disposition(&file.attachment.name, inline);
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+}
+
+/// `attachment; filename="a.pdf"; filename*=UTF-8''a.pdf`: an ASCII fallback plus the exact
+/// name percent-encoded (RFC 6266), so no name can break out of the header.
+fn content_disposition(name: &str, inline: bool) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn names_cannot_break_out_of_the_header() {
+        assert_eq!(
+            content_disposition("a b.pdf", false),
+            "attachment; filename=\"a b.pdf\"; filename*=UTF-8''a%20b.pdf"
+        );
+        let hostile = content_disposition("x\";\r\nSet-Cookie: a=b.pdf", false);
+        assert!(!hostile.contains('\r') && !hostile.contains('\n'));
+        assert!(hostile.starts_with("attachment; filename=\"x_;__Set-Cookie: a=b.pdf\""));
+        assert!(content_disposition("föto.png", true).contains("filename*=UTF-8''f%C3%B6to.png"));
+    }
+}
