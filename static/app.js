@@ -77,6 +77,15 @@
       was.remove();
     }
   }
+  // File links are signed for an hour: a message shown for longer takes the fresh ones (the
+  // images already loaded stay as they are).
+  function renewFileLinks(shown, fresh) {
+    fresh.querySelectorAll("[data-file] a[href]").forEach(function (link) {
+      var item = link.closest("[data-file]");
+      var was = shown.querySelector("[data-file=\"" + CSS.escape(item.getAttribute("data-file")) + "\"] a[href]");
+      if (was) { was.setAttribute("href", link.getAttribute("href")); }
+    });
+  }
   function mergeTranscript(box, html) {
     var incoming = document.createElement("template");
     incoming.innerHTML = html;
@@ -95,6 +104,7 @@
       keep.add(key);
       if (old) {
         updateReceipt(old, msg);
+        renewFileLinks(old, msg);
         previous = old;
       } else {
         box.insertBefore(msg, previous ? previous.nextSibling : box.firstChild);
@@ -163,7 +173,7 @@
     if (!(area instanceof HTMLTextAreaElement) || area.id !== "reply-text") { return; }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      if (area.value.trim() !== "") { area.form.requestSubmit(); }
+      if (area.value.trim() !== "" || hasFiles(area.form)) { area.form.requestSubmit(); }
     } else if (e.key === "Tab" && !e.shiftKey) {
       var before = area.value.slice(0, area.selectionStart);
       var match = before.match(/(^|\s)(\/[\w-]+)$/);
@@ -185,10 +195,175 @@
     var form = e.detail.elt;
     if (form && form.id === "reply" && e.detail.successful) {
       form.reset();
+      clearUploads(form);
       var area = document.getElementById("reply-text");
       if (area) { area.focus(); }
     }
   });
+
+  // ---- reply box files: a picker, drag and drop, or a pasted image ----
+  // Each file uploads at once (XMLHttpRequest: fetch cannot report upload progress) and shows
+  // as a chip with a progress bar and a remove button; a finished one holds a hidden
+  // `attachments` field with its id, so sending the form sends it. The chips live in the reply
+  // form, which no live update redraws. A reply may be files alone; it waits for uploads.
+  function hasFiles(form) {
+    return form !== null && form.querySelector("input[name=attachments]") !== null;
+  }
+  function uploading(form) {
+    return form.querySelector(".chip.is-uploading") !== null;
+  }
+  function syncRequired(form) {
+    var area = form.querySelector("#reply-text");
+    if (area) { area.required = !hasFiles(form); }
+  }
+  function uploadError(form, text) {
+    var p = form.querySelector("[data-upload-error]");
+    p.textContent = text;
+    p.hidden = !text;
+  }
+  function clearUploads(form) {
+    var list = form.querySelector("[data-upload-list]");
+    if (!list) { return; }
+    list.querySelectorAll(".chip").forEach(function (chip) {
+      if (chip.fdRequest) { chip.fdRequest.abort(); }
+    });
+    list.replaceChildren();
+    uploadError(form, "");
+    syncRequired(form);
+  }
+  // "2.4 MB": the units the size limit is set in (1 MB = 1024 KB).
+  function sizeText(n) {
+    var units = ["bytes", "KB", "MB", "GB"];
+    var i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i > 0 && n < 10 ? Math.round(n * 10) / 10 : Math.round(n)) + " " + units[i];
+  }
+  function answerMessage(xhr) {
+    try {
+      var json = JSON.parse(xhr.responseText);
+      if (json && typeof json.message === "string") { return json.message; }
+    } catch (err) { /* not the JSON envelope: an error page */ }
+    return xhr.getResponseHeader("X-Frontdesk-Message") ||
+      ("The file could not be uploaded (" + xhr.status + ").");
+  }
+  function upload(form, file) {
+    var name = file.name || "pasted image";
+    var max = Number(form.getAttribute("data-max-bytes")) || 0;
+    if (max > 0 && file.size > max) {
+      uploadError(form, name + ": that file is too big (max " + form.getAttribute("data-max-size") + ").");
+      return;
+    }
+    var chip = document.createElement("li");
+    chip.className = "chip is-uploading";
+    var label = document.createElement("span");
+    label.className = "chip-name";
+    label.textContent = name + " (" + sizeText(file.size) + ")";
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Uploading " + name);
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "chip-remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", "Remove " + name);
+    chip.append(label, bar, remove);
+    form.querySelector("[data-upload-list]").appendChild(chip);
+
+    var xhr = new XMLHttpRequest();
+    chip.fdRequest = xhr;
+    remove.addEventListener("click", function () {
+      xhr.abort();
+      chip.remove();
+      syncRequired(form);
+      form.querySelector("#reply-text").focus();
+    });
+    xhr.open("POST", form.getAttribute("data-upload-url"));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", form.querySelector("input[name=csrf]").value);
+    // A script's request: a lapsed sign-in answers 401 and where to sign in, not a redirect.
+    xhr.setRequestHeader("HX-Request", "true");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) { bar.value = Math.round(e.loaded / e.total * 100); }
+    });
+    xhr.addEventListener("load", function () {
+      chip.fdRequest = null;
+      var signIn = xhr.status === 401 && xhr.getResponseHeader("HX-Redirect");
+      if (signIn) { window.location.assign(signIn); return; }
+      var id = null;
+      try { id = JSON.parse(xhr.responseText).data.attachmentId; } catch (err) { id = null; }
+      if (xhr.status !== 200 || typeof id !== "string") {
+        chip.remove();
+        uploadError(form, name + ": " + answerMessage(xhr));
+        syncRequired(form);
+        return;
+      }
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "attachments";
+      field.value = id;
+      bar.replaceWith(field);
+      chip.classList.remove("is-uploading");
+      syncRequired(form);
+    });
+    xhr.addEventListener("error", function () {
+      chip.fdRequest = null;
+      chip.remove();
+      uploadError(form, name + ": the server could not be reached. Check your connection.");
+    });
+    var body = new FormData();
+    body.append("file", file, name);
+    xhr.send(body);
+  }
+  function uploadAll(form, files) {
+    uploadError(form, "");
+    Array.prototype.forEach.call(files, function (file) { upload(form, file); });
+  }
+  function startUploads() {
+    var form = document.getElementById("reply");
+    var tools = form && form.querySelector("[data-upload-tools]");
+    if (!tools) { return; }
+    tools.hidden = false;
+    var input = tools.querySelector("[data-file-input]");
+    tools.querySelector("[data-attach]").addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () {
+      uploadAll(form, input.files);
+      input.value = "";
+    });
+    form.addEventListener("paste", function (e) {
+      var files = e.clipboardData && e.clipboardData.files;
+      if (files && files.length > 0) {
+        e.preventDefault();
+        uploadAll(form, files);
+      }
+    });
+    var carriesFiles = function (e) {
+      return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0;
+    };
+    form.addEventListener("dragover", function (e) {
+      if (!carriesFiles(e)) { return; }
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+      form.classList.add("is-dropping");
+    });
+    form.addEventListener("dragleave", function (e) {
+      if (!form.contains(e.relatedTarget)) { form.classList.remove("is-dropping"); }
+    });
+    form.addEventListener("drop", function (e) {
+      form.classList.remove("is-dropping");
+      if (!carriesFiles(e)) { return; }
+      e.preventDefault();
+      uploadAll(form, e.dataTransfer.files);
+    });
+    // Before htmx sees the submit (capture phase): not while a file is still on its way.
+    document.addEventListener("submit", function (e) {
+      if (e.target === form && uploading(form)) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        uploadError(form, "Wait for the files to finish uploading, then send.");
+      }
+    }, true);
+  }
 
   // ---- notifications: new chats, and new customer messages in the agent's own chats ----
   // The stream only names what changed, so the page re-reads the queue rows (on the queue page
@@ -396,6 +571,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     scrollTranscript();
+    startUploads();
     startAlerts();
   });
 })();

@@ -29,19 +29,24 @@ use crate::store::attachments::StoredFile;
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 pub fn routes(ctx: &AppState) -> Router<AppState> {
-    let limit = usize::try_from(ctx.settings.attachments.max_bytes + MULTIPART_OVERHEAD)
-        .unwrap_or(usize::MAX);
     Router::new()
         .route(
             "/api/chat/attachments",
-            post(user_upload).layer(DefaultBodyLimit::max(limit)),
+            post(user_upload).layer(upload_body_limit(ctx)),
         )
         .route(
             "/api/admin/chat/attachments",
-            post(agent_upload).layer(DefaultBodyLimit::max(limit)),
+            post(agent_upload).layer(upload_body_limit(ctx)),
         )
         .route("/files/{id}", get(original))
         .route("/files/{id}/thumb", get(thumbnail))
+}
+
+/// The body limit of an upload route (the dashboard's too): the largest file and its framing.
+pub fn upload_body_limit(ctx: &AppState) -> DefaultBodyLimit {
+    let limit = usize::try_from(ctx.settings.attachments.max_bytes + MULTIPART_OVERHEAD)
+        .unwrap_or(usize::MAX);
+    DefaultBodyLimit::max(limit)
 }
 
 async fn user_upload(

@@ -185,6 +185,7 @@
     show('typing', false);
     show('composer', true);
     show('end-row', true);
+    clearOutbox();
     shown = {};
     agentIds = [];
     setUnread();
@@ -229,6 +230,7 @@
     live.stop();
     show('composer', false);
     show('end-row', false);
+    clearOutbox();
     show('typing', false);
     show('ended', true);
     show('rating-form', !(saved.rated && saved.rated === session));
@@ -270,17 +272,60 @@
       who.textContent = name;
       li.appendChild(who);
     }
-    var body = d.createElement('p');
-    body.className = 'text';
-    body.textContent = text;
-    li.appendChild(body);
+    if (text) {
+      var body = d.createElement('p');
+      body.className = 'text';
+      body.textContent = text;
+      li.appendChild(body);
+    }
     return li;
+  }
+
+  // "2.4 MB": the units the size limit is set in (1 MB = 1024 KB).
+  function sizeText(n) {
+    var units = ['bytes', 'KB', 'MB', 'GB'], i = 0;
+    while (n >= 1024 && i < 3) { n /= 1024; i++; }
+    return (i && n < 10 ? Math.round(n * 10) / 10 : Math.round(n)) + ' ' + units[i];
+  }
+
+  // Raster images as thumbnails that open the full image; anything else as a download link.
+  // Their names go in as text and attributes only, never as markup.
+  function fileList(list) {
+    var ul = d.createElement('ul');
+    ul.className = 'files';
+    list.forEach(function (a) {
+      var li = d.createElement('li'), link = d.createElement('a');
+      link.href = a.url;
+      if (/^image\/(png|jpeg|gif|webp)$/.test(a.contentType)) {
+        link.target = '_blank';
+        link.rel = 'noopener';
+        var img = d.createElement('img');
+        img.src = a.thumbnailUrl || a.url;
+        img.alt = a.name;
+        // The thumbnail's box before it loads, so the transcript does not jump.
+        if (a.width && a.height) {
+          var scale = Math.min(1, 320 / Math.max(a.width, a.height));
+          img.width = Math.round(a.width * scale);
+          img.height = Math.round(a.height * scale);
+        }
+        link.appendChild(img);
+        li.appendChild(link);
+      } else {
+        link.setAttribute('download', a.name);
+        link.textContent = a.name;
+        li.appendChild(link);
+        li.appendChild(d.createTextNode(' ' + sizeText(a.size)));
+      }
+      ul.appendChild(li);
+    });
+    return ul;
   }
 
   function addMessage(m) {
     if (!m || !m.messageId) return;
+    var files = m.attachments || [];
     var existing = shown[m.messageId];
-    if (existing) {
+    if (existing && !(files.length && existing.querySelector('.pending-files'))) {
       existing.classList.remove('pending', 'local');
       return place(existing);
     }
@@ -288,9 +333,13 @@
     if (local) local.parentNode.removeChild(local);
     var kind = m.sender === 'user' ? 'user' : (m.sender === 'admin' ? 'agent' : 'system');
     var name = kind === 'agent' ? ((m.adminInfo && m.adminInfo.name) || 'Support') : null;
-    var li = bubble(kind, m.message, name);
+    // `fallbackText` is the files' names for clients that cannot show files; this one can.
+    var li = bubble(kind, m.fallbackText ? '' : m.message, name);
+    if (files.length) li.appendChild(fileList(files));
     li.setAttribute('data-id', m.messageId);
     shown[m.messageId] = li;
+    // The visitor's own message with files: the server's copy brings their links.
+    if (existing && existing.parentNode) existing.parentNode.replaceChild(li, existing);
     place(li);
     if (kind === 'agent') {
       agentIds.push(m.messageId);
@@ -374,16 +423,37 @@
 
   // ---- what the visitor does ----
 
-  function sendMessage(text) {
+  // One chat however many things start it at once (a message and two files, say).
+  var starting = null;
+  function ensureSession() {
+    if (session) return Promise.resolve(session);
+    if (!starting) {
+      starting = startSession(saved.info);
+      starting.then(function () { starting = null; }, function () { starting = null; });
+    }
+    return starting;
+  }
+
+  function sendMessage(text, files) {
     var id = 'msg_' + Date.now() + '_' + Math.random().toString(36).slice(2, 7);
     var li = bubble('user pending local', text);
+    if (files.length) {
+      // Names only until the server's copy of the message brings the links.
+      var names = d.createElement('p');
+      names.className = 'pending-files';
+      names.textContent = files.map(function (f) { return f.file.name; }).join(', ');
+      li.appendChild(names);
+    }
     li.setAttribute('data-id', id);
     shown[id] = li;
-    var ready = session ? Promise.resolve(session) : startSession(saved.info);
-    return ready.then(function (sid) {
+    var body = { messageId: id };
+    if (text) body.message = text;
+    if (files.length) body.attachments = files.map(function (f) { return f.id; });
+    return ensureSession().then(function (sid) {
       $('transcript').appendChild(li);
       scrollDown();
-      return call('POST', '/api/chat/message', { sessionId: sid, messageId: id, message: text });
+      body.sessionId = sid;
+      return call('POST', '/api/chat/message', body);
     }).then(function () {
       li.classList.remove('pending');
       typing(false);
@@ -391,10 +461,109 @@
       if (li.parentNode) li.parentNode.removeChild(li);
       delete shown[id];
       if (!$('message').value) $('message').value = text;
+      files.forEach(function (f) { outbox.push(f); $('outbox').appendChild(f.li); });
+      showOutbox();
       error('send-error', err.message);
       if (err.code === 'SESSION_ENDED' || err.code === 'SESSION_EXPIRED') showEnded();
     });
   }
+
+  // ---- files: picked or pasted, each uploaded at once with its progress; Send carries them ----
+
+  var outbox = [];
+  function showOutbox() { show('outbox', outbox.length > 0); }
+  function tooBig() { return 'That file is too big (max ' + sizeText(config.maxAttachmentBytes) + ').'; }
+
+  function attach(list) {
+    error('send-error', '');
+    Array.prototype.forEach.call(list, function (file) {
+      if (config.maxAttachmentBytes && file.size > config.maxAttachmentBytes) return error('send-error', tooBig());
+      var item = { file: file, id: null, xhr: null, li: d.createElement('li') };
+      var name = d.createElement('span');
+      name.textContent = file.name + ' (' + sizeText(file.size) + ')';
+      item.bar = d.createElement('progress');
+      item.bar.max = 1;
+      item.bar.value = 0;
+      item.bar.setAttribute('aria-label', 'Uploading ' + file.name);
+      var remove = d.createElement('button');
+      remove.type = 'button';
+      remove.className = 'link';
+      remove.textContent = '✕';
+      remove.setAttribute('aria-label', 'Remove ' + file.name);
+      remove.addEventListener('click', function () {
+        if (item.xhr) item.xhr.abort();
+        drop(item);
+        $('message').focus();
+      });
+      item.li.appendChild(name);
+      item.li.appendChild(item.bar);
+      item.li.appendChild(remove);
+      outbox.push(item);
+      $('outbox').appendChild(item.li);
+      showOutbox();
+      ensureSession().then(function (sid) { upload(item, sid); }, function (err) {
+        drop(item);
+        error('send-error', err.message);
+      });
+    });
+  }
+
+  function clearOutbox() {
+    outbox.splice(0).forEach(function (f) { if (f.xhr) f.xhr.abort(); });
+    $('outbox').textContent = '';
+    showOutbox();
+  }
+
+  function drop(item) {
+    var at = outbox.indexOf(item);
+    if (at >= 0) outbox.splice(at, 1);
+    if (item.li.parentNode) item.li.parentNode.removeChild(item.li);
+    showOutbox();
+  }
+
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  function upload(item, sid) {
+    var x = item.xhr = new XMLHttpRequest();
+    x.open('POST', '/api/chat/attachments');
+    x.setRequestHeader('Accept', 'application/json');
+    x.setRequestHeader('Authorization', 'Bearer ' + token);
+    x.upload.onprogress = function (e) { if (e.lengthComputable) item.bar.value = e.loaded / e.total; };
+    x.onload = function () {
+      var json = {};
+      try { json = JSON.parse(x.responseText); } catch (e) { /* not the envelope */ }
+      item.xhr = null;
+      if (x.status === 200 && json.data && json.data.attachmentId) {
+        item.id = json.data.attachmentId;
+        item.li.removeChild(item.bar);
+        return;
+      }
+      drop(item);
+      error('send-error', x.status === 413 ? tooBig() : (json.message || 'That file could not be sent.'));
+    };
+    x.onerror = function () {
+      item.xhr = null;
+      drop(item);
+      error('send-error', 'No connection. Please try again.');
+    };
+    var form = new FormData();
+    form.append('sessionId', sid);
+    form.append('file', item.file, item.file.name);
+    x.send(form);
+  }
+
+  $('attach').addEventListener('click', function () { $('file').click(); });
+  $('file').addEventListener('change', function () {
+    attach($('file').files);
+    $('file').value = '';
+  });
+  // A pasted screenshot is a file too; pasted text stays text.
+  $('message').addEventListener('paste', function (e) {
+    var files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) {
+      e.preventDefault();
+      attach(files);
+    }
+  });
 
   function typing(on) {
     clearTimeout(typingTimer);
@@ -422,13 +591,17 @@
     e.preventDefault();
     var box = $('message');
     var text = box.value.trim();
-    if (!text) return;
+    if (outbox.some(function (f) { return !f.id; })) return error('send-error', 'Please wait until your files are uploaded.');
+    if (!text && !outbox.length) return;
     if (text.length > (config.maxMessageLength || 1000)) {
       return error('send-error', 'Messages can be at most ' + config.maxMessageLength + ' characters.');
     }
     error('send-error', '');
     box.value = '';
-    sendMessage(text);
+    var files = outbox.splice(0);
+    files.forEach(function (f) { f.li.parentNode.removeChild(f.li); });
+    showOutbox();
+    sendMessage(text, files);
   });
 
   $('message').addEventListener('keydown', function (e) {

@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::*;
 
 mod demo;
+mod files;
 mod guest;
 mod identified;
 mod offline;

@@ -58,6 +58,10 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         )
         .route(&ChatUrl::Events.route(), get(events::chat_events))
         .route(&ChatUrl::Reply.route(), post(chat::reply))
+        .route(
+            &ChatUrl::Attachments.route(),
+            post(chat::upload).layer(crate::http::files::upload_body_limit(&ctx)),
+        )
         .route(&ChatUrl::Assign.route(), post(chat::assign))
         .route(&ChatUrl::Release.route(), post(chat::release))
         .route(&ChatUrl::Transfer.route(), post(chat::transfer))

@@ -86,12 +86,18 @@ pub async fn csrf_guard(State(ctx): State<AppState>, request: Request, next: Nex
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return PageError::BadRequest("The form is too large".into()).into_response();
+    // With the token in the header the body stays unread and is passed on as it streams in
+    // (a file upload is far larger than any form); only a plain form is read for its field.
+    let (submitted, body) = match header_token {
+        Some(token) => (token, body),
+        None => {
+            let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+                return PageError::BadRequest("The form is too large".into()).into_response();
+            };
+            let token = form_field(&bytes, "csrf").unwrap_or_default();
+            (token, Body::from(bytes))
+        }
     };
-    let submitted = header_token
-        .or_else(|| form_field(&bytes, "csrf"))
-        .unwrap_or_default();
 
     let valid = if PRE_SESSION_FORMS.contains(&parts.uri.path()) {
         let jar = CookieJar::from_headers(&parts.headers);
@@ -108,8 +114,7 @@ pub async fn csrf_guard(State(ctx): State<AppState>, request: Request, next: Nex
         return PageError::Forbidden("This form has expired or did not come from this dashboard. Reload the page and try again.".into())
             .into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(Request::from_parts(parts, body)).await
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {

@@ -71,6 +71,41 @@ pub fn span(seconds: i64) -> String {
     }
 }
 
+/// A file's size as people read it: `512 bytes`, `2.4 MB`, `10 MB` (1 MB = 1024 KB, the units
+/// the upload limit is set in).
+pub fn file_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else if value < 10.0 && (value * 10.0).round() % 10.0 != 0.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{} {}", value.round(), UNITS[unit])
+    }
+}
+
+/// Longest side of a thumbnail, as the server makes them.
+const THUMBNAIL_SIDE: u32 = 320;
+
+/// The box a `width` x `height` image's thumbnail fills (its long side at most 320 px).
+pub fn thumbnail_box(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height).max(1);
+    if long <= THUMBNAIL_SIDE {
+        return (width, height);
+    }
+    let scale = |side: u32| {
+        ((u64::from(side) * u64::from(THUMBNAIL_SIDE) + u64::from(long) / 2) / u64::from(long))
+            .max(1) as u32
+    };
+    (scale(width), scale(height))
+}
+
 /// How to call the user: name, else email, else their id.
 pub fn user_label(s: &Session) -> String {
     s.user_name
@@ -108,5 +143,24 @@ mod tests {
         assert_eq!(shorten("héllo world", 5), "héllo…");
         assert_eq!(shorten("hi", 5), "hi");
         assert_eq!(clock_time(Timestamp(1_765_035_060_000)), "15:31");
+    }
+
+    #[test]
+    fn file_sizes_read_like_the_limit_they_are_set_in() {
+        assert_eq!(file_size(0), "0 bytes");
+        assert_eq!(file_size(1023), "1023 bytes");
+        assert_eq!(file_size(2048), "2 KB");
+        assert_eq!(file_size(2_516_582), "2.4 MB");
+        assert_eq!(file_size(10 * 1024 * 1024), "10 MB");
+        assert_eq!(file_size(10 * 1024 * 1024 - 20_000), "10 MB");
+        assert_eq!(file_size(150 * 1024 * 1024), "150 MB");
+    }
+
+    #[test]
+    fn thumbnails_fit_320_pixels_on_the_long_side() {
+        assert_eq!(thumbnail_box(64, 48), (64, 48));
+        assert_eq!(thumbnail_box(4000, 3000), (320, 240));
+        assert_eq!(thumbnail_box(1000, 3000), (107, 320));
+        assert_eq!(thumbnail_box(50_000, 1), (320, 1));
     }
 }

@@ -25,6 +25,8 @@ struct PanelConfig<'a> {
     welcome: &'a str,
     title: &'static str,
     max_message_length: usize,
+    /// The upload limit, so a bigger file is refused before it is sent.
+    max_attachment_bytes: u64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,6 +47,7 @@ pub async fn frame(State(ctx): State<AppState>) -> Response {
         welcome: ctx.settings.welcome_message.as_deref().unwrap_or(""),
         title: "Support",
         max_message_length: ctx.settings.max_message_length,
+        max_attachment_bytes: ctx.settings.attachments.max_bytes,
     };
     let page = FramePage {
         config: serde_json::to_string(&config).unwrap_or_default(),

@@ -4,6 +4,7 @@
 
 pub(crate) mod client;
 
+mod attachments;
 mod csrf_escaping;
 mod fixes;
 mod forms;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::chat_id;
 use super::details::details_partial_for;
 use super::transcript::{TranscriptPartial, messages_of};
+use crate::domain::attachment::parse_message_attachments;
 use crate::domain::{MessageText, Priority, SendAs, SessionId};
 use crate::http::dashboard::error::{PageError, PageResult};
 use crate::http::dashboard::form::Form;
@@ -31,10 +32,28 @@ async fn after_action(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ReplyForm {
+/// The reply form: its text, whom to send as, and an `attachments` field per uploaded file
+/// (a repeated field, which a struct cannot take, hence the pairs).
+#[derive(Default)]
+struct ReplyForm {
     message: String,
     send_as: Option<String>,
+    attachments: Vec<String>,
+}
+
+impl ReplyForm {
+    fn read(fields: Vec<(String, String)>) -> Self {
+        let mut form = ReplyForm::default();
+        for (name, value) in fields {
+            match name.as_str() {
+                "message" => form.message = value,
+                "send_as" => form.send_as = Some(value),
+                "attachments" => form.attachments.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
 }
 
 pub async fn reply(
@@ -42,25 +61,26 @@ pub async fn reply(
     DashboardAuth(session): DashboardAuth,
     hx: HxRequest,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let id = chat_id(&id)?;
+    let form = ReplyForm::read(fields);
     let send_as = match form.send_as.as_deref() {
         None | Some("") | Some("agent") => SendAs::Agent,
         Some("persona") => SendAs::Persona,
         Some(_) => return Err(PageError::BadRequest("Choose whom to send as".into())),
     };
+    // Files alone need no text (the service asks for one or the other).
+    let text = MessageText::parse_optional(Some(&form.message), ctx.settings.max_message_length)?;
+    let attachments = parse_message_attachments(&form.attachments)?;
     replies::send(
         &ctx,
         &session.agent,
         replies::AgentSend {
             session_id: id.clone(),
             message_id: None,
-            text: Some(MessageText::parse(
-                &form.message,
-                ctx.settings.max_message_length,
-            )?),
-            attachments: Vec::new(),
+            text,
+            attachments,
             send_as,
             client_timestamp: None,
         },
@@ -69,7 +89,7 @@ pub async fn reply(
     if hx.0 {
         let d = transcript::detail(&ctx, &session.agent, id.as_str()).await?;
         Ok(TranscriptPartial {
-            messages: messages_of(&d),
+            messages: messages_of(&d, &ctx.file_links),
         }
         .into_response())
     } else {

@@ -4,6 +4,7 @@
 
 mod actions;
 mod details;
+mod files;
 mod transcript;
 
 use askama::Template;
@@ -13,7 +14,7 @@ use axum::extract::{Path, State};
 use super::error::{PageError, PageResult};
 use super::hypermedia::{ChatUrl, LiveEvent, Url};
 use super::session::DashboardAuth;
-use super::views::{Layout, user_label};
+use super::views::{Layout, file_size, user_label};
 use crate::domain::SessionId;
 use crate::http::extract::{AppState, session_path};
 use crate::service::{canned, transcript as transcripts};
@@ -21,6 +22,7 @@ use crate::service::{canned, transcript as transcripts};
 pub use actions::{add_note, agent_typing, assign, end, priority, release, reply, transfer};
 pub use details::details_partial;
 use details::{Details, details_of};
+pub use files::upload;
 use transcript::{MessageView, messages_of};
 pub use transcript::{transcript_partial, typing_partial};
 
@@ -43,6 +45,10 @@ pub struct ChatPage {
     persona: Option<String>,
     canned: Vec<CannedOption>,
     max_length: usize,
+    /// The upload limit, for the page script to refuse a bigger file before sending it.
+    max_attachment_bytes: u64,
+    /// The same limit as people read it ("10 MB").
+    max_attachment_size: String,
     details: Details,
 }
 
@@ -76,12 +82,14 @@ pub async fn page(
         id: s.id.clone(),
         user: user_label(s),
         subtitle,
-        messages: messages_of(&d),
+        messages: messages_of(&d, &ctx.file_links),
         user_typing: d.user_typing,
         active: s.status.is_active(),
         persona: d.persona.as_ref().map(|p| p.name.clone()),
         canned,
         max_length: ctx.settings.max_message_length,
+        max_attachment_bytes: ctx.settings.attachments.max_bytes,
+        max_attachment_size: file_size(ctx.settings.attachments.max_bytes),
         details: details_of(&ctx, &session, &d).await?,
     })
 }

@@ -6,10 +6,12 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
 use super::chat_id;
+use crate::auth::{FileLinks, FileVariant};
+use crate::domain::attachment::Attachment;
 use crate::domain::{SendAs, Sender};
 use crate::http::dashboard::error::PageResult;
 use crate::http::dashboard::session::DashboardAuth;
-use crate::http::dashboard::views::{clock_time, user_label};
+use crate::http::dashboard::views::{clock_time, file_size, thumbnail_box, user_label};
 use crate::http::extract::AppState;
 use crate::service::transcript::{self, SessionDetail};
 use crate::service::typing;
@@ -24,11 +26,45 @@ pub struct MessageView {
     pub real_agent: Option<String>,
     pub time: String,
     pub iso: String,
+    /// Empty for a message of files alone (its plain-text stand-in is for other clients).
     pub body: String,
+    pub attachments: Vec<AttachmentView>,
     pub receipt: Option<&'static str>,
 }
 
-pub(super) fn messages_of(d: &SessionDetail) -> Vec<MessageView> {
+/// One file of a message, with its signed links.
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    /// "2.4 MB".
+    pub size: String,
+    pub url: String,
+    /// Raster images only: what the transcript shows (the thumbnail, or the image itself when
+    /// it is small); everything else is a download link.
+    pub thumbnail: Option<String>,
+    /// The thumbnail's size in CSS pixels, so the transcript does not jump while it loads.
+    pub box_size: Option<(u32, u32)>,
+}
+
+impl AttachmentView {
+    fn of(a: &Attachment, links: &FileLinks) -> Self {
+        let url = links.url(a, FileVariant::Original);
+        let thumbnail = a
+            .kind
+            .is_raster_image()
+            .then(|| links.thumbnail_url(a).unwrap_or_else(|| url.clone()));
+        AttachmentView {
+            id: a.id.as_str().to_string(),
+            name: a.name.clone(),
+            size: file_size(a.size),
+            box_size: a.width.zip(a.height).map(|(w, h)| thumbnail_box(w, h)),
+            url,
+            thumbnail,
+        }
+    }
+}
+
+pub(super) fn messages_of(d: &SessionDetail, links: &FileLinks) -> Vec<MessageView> {
     let user = user_label(&d.session);
     d.messages
         .iter()
@@ -63,6 +99,11 @@ pub(super) fn messages_of(d: &SessionDetail) -> Vec<MessageView> {
                 time: clock_time(m.created_at),
                 iso: m.created_at.rfc3339(),
                 body: m.body.clone(),
+                attachments: m
+                    .attachments
+                    .iter()
+                    .map(|a| AttachmentView::of(a, links))
+                    .collect(),
                 receipt,
             }
         })
@@ -90,7 +131,7 @@ pub async fn transcript_partial(
     let id = chat_id(&id)?;
     let d = transcript::detail(&ctx, &session.agent, id.as_str()).await?;
     Ok(TranscriptPartial {
-        messages: messages_of(&d),
+        messages: messages_of(&d, &ctx.file_links),
     })
 }
 
