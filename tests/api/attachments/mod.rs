@@ -1,6 +1,7 @@
 //! Attachments (SPEC.md section 9): uploads, sending them, serving them, limits and sweeping.
 
 mod backup;
+mod crash;
 mod images;
 mod limits;
 mod sending;
