@@ -51,6 +51,9 @@ async fn upload(
     Ok((status, response.json().await?))
 }
 
+/// An acknowledged upload: its id, the signed link its answer gave, and the bytes sent.
+type Acked = (String, String, Vec<u8>);
+
 #[tokio::test]
 async fn every_acknowledged_upload_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,8 +74,7 @@ async fn every_acknowledged_upload_survives_kill_9() {
     )
     .await;
 
-    // (id, signed link, bytes) of every acknowledged upload.
-    let acked: Arc<Mutex<Vec<(String, String, Vec<u8>)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let killed = Arc::new(AtomicBool::new(false));
     let (acks, mut ack_count) = tokio::sync::watch::channel(0usize);
     let acks = Arc::new(acks);
