@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
-# ChromeDriver for the dashboard's real-browser test. Safe to run again.
+# ChromeDriver for the dashboard's real-browser test, and the Standard Webhooks reference
+# library (PyPI) the webhook receiver of the tests verifies signatures with. Safe to run again.
 set -euo pipefail
+
+if python3 -c "import standardwebhooks" >/dev/null 2>&1; then
+  echo "standardwebhooks is installed"
+else
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore standardwebhooks
+fi
 
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
   echo "chromium and chromedriver are installed"

@@ -189,6 +189,12 @@ pub struct SettingArgs {
           default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
     pub auto_assign: bool,
 
+    /// Let webhooks reach loopback, private and link-local addresses (a receiver on the same
+    /// box or network); off, such deliveries are refused after the name is resolved.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", global = true, value_name = "BOOL",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
+    pub webhook_allow_private: bool,
+
     /// Return a chat to the queue when its agent leaves the user waiting this long; 0 is off.
     #[arg(
         long,

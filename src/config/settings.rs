@@ -107,6 +107,8 @@ pub struct Settings {
     pub welcome_message: Option<String>,
     pub priority: PriorityThresholds,
     pub auto_assign: bool,
+    /// Webhooks may be sent to loopback and private addresses.
+    pub webhook_allow_private: bool,
     /// `None` turns reassignment of silent chats off.
     pub reassign_after: Option<Duration>,
     pub max_held_polls_per_user: usize,
@@ -222,6 +224,7 @@ impl Settings {
             welcome_message: (!welcome.is_empty()).then(|| welcome.to_string()),
             priority,
             auto_assign: args.auto_assign,
+            webhook_allow_private: args.webhook_allow_private,
             reassign_after: (args.reassign_after_minutes > 0)
                 .then(|| Duration::from_secs(60 * u64::from(args.reassign_after_minutes))),
             max_held_polls_per_user: args.max_held_polls_per_user,

@@ -28,6 +28,7 @@ pub mod session;
 pub mod text;
 pub mod time;
 pub mod visitor;
+pub mod webhook;
 
 pub use channel::Channel;
 pub use client_addr::{IpRange, TrustedProxies};

@@ -28,6 +28,8 @@ pub enum Permission {
     ViewAudit,
     /// Change server-wide settings kept in the database (business hours).
     ManageSettings,
+    /// Webhook endpoints, their secrets and deliveries.
+    ManageWebhooks,
 }
 
 impl Role {

@@ -26,6 +26,7 @@ pub mod setup;
 pub mod stream;
 pub mod transcript;
 pub mod typing;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -68,6 +69,8 @@ pub struct Services {
     pub file_links: FileLinks,
     /// Image decoding at once is bounded: a decoded photo takes tens of megabytes.
     pub image_jobs: tokio::sync::Semaphore,
+    /// The webhook delivery worker's state.
+    pub webhooks: webhooks::Dispatcher,
 }
 
 impl Services {
@@ -117,6 +120,7 @@ impl Services {
             ),
             file_links,
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
+            webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
             settings,
         }))
     }

@@ -6,6 +6,7 @@
 pub mod attachments;
 pub mod chats;
 pub mod files;
+pub mod outbox;
 pub mod sqlite;
 pub mod team;
 
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
+pub use outbox::OutboxStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
 pub use team::TeamStore;
 
@@ -25,7 +27,9 @@ use crate::error::Result;
 /// (backup, integrity, a read counter for tests). A second engine implements all three and runs
 /// the conformance suite in tests/store.
 #[async_trait]
-pub trait Storage: ChatStore + TeamStore + AttachmentStore + Send + Sync + 'static {
+pub trait Storage:
+    ChatStore + TeamStore + AttachmentStore + OutboxStore + Send + Sync + 'static
+{
     /// Writes a consistent copy of the live data to `target`, which must not exist yet, and
     /// the attachment files that copy names into `target`'s own folder (`<target>.files/`);
     /// writes may go on meanwhile and the copy is one point in time.

@@ -35,5 +35,6 @@ mod shipped_client;
 mod token_edges;
 mod tokens;
 mod typed_answers;
+mod webhooks;
 mod widget_assets;
 mod widget_channel;

@@ -197,7 +197,7 @@ async fn sigterm_releases_held_polls_and_exits_cleanly() {
     assert!(exit.1.contains("shutting down"));
 }
 
-fn run(
+pub(crate) fn run(
     db: &Path,
     args: &[&str],
     env: &[(&str, &str)],

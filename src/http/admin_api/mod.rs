@@ -7,6 +7,7 @@ mod chats;
 mod manage;
 mod reports;
 mod settings;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -78,5 +79,28 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/admin/settings/hours",
             get(settings::get_hours).put(settings::put_hours),
+        )
+        .route(
+            "/api/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/admin/webhooks/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/admin/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/api/admin/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            post(webhooks::redeliver),
         )
 }

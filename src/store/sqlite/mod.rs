@@ -8,6 +8,7 @@ mod chat;
 mod chat_store;
 mod codec;
 mod migrate;
+mod outbox_store;
 mod team_store;
 mod writer;
 
@@ -23,6 +24,7 @@ mod ratings;
 mod server_settings;
 mod sessions;
 mod settings;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::Arc;

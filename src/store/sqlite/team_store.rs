@@ -525,7 +525,7 @@ impl TeamStore for SqliteStore {
 }
 
 /// Audits a change to one persona or canned response: who, what, and the item's id under `key`.
-fn record_item_change(
+pub(super) fn record_item_change(
     conn: &rusqlite::Connection,
     now: Timestamp,
     actor: &str,

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod chat;
 pub mod content;
 pub mod session;
+pub mod webhook;
 
 pub use agent::{AdminAnswer, AgentAnswer, AgentsAnswer, LoginAnswer, OneAgent};
 pub use chat::{AgentSendAnswer, AssignmentAnswer, PriorityAnswer};
