@@ -40,7 +40,8 @@ pub fn service(ctx: AppState) -> HttpService {
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
         .merge(widget::routes())
-        .route("/healthz", get(health));
+        .route("/healthz", get(health))
+        .route("/readyz", get(ready));
     if layers::span_enabled() {
         router = router.route_layer(MapRequestLayer::new(layers::record_route));
     }
@@ -57,6 +58,23 @@ pub type HttpService = layers::Wrapped<edge::Edge<cors::ClientCors<Router>>>;
 
 async fn health() -> ApiOk<serde_json::Value> {
     ApiOk::new("ok", json!({ "status": "ok" }))
+}
+
+/// Ready when the database takes a write (a load balancer stops sending requests otherwise).
+async fn ready(
+    axum::extract::State(ctx): axum::extract::State<AppState>,
+) -> Result<ApiOk<serde_json::Value>, ApiError> {
+    match crate::service::maintenance::check_ready(&ctx).await {
+        Ok(()) => Ok(ApiOk::new("ready", json!({ "status": "ready" }))),
+        Err(e) => {
+            tracing::error!(error = %e, "the database does not take writes");
+            Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "NOT_READY",
+                "The database does not take writes",
+            ))
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -86,3 +86,8 @@ fn spawn_file_sweep(ctx: Arc<Services>) {
         }
     });
 }
+
+/// Whether the server can do its job: the database takes a write.
+pub async fn check_ready(ctx: &Services) -> Result<()> {
+    ctx.store.check_writable().await
+}

@@ -38,6 +38,9 @@ pub trait Storage:
     /// `Ok` only when the engine finds the stored data intact.
     async fn integrity_check(&self) -> Result<()>;
 
+    /// `Ok` once a write (an empty one) has committed durably: the database takes writes.
+    async fn check_writable(&self) -> Result<()>;
+
     /// How many reads have started since the store opened; lets tests prove a path never reads.
     fn reads_started(&self) -> u64;
 }

@@ -208,3 +208,19 @@ async fn the_dashboard_error_page_shows_the_id() {
     assert!(looks_made(&made), "{made}");
     assert!(page.contains(&made), "{page}");
 }
+
+#[tokio::test]
+async fn readiness_and_liveness_answer_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    for (path, status) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let (code, body) = app.request(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(code, reqwest::StatusCode::OK, "{path}: {body}");
+        assert_eq!(body["success"], true);
+        assert_eq!(body["data"]["status"], status);
+    }
+    // Both are GET only, and say so in the envelope.
+    let (code, body) = app
+        .request(reqwest::Method::POST, "/readyz", None, None)
+        .await;
+    assert_eq!(code, reqwest::StatusCode::METHOD_NOT_ALLOWED, "{body}");
+}

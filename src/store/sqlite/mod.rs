@@ -194,6 +194,10 @@ impl Storage for SqliteStore {
     }
 
     /// `PRAGMA integrity_check`; `Ok` only when SQLite answers "ok".
+    async fn check_writable(&self) -> Result<()> {
+        self.write(|_| Ok(())).await
+    }
+
     async fn integrity_check(&self) -> Result<()> {
         let answer: String = self
             .read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
