@@ -13,6 +13,7 @@ pub mod files;
 mod layers;
 pub mod request_id;
 pub mod server;
+pub mod uploads;
 mod widget;
 
 use axum::Router;

@@ -60,7 +60,7 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route(&ChatUrl::Reply.route(), post(chat::reply))
         .route(
             &ChatUrl::Attachments.route(),
-            post(chat::upload).layer(crate::http::files::upload_body_limit(&ctx)),
+            post(chat::upload).layer(crate::http::uploads::upload_body_limit(&ctx)),
         )
         .route(&ChatUrl::Assign.route(), post(chat::assign))
         .route(&ChatUrl::Release.route(), post(chat::release))

@@ -9,7 +9,7 @@ use crate::http::api::answers::AttachmentAnswer;
 use crate::http::dashboard::session::DashboardAuth;
 use crate::http::envelope::{ApiOk, ApiResult};
 use crate::http::extract::{AppState, session_path};
-use crate::http::files::receive_upload;
+use crate::http::uploads::receive_upload;
 use crate::service::attachments::UploadBy;
 
 pub async fn upload(
