@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 
 /// Where a chat started. Offline chats are contact-form messages left while nobody could
 /// answer: they wait for an agent however long that takes, so idle expiry leaves them alone.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[default]

@@ -27,7 +27,7 @@ pub const DEFAULT_AWAY_MESSAGE: &str =
 pub const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// One opening interval as written: `{"open": "09:00", "close": "17:00"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntervalDocument {
     pub open: String,
@@ -35,7 +35,7 @@ pub struct IntervalDocument {
 }
 
 /// The week as written, one list of intervals per day.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeeklyDocument {
     pub mon: Vec<IntervalDocument>,
@@ -84,7 +84,7 @@ impl WeeklyDocument {
 
 /// Business hours as written (the admin API's body and what storage keeps); every field is
 /// required and unknown keys are refused, so a typo never silently drops a setting.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HoursDocument {
     pub enabled: bool,

@@ -46,6 +46,20 @@ impl Serialize for Timestamp {
     }
 }
 
+/// In a schema: a string in RFC 3339 date-time format, as serialised above.
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .examples(["2025-12-06T15:31:00.000Z"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 /// "just now", "2m ago", "3h ago", "2d ago": what the live queue shows.
 pub fn human_age(seconds: i64) -> String {
     match seconds {

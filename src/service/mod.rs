@@ -145,7 +145,7 @@ impl PageRequest {
 }
 
 /// Page numbers for an answer.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     pub current_page: i64,

@@ -81,7 +81,7 @@ pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<V
 }
 
 /// `GET /api/admin/stats`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub total_active_sessions: i64,

@@ -18,7 +18,7 @@ pub(super) fn mean_rating(sum: i64, n: i64) -> Option<f64> {
 }
 
 /// The headline metrics of a day or a range.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     pub total_sessions: i64,
@@ -51,7 +51,7 @@ impl Metrics {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayMetrics {
     pub date: String,

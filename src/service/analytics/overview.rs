@@ -8,7 +8,7 @@ use crate::domain::Permission;
 use crate::error::Result;
 use crate::service::{AgentPrincipal, Services, queue};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RealTimeStats {
     pub active_sessions: i64,
@@ -19,7 +19,7 @@ pub struct RealTimeStats {
     pub average_wait_time: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Analytics {
     pub range: DateRange,

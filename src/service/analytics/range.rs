@@ -13,9 +13,11 @@ pub const MAX_RANGE_DAYS: u64 = 366;
 pub const DEFAULT_RANGE_DAYS: u64 = 7;
 
 /// Inclusive UTC dates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DateRange {
+    #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
 }
 

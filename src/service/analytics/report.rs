@@ -12,7 +12,7 @@ use crate::service::{AgentPrincipal, Services};
 /// Most sessions listed in one usage report.
 pub const MAX_USAGE_ROWS: i64 = 100_000;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentReportRow {
     pub agent_id: String,
@@ -47,7 +47,7 @@ impl AgentReportRow {
 }
 
 /// Usage metering for one session.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRow {
     pub session_id: String,
@@ -83,7 +83,7 @@ impl UsageRow {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub range: DateRange,
