@@ -30,18 +30,21 @@ impl<T: Serialize> ApiOk<T> {
     }
 }
 
-#[derive(Serialize)]
-struct SuccessBody<'a, T> {
-    success: bool,
-    data: &'a T,
-    message: &'a str,
+/// The body of every success: what `ApiOk` writes, and its schema in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Envelope<T> {
+    /// Always `true`.
+    pub success: bool,
+    pub data: T,
+    /// A human-readable summary of what was done.
+    pub message: &'static str,
 }
 
 impl<T: Serialize> IntoResponse for ApiOk<T> {
     fn into_response(self) -> Response {
-        let body = SuccessBody {
+        let body = Envelope {
             success: true,
-            data: &self.data,
+            data: self.data,
             message: self.message,
         };
         // Sized for a typical answer so that writing it does not grow the buffer repeatedly.
@@ -77,6 +80,31 @@ impl InternalErrorDetail {
             .extensions_mut()
             .insert(InternalErrorDetail(Arc::new(internal)));
     }
+}
+
+/// The body of every error answer, and its schema in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    /// Always `false`.
+    pub success: bool,
+    /// The human-readable error, repeated from `error.message` for clients that show
+    /// `body.message`.
+    pub message: String,
+    pub error: ErrorObject,
+    pub timestamp: Timestamp,
+}
+
+/// What went wrong, for programs (`code`) and people (`message`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorObject {
+    /// A stable code such as `VALIDATION_ERROR`, `SESSION_NOT_FOUND` or `RATE_LIMITED`.
+    #[schema(value_type = String, example = "VALIDATION_ERROR")]
+    pub code: &'static str,
+    pub message: String,
+    /// Always an object: `field` names the failing input, `requestId` the request's log
+    /// lines, `retryAfterSeconds` when to try again.
+    #[schema(value_type = Object)]
+    pub details: Value,
 }
 
 /// An error as an API client sees it.
@@ -197,17 +225,20 @@ impl IntoResponse for ApiError {
         if let (Some(id), Value::Object(details)) = (request_id::current(), &mut *self.details) {
             details.insert("requestId".into(), Value::String(id));
         }
-        let body = json!({
-            "success": false,
-            "message": self.message,
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "details": self.details,
+        let body = ErrorEnvelope {
+            success: false,
+            message: self.message.clone(),
+            error: ErrorObject {
+                code: self.code,
+                message: self.message,
+                details: *self.details,
             },
-            "timestamp": Timestamp(chrono::Utc::now().timestamp_millis()),
+            timestamp: Timestamp(chrono::Utc::now().timestamp_millis()),
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| {
+            br#"{"success":false,"message":"Internal error","error":{"code":"INTERNAL_ERROR","message":"Internal error","details":{}}}"#.to_vec()
         });
-        let mut response = json_response(self.status, body.to_string().into_bytes());
+        let mut response = json_response(self.status, bytes);
         if let Some(wait) = self.retry_after {
             let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {

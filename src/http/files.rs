@@ -8,14 +8,17 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
 use super::api::answers::AttachmentAnswer;
-use super::envelope::{ApiError, ApiOk, ApiResult};
+use super::envelope::{ApiError, ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use super::extract::{AgentAuth, AppState, UserAuth, bearer_token};
+use super::openapi::ApiRouter;
 use super::uploads::{receive_upload, upload_body_limit};
 use crate::auth::FileVariant;
 use crate::error::Error;
@@ -23,20 +26,53 @@ use crate::service::agents;
 use crate::service::attachments::{self, FileRequest, UploadBy};
 use crate::store::attachments::StoredFile;
 
-pub fn routes(ctx: &AppState) -> Router<AppState> {
+/// The upload endpoints, each with the upload body limit.
+pub fn api_routes(ctx: &AppState) -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(user_upload).layer(upload_body_limit(ctx)))
+        .routes(routes!(agent_upload).layer(upload_body_limit(ctx)))
+}
+
+/// The signed file links (not part of the API document: they answer files, not JSON).
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/chat/attachments",
-            post(user_upload).layer(upload_body_limit(ctx)),
-        )
-        .route(
-            "/api/admin/chat/attachments",
-            post(agent_upload).layer(upload_body_limit(ctx)),
-        )
         .route("/files/{id}", get(original))
         .route("/files/{id}/thumb", get(thumbnail))
 }
 
+/// An upload: `sessionId` first, then `file`.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The chat the file is for; must come before `file`.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
+    session_id: String,
+    /// The file itself (at most `ATTACHMENT_MAX_BYTES`; images, PDF and common documents).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Upload a file to a chat
+///
+/// A multipart form with `sessionId` then `file`. The answer's `attachmentId` goes in a
+/// message's `attachments`; its links are signed and expire.
+#[utoipa::path(
+    post,
+    path = "/api/chat/attachments",
+    tag = "attachments",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The file is stored", body = Envelope<AttachmentAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR`: not a multipart form, or `sessionId` or `file` missing", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED` or `TOO_MANY_ATTACHMENTS`", body = ErrorEnvelope),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`, with `details.maxBytes`", body = ErrorEnvelope),
+        (status = 415, description = "`UNSUPPORTED_FILE_TYPE`", body = ErrorEnvelope),
+        (status = 507, description = "`STORAGE_FULL`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 async fn user_upload(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
@@ -49,6 +85,26 @@ async fn user_upload(
     ))
 }
 
+/// Upload a file to a chat, as an agent
+///
+/// As the client upload; the file is then sent with `/api/admin/chat/message`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/chat/attachments",
+    tag = "attachments",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The file is stored", body = Envelope<AttachmentAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR`: not a multipart form, or `sessionId` or `file` missing", body = ErrorEnvelope),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED` or `TOO_MANY_ATTACHMENTS`", body = ErrorEnvelope),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`, with `details.maxBytes`", body = ErrorEnvelope),
+        (status = 415, description = "`UNSUPPORTED_FILE_TYPE`", body = ErrorEnvelope),
+        (status = 507, description = "`STORAGE_FULL`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 async fn agent_upload(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,

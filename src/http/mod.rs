@@ -11,19 +11,22 @@ pub mod envelope;
 pub mod extract;
 pub mod files;
 mod layers;
+pub mod openapi;
 pub mod request_id;
 pub mod server;
 pub mod uploads;
 mod widget;
 
 use axum::Router;
-use axum::routing::get;
-use serde_json::json;
+use serde::Serialize;
 use tower::Layer;
 use tower::util::MapRequestLayer;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use envelope::{ApiError, ApiOk};
+use envelope::{ApiError, ApiOk, Envelope};
 use extract::AppState;
+use openapi::ApiRouter;
 
 /// The whole HTTP surface: the routes, wrapped once in the layers every request passes.
 ///
@@ -34,15 +37,14 @@ use extract::AppState;
 pub fn service(ctx: AppState) -> HttpService {
     let body_limit = ctx.settings.max_body_bytes;
     let cors = cors::client_api_layer(&ctx.settings.widget.allowed_origins);
+    let (documented, collected) = documented_routes(&ctx).split();
+    openapi::publish(collected);
     let mut router = Router::new()
-        .merge(api::routes())
-        .merge(admin_api::routes())
-        .merge(files::routes(&ctx))
+        .merge(documented)
+        .merge(files::routes())
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
-        .merge(widget::routes())
-        .route("/healthz", get(health))
-        .route("/readyz", get(ready));
+        .merge(widget::routes());
     if layers::span_enabled() {
         router = router.route_layer(MapRequestLayer::new(layers::record_route));
     }
@@ -57,16 +59,56 @@ pub fn service(ctx: AppState) -> HttpService {
 /// The HTTP service `service` builds, as `app::run` serves it.
 pub type HttpService = layers::Wrapped<edge::Edge<cors::ClientCors<Router>>>;
 
-async fn health() -> ApiOk<serde_json::Value> {
-    ApiOk::new("ok", json!({ "status": "ok" }))
+/// Every route of the OpenAPI document: the client API, the admin API, the uploads, the
+/// document itself and the health checks. Everything under `/api/` is served from here, each
+/// route from its handler's `#[utoipa::path]` (the other routers serve pages and files).
+pub fn documented_routes(ctx: &AppState) -> ApiRouter {
+    api::routes()
+        .merge(admin_api::routes())
+        .merge(files::api_routes(ctx))
+        .merge(openapi::routes())
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
-/// Ready when the database takes a write (a load balancer stops sending requests otherwise).
+/// `/healthz` and `/readyz`.
+#[derive(Serialize, ToSchema)]
+pub struct HealthAnswer {
+    /// `ok` (alive) or `ready` (the database takes writes).
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    responses((status = 200, description = "Alive", body = Envelope<HealthAnswer>)),
+)]
+async fn health() -> ApiOk<HealthAnswer> {
+    ApiOk::new("ok", HealthAnswer { status: "ok" })
+}
+
+/// Readiness: the database takes a write.
+///
+/// A load balancer stops sending requests while this answers 503.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready", body = Envelope<HealthAnswer>),
+        (status = 503, description = "NOT_READY: the database does not take writes",
+            body = envelope::ErrorEnvelope),
+    ),
+)]
 async fn ready(
     axum::extract::State(ctx): axum::extract::State<AppState>,
-) -> Result<ApiOk<serde_json::Value>, ApiError> {
+) -> Result<ApiOk<HealthAnswer>, ApiError> {
     match crate::service::maintenance::check_ready(&ctx).await {
-        Ok(()) => Ok(ApiOk::new("ready", json!({ "status": "ready" }))),
+        Ok(()) => Ok(ApiOk::new("ready", HealthAnswer { status: "ready" })),
         Err(e) => {
             tracing::error!(error = %e, "the database does not take writes");
             Err(ApiError::new(

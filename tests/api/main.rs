@@ -26,11 +26,13 @@ mod floods;
 mod hours;
 mod hub_consistency;
 mod login_throttle;
+mod openapi;
 mod process;
 mod realtime;
 mod settings;
 
 mod request_ids;
+mod schemathesis;
 mod shipped_client;
 mod token_edges;
 mod tokens;

@@ -11,7 +11,7 @@ use crate::domain::attachment::parse_message_attachments;
 use crate::domain::{MessageId, MessageText, Priority, SendAs, SessionId};
 use crate::error::Error;
 use crate::http::api::answers::{EndAnswer, Nothing};
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
     AgentAuth, ApiJson, ApiPath, AppState, present, required, session_path,
 };
@@ -21,6 +21,17 @@ fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
     SessionId::parse(&required("sessionId", raw)?)
 }
 
+/// The queue: every active chat, most urgent first
+#[utoipa::path(
+    get,
+    path = "/api/admin/chat/active-sessions",
+    tag = "admin: chats",
+    responses(
+        (status = 200, description = "The active chats", body = Envelope<ActiveSessions>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn active_sessions(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -36,6 +47,24 @@ pub async fn active_sessions(
     ))
 }
 
+/// A chat in full
+///
+/// The chat, every message with the real agent behind it, notes, the rating and the user's
+/// earlier chats.
+#[utoipa::path(
+    get,
+    path = "/api/admin/chat/session/{session_id}",
+    tag = "admin: chats",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+    ),
+    responses(
+        (status = 200, description = "The chat", body = Envelope<SessionDetailAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn session_detail(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -49,16 +78,43 @@ pub async fn session_detail(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/message`: text, files, or both.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    /// The text; may be left out when `attachments` is not empty.
     message: Option<String>,
+    /// `agent` (the default) or `persona`.
+    #[schema(example = "agent")]
     send_as: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     message_id: Option<String>,
+    /// Ids of files uploaded to this chat first (at most 10).
+    #[schema(max_items = 10)]
     attachments: Option<Vec<String>>,
 }
 
+/// Reply to a chat
+///
+/// Sent as the agent or as the chat's persona. The chat is assigned to the sender if nobody has
+/// it. The same `messageId` in the same chat stores nothing new.
+#[utoipa::path(
+    post,
+    operation_id = "admin_send_message",
+    path = "/api/admin/chat/message",
+    tag = "admin: chats",
+    request_body = MessageBody,
+    responses(
+        (status = 200, description = "The reply is stored", body = Envelope<AgentSendAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for an attachment", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED`, `DUPLICATE_MESSAGE_ID`, `AGENT_AT_CAPACITY` or `ALREADY_ASSIGNED`", body = ErrorEnvelope),
+        (status = 410, description = "`SESSION_EXPIRED`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn send_message(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -96,13 +152,34 @@ pub async fn send_message(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/typing`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AgentTypingBody)]
 pub struct TypingBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    #[schema(value_type = bool, required = true)]
     is_typing: Option<bool>,
 }
 
+/// Whether the agent is typing
+///
+/// The user sees it in their next poll or on their stream.
+#[utoipa::path(
+    post,
+    operation_id = "admin_typing",
+    path = "/api/admin/chat/typing",
+    tag = "admin: chats",
+    request_body = TypingBody,
+    responses(
+        (status = 200, description = "Noted; `data` is `{}`", body = Envelope<Nothing>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn typing(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -119,13 +196,33 @@ pub async fn typing(
     Ok(ApiOk::new("Typing state updated", Nothing {}))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/session/assign`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    /// The agent to assign; the caller when left out.
     admin_id: Option<String>,
 }
 
+/// Assign a chat
+///
+/// To `adminId`, or to the caller. A chat another agent holds needs a transfer.
+#[utoipa::path(
+    post,
+    operation_id = "assign_session",
+    path = "/api/admin/chat/session/assign",
+    tag = "admin: chats",
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "Who holds the chat now", body = Envelope<AssignmentAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for the agent", body = ErrorEnvelope),
+        (status = 409, description = "`AGENT_AT_CAPACITY`, `ALREADY_ASSIGNED` or `SESSION_ENDED`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn assign(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -139,12 +236,31 @@ pub async fn assign(
     ))
 }
 
-#[derive(Deserialize)]
+/// A chat by id.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
 }
 
+/// Put a chat back in the queue
+///
+/// Only its agent or a super admin.
+#[utoipa::path(
+    post,
+    operation_id = "release_session",
+    path = "/api/admin/chat/session/release",
+    tag = "admin: chats",
+    request_body = SessionBody,
+    responses(
+        (status = 200, description = "Who holds the chat now (nobody)", body = Envelope<AssignmentAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED` or `CONFLICT`: nobody holds it", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn release(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -158,14 +274,33 @@ pub async fn release(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/session/transfer`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    #[schema(value_type = String, required = true)]
     to_admin_id: Option<String>,
+    /// An internal note left with the transfer.
     note: Option<String>,
 }
 
+/// Hand a chat to another agent
+#[utoipa::path(
+    post,
+    operation_id = "transfer_session",
+    path = "/api/admin/chat/session/transfer",
+    tag = "admin: chats",
+    request_body = TransferBody,
+    responses(
+        (status = 200, description = "Who holds the chat now", body = Envelope<AssignmentAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for the agent", body = ErrorEnvelope),
+        (status = 409, description = "`AGENT_AT_CAPACITY`, `SESSION_ENDED` or `CONFLICT`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn transfer(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -181,13 +316,32 @@ pub async fn transfer(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/session/end`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AgentEndBody)]
 pub struct EndBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
     end_reason: Option<String>,
 }
 
+/// End a chat
+///
+/// Its status becomes `ended_by_admin`; the user's next poll says so.
+#[utoipa::path(
+    post,
+    operation_id = "admin_end_session",
+    path = "/api/admin/chat/session/end",
+    tag = "admin: chats",
+    request_body = EndBody,
+    responses(
+        (status = 200, description = "The chat has ended", body = Envelope<EndAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn end(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -216,11 +370,31 @@ pub async fn end(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/chat/session/{sessionId}/notes`.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NoteBody {
+    #[schema(value_type = String, required = true)]
     note: Option<String>,
 }
 
+/// Add an internal note
+///
+/// Agents see notes; users never do.
+#[utoipa::path(
+    post,
+    path = "/api/admin/chat/session/{session_id}/notes",
+    tag = "admin: chats",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+    ),
+    request_body = NoteBody,
+    responses(
+        (status = 200, description = "The note", body = Envelope<NoteAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn add_note(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -238,13 +412,34 @@ pub async fn add_note(
     Ok(ApiOk::new("Note added", NoteAnswer::from(&note)))
 }
 
-#[derive(Deserialize)]
+/// `PUT /api/admin/chat/session/{sessionId}/priority`.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PriorityBody {
-    /// `null` clears the override; absent is an error.
+    /// `low`, `medium`, `high` or `urgent`; `null` clears the override; absent is an error.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Priority>, required = true)]
     priority: Option<Option<String>>,
 }
 
+/// Set or clear a chat's priority
+///
+/// `low`, `medium`, `high` or `urgent` overrides the priority that waiting gives; `null` clears
+/// the override.
+#[utoipa::path(
+    put,
+    path = "/api/admin/chat/session/{session_id}/priority",
+    tag = "admin: chats",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+    ),
+    request_body = PriorityBody,
+    responses(
+        (status = 200, description = "The priority override", body = Envelope<PriorityAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn set_priority(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,

@@ -1,23 +1,29 @@
-//! Managing agents, personas and canned responses, and reading the audit log.
+//! Managing agents, and reading the audit log.
 
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::answers::{
-    AgentAnswer, AgentsAnswer, AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList,
-    OneAgent, OneCanned, OnePersona, PersonaAnswer, PersonaDeleted, PersonaList,
-};
+use super::answers::{AgentAnswer, AgentsAnswer, AuditAnswer, AuditEntry, OneAgent};
+use crate::domain::Role;
 use crate::domain::audit::AuditFilter;
-use crate::error::Error;
 use crate::http::api::answers::EventsPage;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
     AgentAuth, ApiJson, ApiPath, ApiQuery, AppState, page_param, present, required,
 };
 use crate::service::agents::{self, AgentPatch, NewAgentInput};
-use crate::service::canned::{self, CannedInput};
-use crate::service::personas::{self, PersonaInput};
 
+/// Every agent
+#[utoipa::path(
+    get,
+    path = "/api/admin/agents",
+    tag = "admin: team",
+    responses(
+        (status = 200, description = "The agents", body = Envelope<AgentsAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn list_agents(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -31,17 +37,42 @@ pub async fn list_agents(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/admin/agents`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAgentBody {
+    #[schema(value_type = String, required = true, format = Email)]
     email: Option<String>,
+    #[schema(value_type = String, required = true)]
     name: Option<String>,
+    /// `super_admin`, `chat_admin` or `support_admin`.
+    #[schema(value_type = Role, required = true)]
     role: Option<String>,
+    /// At least 8 characters.
+    #[schema(value_type = String, required = true, format = Password, min_length = 8)]
     password: Option<String>,
     department: Option<String>,
+    /// How many chats the agent holds at once (default 5).
+    #[schema(minimum = 1)]
     max_concurrent_chats: Option<i64>,
 }
 
+/// Create an agent
+///
+/// `role` is `super_admin`, `chat_admin` or `support_admin`; the password needs at least 8
+/// characters; capacity defaults to 5 chats.
+#[utoipa::path(
+    post,
+    path = "/api/admin/agents",
+    tag = "admin: team",
+    request_body = CreateAgentBody,
+    responses(
+        (status = 200, description = "The new agent", body = Envelope<OneAgent>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 409, description = "`CONFLICT`: the email is taken", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn create_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -64,6 +95,21 @@ pub async fn create_agent(
     ))
 }
 
+/// An agent
+#[utoipa::path(
+    get,
+    path = "/api/admin/agents/{id}",
+    tag = "admin: team",
+    params(
+        ("id" = String, Path, description = "The agent's id"),
+    ),
+    responses(
+        (status = 200, description = "The agent", body = Envelope<OneAgent>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn get_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -79,17 +125,41 @@ pub async fn get_agent(
 }
 
 /// `department: null` clears it; an absent field leaves it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAgentBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     department: Option<Option<String>>,
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
+    #[schema(minimum = 1)]
     max_concurrent_chats: Option<i64>,
+    #[schema(format = Password, min_length = 8)]
     password: Option<String>,
 }
 
+/// Change an agent
+///
+/// Fields left out keep their value; `department: null` clears it. A new password or role signs
+/// the agent out everywhere.
+#[utoipa::path(
+    put,
+    path = "/api/admin/agents/{id}",
+    tag = "admin: team",
+    params(
+        ("id" = String, Path, description = "The agent's id"),
+    ),
+    request_body = UpdateAgentBody,
+    responses(
+        (status = 200, description = "The agent", body = Envelope<OneAgent>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`CONFLICT`: the last super admin cannot be demoted", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn update_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -112,6 +182,24 @@ pub async fn update_agent(
     ))
 }
 
+/// Disable an agent
+///
+/// Their history stays; their tokens stop working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/agents/{id}",
+    tag = "admin: team",
+    params(
+        ("id" = String, Path, description = "The agent's id"),
+    ),
+    responses(
+        (status = 200, description = "The disabled agent", body = Envelope<OneAgent>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`CONFLICT`: the last super admin cannot be disabled", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn disable_agent(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -126,184 +214,40 @@ pub async fn disable_agent(
     ))
 }
 
-pub async fn list_personas(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-) -> ApiResult<PersonaList> {
-    let list = personas::list(&ctx, &actor).await?;
-    Ok(ApiOk::new(
-        "Personas retrieved successfully",
-        PersonaList {
-            personas: list.iter().map(PersonaAnswer::from).collect(),
-        },
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PersonaBody {
-    name: Option<String>,
-    bio: Option<String>,
-    avatar_url: Option<String>,
-}
-
-impl PersonaBody {
-    fn input(self) -> Result<PersonaInput, Error> {
-        PersonaInput::new(
-            &required("name", self.name)?,
-            self.bio.as_deref(),
-            self.avatar_url.as_deref(),
-        )
-    }
-}
-
-pub async fn create_persona(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiJson(body): ApiJson<PersonaBody>,
-) -> ApiResult<OnePersona> {
-    let persona = personas::create(&ctx, &actor, body.input()?).await?;
-    Ok(ApiOk::new(
-        "Persona created",
-        OnePersona {
-            persona: PersonaAnswer::from(&persona),
-        },
-    ))
-}
-
-pub async fn get_persona(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<OnePersona> {
-    let persona = personas::get(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new(
-        "Persona retrieved successfully",
-        OnePersona {
-            persona: PersonaAnswer::from(&persona),
-        },
-    ))
-}
-
-pub async fn update_persona(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<PersonaBody>,
-) -> ApiResult<OnePersona> {
-    let persona = personas::update(&ctx, &actor, &id, body.input()?).await?;
-    Ok(ApiOk::new(
-        "Persona updated",
-        OnePersona {
-            persona: PersonaAnswer::from(&persona),
-        },
-    ))
-}
-
-pub async fn delete_persona(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<PersonaDeleted> {
-    personas::delete(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new(
-        "Persona deleted",
-        PersonaDeleted { persona_id: id },
-    ))
-}
-
-pub async fn list_canned(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-) -> ApiResult<CannedList> {
-    let list = canned::list(&ctx, &actor).await?;
-    Ok(ApiOk::new(
-        "Canned responses retrieved successfully",
-        CannedList {
-            canned_responses: list.into_iter().map(CannedAnswer::from).collect(),
-        },
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct CannedBody {
-    title: Option<String>,
-    shortcut: Option<String>,
-    text: Option<String>,
-}
-
-impl CannedBody {
-    fn input(self) -> Result<CannedInput, Error> {
-        CannedInput::new(
-            &required("title", self.title)?,
-            &required("shortcut", self.shortcut)?,
-            &required("text", self.text)?,
-        )
-    }
-}
-
-pub async fn create_canned(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiJson(body): ApiJson<CannedBody>,
-) -> ApiResult<OneCanned> {
-    let row = canned::create(&ctx, &actor, body.input()?).await?;
-    Ok(ApiOk::new(
-        "Canned response created",
-        OneCanned {
-            canned_response: CannedAnswer::from(row),
-        },
-    ))
-}
-
-pub async fn get_canned(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<OneCanned> {
-    let row = canned::get(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new(
-        "Canned response retrieved successfully",
-        OneCanned {
-            canned_response: CannedAnswer::from(row),
-        },
-    ))
-}
-
-pub async fn update_canned(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<CannedBody>,
-) -> ApiResult<OneCanned> {
-    let row = canned::update(&ctx, &actor, &id, body.input()?).await?;
-    Ok(ApiOk::new(
-        "Canned response updated",
-        OneCanned {
-            canned_response: CannedAnswer::from(row),
-        },
-    ))
-}
-
-pub async fn delete_canned(
-    State(ctx): State<AppState>,
-    AgentAuth(actor): AgentAuth,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<CannedDeleted> {
-    canned::delete(&ctx, &actor, &id).await?;
-    Ok(ApiOk::new("Canned response deleted", CannedDeleted { id }))
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditQuery {
+    /// Only events about this chat.
     session_id: Option<String>,
+    /// Only events by this agent.
     agent_id: Option<String>,
+    /// Only events of this action, e.g. `session.assigned`.
     action: Option<String>,
+    /// The page, from 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     page: Option<String>,
+    /// Events per page (default 50, capped at 200).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     limit: Option<String>,
 }
 
+/// The audit log, newest first
+///
+/// Filtered by chat, agent or action; `limit` defaults to 50 and is capped at 200.
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    tag = "admin: team",
+    params(
+        AuditQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of events", body = Envelope<AuditAnswer>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn audit(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,

@@ -4,103 +4,60 @@
 pub mod answers;
 mod auth;
 mod chats;
+mod content;
 mod manage;
 mod reports;
 mod settings;
 mod webhooks;
 
-use axum::Router;
-use axum::routing::{get, post, put};
+use utoipa_axum::routes;
 
-use super::extract::AppState;
+use super::openapi::ApiRouter;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/login", post(auth::login))
-        .route("/api/admin/logout", post(auth::logout))
-        .route("/api/admin/me", get(auth::me))
-        .route("/api/admin/me/status", put(auth::set_status))
-        .route(
-            "/api/admin/chat/active-sessions",
-            get(chats::active_sessions),
-        )
-        .route(
-            "/api/admin/chat/session/{session_id}",
-            get(chats::session_detail),
-        )
-        .route("/api/admin/chat/message", post(chats::send_message))
-        .route("/api/admin/chat/typing", post(chats::typing))
-        .route("/api/admin/chat/session/assign", post(chats::assign))
-        .route("/api/admin/chat/session/release", post(chats::release))
-        .route("/api/admin/chat/session/transfer", post(chats::transfer))
-        .route("/api/admin/chat/session/end", post(chats::end))
-        .route(
-            "/api/admin/chat/session/{session_id}/notes",
-            post(chats::add_note),
-        )
-        .route(
-            "/api/admin/chat/session/{session_id}/priority",
-            put(chats::set_priority),
-        )
-        .route("/api/admin/chat/analytics", get(reports::analytics))
-        .route("/api/admin/chat/reports", get(reports::reports))
-        .route("/api/admin/stats", get(reports::stats))
-        .route("/api/admin/audit", get(manage::audit))
-        .route(
-            "/api/admin/agents",
-            get(manage::list_agents).post(manage::create_agent),
-        )
-        .route(
-            "/api/admin/agents/{id}",
-            get(manage::get_agent)
-                .put(manage::update_agent)
-                .delete(manage::disable_agent),
-        )
-        .route(
-            "/api/admin/personas",
-            get(manage::list_personas).post(manage::create_persona),
-        )
-        .route(
-            "/api/admin/personas/{id}",
-            get(manage::get_persona)
-                .put(manage::update_persona)
-                .delete(manage::delete_persona),
-        )
-        .route(
-            "/api/admin/canned-responses",
-            get(manage::list_canned).post(manage::create_canned),
-        )
-        .route(
-            "/api/admin/canned-responses/{id}",
-            get(manage::get_canned)
-                .put(manage::update_canned)
-                .delete(manage::delete_canned),
-        )
-        .route(
-            "/api/admin/settings/hours",
-            get(settings::get_hours).put(settings::put_hours),
-        )
-        .route(
-            "/api/admin/webhooks",
-            get(webhooks::list).post(webhooks::create),
-        )
-        .route(
-            "/api/admin/webhooks/{id}",
-            get(webhooks::get)
-                .put(webhooks::update)
-                .patch(webhooks::update)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/api/admin/webhooks/{id}/rotate-secret",
-            post(webhooks::rotate_secret),
-        )
-        .route(
-            "/api/admin/webhooks/{id}/deliveries",
-            get(webhooks::deliveries),
-        )
-        .route(
-            "/api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver",
-            post(webhooks::redeliver),
-        )
+/// Each route's path and methods come from its handlers' `#[utoipa::path]`; one `routes!`
+/// per path.
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::set_status))
+        .routes(routes!(chats::active_sessions))
+        .routes(routes!(chats::session_detail))
+        .routes(routes!(chats::send_message))
+        .routes(routes!(chats::typing))
+        .routes(routes!(chats::assign))
+        .routes(routes!(chats::release))
+        .routes(routes!(chats::transfer))
+        .routes(routes!(chats::end))
+        .routes(routes!(chats::add_note))
+        .routes(routes!(chats::set_priority))
+        .routes(routes!(reports::analytics))
+        .routes(routes!(reports::reports))
+        .routes(routes!(reports::stats))
+        .routes(routes!(manage::audit))
+        .routes(routes!(manage::list_agents, manage::create_agent))
+        .routes(routes!(
+            manage::get_agent,
+            manage::update_agent,
+            manage::disable_agent
+        ))
+        .routes(routes!(content::list_personas, content::create_persona))
+        .routes(routes!(
+            content::get_persona,
+            content::update_persona,
+            content::delete_persona
+        ))
+        .routes(routes!(content::list_canned, content::create_canned))
+        .routes(routes!(
+            content::get_canned,
+            content::update_canned,
+            content::delete_canned
+        ))
+        .routes(routes!(settings::get_hours, settings::put_hours))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
 }

@@ -6,24 +6,59 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::http::envelope::{ApiError, ApiOk, ApiResult};
+use crate::http::envelope::{ApiError, ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{AgentAuth, ApiQuery, AppState};
-use crate::service::analytics::{self, Analytics, DateRange, ReportTable};
+use crate::service::analytics::{self, Analytics, DateRange, Report, ReportTable};
 use crate::service::queue::{self, Stats};
 
+/// Headline numbers for the dashboard
+#[utoipa::path(
+    get,
+    path = "/api/admin/stats",
+    tag = "admin: numbers",
+    responses(
+        (status = 200, description = "The numbers now", body = Envelope<Stats>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn stats(State(ctx): State<AppState>, AgentAuth(agent): AgentAuth) -> ApiResult<Stats> {
     let stats = queue::stats(&ctx, &agent).await?;
     Ok(ApiOk::new("Stats retrieved successfully", stats))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
+    /// The first day, `YYYY-MM-DD` (UTC).
+    #[param(format = Date)]
     from: Option<String>,
+    /// The last day, `YYYY-MM-DD` (UTC).
+    #[param(format = Date)]
     to: Option<String>,
+    /// `json` (the default) or `csv` (reports only).
     format: Option<String>,
+    /// With `format=csv`: `days` (the default), `agents` or `sessions`.
     table: Option<String>,
 }
 
+/// Analytics over a range of days
+///
+/// `from` and `to` are inclusive UTC dates (`YYYY-MM-DD`); the last 7 days by default, at most
+/// 366.
+#[utoipa::path(
+    get,
+    path = "/api/admin/chat/analytics",
+    tag = "admin: numbers",
+    params(
+        RangeQuery,
+    ),
+    responses(
+        (status = 200, description = "Totals, real-time numbers and a per-day series", body = Envelope<Analytics>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn analytics(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -35,6 +70,22 @@ pub async fn analytics(
 }
 
 /// JSON (all tables) or CSV (one table: `table=days|agents|sessions`).
+/// Per-day, per-agent and per-session reports
+///
+/// JSON with every table, or CSV of one table (`format=csv&table=days|agents|sessions`).
+#[utoipa::path(
+    get,
+    path = "/api/admin/chat/reports",
+    tag = "admin: numbers",
+    params(
+        RangeQuery,
+    ),
+    responses(
+        (status = 200, description = "The report", content((Envelope<Report> = "application/json"), (String = "text/csv"))),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn reports(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,

@@ -4,10 +4,21 @@
 use axum::extract::State;
 
 use crate::domain::hours::HoursDocument;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{AgentAuth, ApiJson, AppState};
 use crate::service::hours;
 
+/// Business hours
+#[utoipa::path(
+    get,
+    path = "/api/admin/settings/hours",
+    tag = "admin: settings",
+    responses(
+        (status = 200, description = "The hours document", body = Envelope<HoursDocument>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn get_hours(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,
@@ -20,6 +31,20 @@ pub async fn get_hours(
 }
 
 /// The whole document every time: every field is required and unknown keys are refused.
+/// Replace the business hours
+///
+/// The whole document every time: every field is required and unknown keys are refused.
+#[utoipa::path(
+    put,
+    path = "/api/admin/settings/hours",
+    tag = "admin: settings",
+    request_body = HoursDocument,
+    responses(
+        (status = 200, description = "The saved document, normalised", body = Envelope<HoursDocument>),
+        (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
 pub async fn put_hours(
     State(ctx): State<AppState>,
     AgentAuth(actor): AgentAuth,

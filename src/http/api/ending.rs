@@ -8,7 +8,7 @@ use super::answers::{EndAnswer, RatingAnswer};
 use crate::domain::text::optional_text;
 use crate::domain::{ClientTimestamp, RatingValue, SessionId};
 use crate::error::Error;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{ApiJson, AppState, UserAuth, required};
 use crate::service::chat::{self, UserEnd};
 use crate::service::ratings::{self, RatingInput};
@@ -29,16 +29,24 @@ fn categories_of(value: Option<Value>) -> Result<Vec<String>, Error> {
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /api/chat/session/end`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    /// Only `ended_by_user`.
+    #[schema(example = "ended_by_user")]
     status: Option<String>,
+    #[schema(max_length = 500)]
     end_reason: Option<String>,
+    /// A rating (1 to 5) to store with the end, as if sent to `/api/chat/rating`.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 5)]
     rating: Option<Value>,
     feedback: Option<String>,
     /// Accepted for the shipped client and ignored: the server's clock ends the chat.
     #[allow(dead_code)]
+    #[schema(value_type = Option<String>)]
     end_time: Option<Value>,
 }
 
@@ -77,6 +85,23 @@ impl EndBody {
     }
 }
 
+/// End a chat
+///
+/// Ending an ended chat answers its end data again. A `rating` sent along is stored as if
+/// sent to `/api/chat/rating`.
+#[utoipa::path(
+    post,
+    path = "/api/chat/session/end",
+    tag = "client",
+    request_body = EndBody,
+    responses(
+        (status = 200, description = "The chat has ended", body = Envelope<EndAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR` or `INVALID_RATING`", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`ALREADY_RATED`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn end_session(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
@@ -100,16 +125,39 @@ pub async fn end_session(
     ))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/chat/rating`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    /// A whole number from 1 to 5.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 5)]
     rating: Option<Value>,
     feedback: Option<String>,
+    #[schema(value_type = Option<Vec<String>>)]
     categories: Option<Value>,
+    /// The client's clock when the rating was given, kept for reference.
     timestamp: Option<String>,
 }
 
+/// Rate an ended chat
+///
+/// Once per chat; a second rating is 409 `ALREADY_RATED` ("Rating already submitted for this
+/// session").
+#[utoipa::path(
+    post,
+    path = "/api/chat/rating",
+    tag = "client",
+    request_body = RatingBody,
+    responses(
+        (status = 200, description = "The rating is stored", body = Envelope<RatingAnswer>),
+        (status = 400, description = "`INVALID_RATING` or `VALIDATION_ERROR`", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ACTIVE` (not ended yet) or `ALREADY_RATED`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn rate(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,

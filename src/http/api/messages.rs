@@ -11,7 +11,7 @@ use super::session::PageQuery;
 use crate::domain::attachment::parse_message_attachments;
 use crate::domain::{ClientTimestamp, MessageId, MessageText, SendAs, SessionId};
 use crate::error::Error;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
     ApiJson, ApiPath, ApiQuery, AppState, Caller, UserAuth, bounded_param, page_param, required,
     session_path,
@@ -20,19 +20,56 @@ use crate::service::chat::{self, UserSend};
 use crate::service::poll::{self, PollRequest};
 use crate::service::replies;
 
-#[derive(Deserialize)]
+/// `POST /api/chat/message`: text, files, or both.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$", example = "chat_1733514600000_k3j9x")]
     session_id: Option<String>,
+    /// The client's own id for the message; a retry with the same id stores nothing new.
+    #[schema(
+        pattern = "^[A-Za-z0-9_.:-]{1,128}$",
+        example = "msg_1733514660000_a8f2"
+    )]
     message_id: Option<String>,
+    /// The text (trimmed; at most `MAX_MESSAGE_LENGTH` characters). May be left out when
+    /// `attachments` is not empty.
     message: Option<String>,
+    /// `user` (the default), or `admin` with an agent token.
+    #[schema(example = "user")]
     sender: Option<String>,
+    /// The client's clock when the message was written, kept for reference.
     timestamp: Option<String>,
+    /// Only `text`.
+    #[schema(example = "text")]
     message_type: Option<String>,
+    /// With `sender: admin`: `agent` (the default) or `persona`.
     send_as: Option<String>,
+    /// Ids of files uploaded to this chat first (at most 10).
+    #[schema(max_items = 10)]
     attachments: Option<Vec<String>>,
 }
 
+/// Send a message
+///
+/// A user's message, or with an agent token and `sender: "admin"` an agent's reply. The same
+/// `messageId` in the same chat returns the first result (`duplicate: true`) and stores
+/// nothing new.
+#[utoipa::path(
+    post,
+    path = "/api/chat/message",
+    tag = "client",
+    request_body = SendBody,
+    responses(
+        (status = 200, description = "The message is stored", body = Envelope<SendAnswer>),
+        (status = 403, description = "`FORBIDDEN`: `sender` does not match the token", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for an attachment", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED`, `DUPLICATE_MESSAGE_ID` (same id, different text), `AGENT_AT_CAPACITY` or `ALREADY_ASSIGNED`", body = ErrorEnvelope),
+        (status = 410, description = "`SESSION_EXPIRED`", body = ErrorEnvelope),
+        (status = 429, description = "`RATE_LIMITED`, with `Retry-After`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = []), ("agentToken" = [])),
+)]
 pub async fn send_message(
     State(ctx): State<AppState>,
     caller: Caller,
@@ -108,13 +145,39 @@ pub async fn send_message(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PollQuery {
+    /// A `messageId`: only messages after it, in order.
     after: Option<String>,
+    /// At most this many messages (default 50, capped at 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     limit: Option<String>,
+    /// Hold an empty poll up to this many seconds (0 to 30) until something changes.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 30)]
     wait: Option<String>,
 }
 
+/// New messages of a chat
+///
+/// Messages after `after` from both sides, whether the chat has ended, and whether an agent
+/// is typing. Polling marks agent messages delivered. With `wait`, an empty poll is held until
+/// a message arrives, the chat ends, typing changes or `wait` runs out.
+#[utoipa::path(
+    get,
+    path = "/api/chat/poll/{session_id}",
+    tag = "client",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+        PollQuery,
+    ),
+    responses(
+        (status = 200, description = "The new messages", body = Envelope<PollAnswer>),
+        (status = 400, description = "`INVALID_CURSOR`: `after` is not a message of this chat; `VALIDATION_ERROR`", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn poll(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
@@ -166,6 +229,23 @@ pub async fn poll(
     ))
 }
 
+/// A chat's messages, page by page
+///
+/// `limit` defaults to 50 and is capped at 100.
+#[utoipa::path(
+    get,
+    path = "/api/chat/messages/{session_id}",
+    tag = "client",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+        PageQuery,
+    ),
+    responses(
+        (status = 200, description = "One page of messages", body = Envelope<MessagesAnswer>),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn messages(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,

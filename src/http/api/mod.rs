@@ -9,24 +9,24 @@ mod session;
 mod signals;
 mod stream;
 
-use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::routes;
 
-use super::extract::AppState;
+use super::openapi::ApiRouter;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/chat/session", post(session::start_session))
-        .route("/api/chat/message", post(messages::send_message))
-        .route("/api/chat/poll/{session_id}", get(messages::poll))
-        .route("/api/chat/messages/{session_id}", get(messages::messages))
-        .route("/api/chat/session/end", post(ending::end_session))
-        .route("/api/chat/rating", post(ending::rate))
-        .route("/api/chat/history", get(session::history))
-        .route("/api/chat/personas", get(session::personas))
-        .route("/api/chat/typing", post(signals::typing))
-        .route("/api/chat/read", post(signals::read))
-        .route("/api/chat/stream/{session_id}", get(stream::stream))
-        .route("/api/chat/offline", post(offline::leave_message))
-        .route("/api/chat/availability", get(availability::availability))
+/// Each route's path and method come from its handler's `#[utoipa::path]`.
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(session::start_session))
+        .routes(routes!(messages::send_message))
+        .routes(routes!(messages::poll))
+        .routes(routes!(messages::messages))
+        .routes(routes!(ending::end_session))
+        .routes(routes!(ending::rate))
+        .routes(routes!(session::history))
+        .routes(routes!(session::personas))
+        .routes(routes!(signals::typing))
+        .routes(routes!(signals::read))
+        .routes(routes!(stream::stream))
+        .routes(routes!(offline::leave_message))
+        .routes(routes!(availability::availability))
 }

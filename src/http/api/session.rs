@@ -9,29 +9,43 @@ use super::answers::{HistoryAnswer, PersonasAnswer, SessionsPage, StartAnswer};
 use crate::domain::text::optional_text;
 use crate::domain::{Channel, ClientTimestamp, Email, Metadata, SessionId};
 use crate::error::Error;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
     ApiJson, ApiQuery, AppState, ClientAddr, MaybeUserAuth, UserAuth, page_param,
 };
 use crate::service::chat::{self, HistoryEntry, StartRequest};
 use crate::service::personas;
 
-#[derive(Deserialize, Default)]
+/// What the user tells us about themselves; each field is optional.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfoBody {
+    #[schema(max_length = 100)]
     name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
+    #[schema(max_length = 32)]
     phone: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `POST /api/chat/session`: every field is optional.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartBody {
+    /// The client's own id for the chat (`chat_1733514600000_k3j9x`); the same id from the
+    /// same user returns the existing chat.
+    #[schema(example = "chat_1733514600000_k3j9x")]
     session_id: Option<String>,
     user_info: Option<UserInfoBody>,
     persona_id: Option<String>,
+    /// The client's clock when it started the chat (RFC 3339), kept for reference.
     start_time: Option<String>,
+    /// A free-form JSON object of at most 4 KiB (the widget sends the page, referrer and
+    /// language).
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
+    /// `app` (the default) or `web`.
+    #[schema(example = "app")]
     channel: Option<String>,
 }
 
@@ -64,6 +78,26 @@ impl StartBody {
     }
 }
 
+/// Start a chat, or resume one
+///
+/// With `sessionId`, the same id from the same user returns the existing chat (an id another
+/// user holds gets a fresh one instead). Without it, the
+/// user's active chat with the same persona is resumed (`resumed: true`) if there is one. With
+/// `ALLOW_GUESTS=true` a request without a token starts a guest chat and the answer carries a
+/// `sessionToken` to send as the bearer token afterwards.
+#[utoipa::path(
+    post,
+    path = "/api/chat/session",
+    tag = "client",
+    request_body = StartBody,
+    responses(
+        (status = 200, description = "The chat, new, existing or resumed", body = Envelope<StartAnswer>),
+        (status = 401, description = "`AUTHENTICATION_FAILED`: a token that does not verify, or none when guests are not allowed", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`: no such persona", body = ErrorEnvelope),
+        (status = 429, description = "`TOO_MANY_SESSIONS` or `RATE_LIMITED`", body = ErrorEnvelope),
+    ),
+    security((), ("bearerAuth" = [])),
+)]
 pub async fn start_session(
     State(ctx): State<AppState>,
     MaybeUserAuth(user): MaybeUserAuth,
@@ -103,12 +137,30 @@ pub async fn start_session(
 }
 
 /// `?page=&limit=` of the paged client endpoints.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The page, from 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     pub(super) page: Option<String>,
+    /// Items per page (larger values are capped).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     pub(super) limit: Option<String>,
 }
 
+/// The user's chats, newest first
+///
+/// `limit` defaults to 10 and is capped at 50.
+#[utoipa::path(
+    get,
+    path = "/api/chat/history",
+    tag = "client",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "One page of the user's chats", body = Envelope<HistoryAnswer>),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn history(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
@@ -156,6 +208,16 @@ fn history_session(e: HistoryEntry, now: crate::domain::Timestamp) -> HistorySes
     }
 }
 
+/// The personas a user can pick
+#[utoipa::path(
+    get,
+    path = "/api/chat/personas",
+    tag = "client",
+    responses(
+        (status = 200, description = "Every active persona", body = Envelope<PersonasAnswer>),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn personas(
     State(ctx): State<AppState>,
     UserAuth(_user): UserAuth,

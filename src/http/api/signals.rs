@@ -6,17 +6,35 @@ use serde::Deserialize;
 use super::answers::{Nothing, ReadAnswer};
 use crate::domain::{MessageId, SessionId};
 use crate::error::Error;
-use crate::http::envelope::{ApiOk, ApiResult};
+use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{ApiJson, AppState, UserAuth, required};
 use crate::service::{receipts, typing};
 
-#[derive(Deserialize)]
+/// `POST /api/chat/typing`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TypingBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    #[schema(value_type = bool, required = true)]
     is_typing: Option<bool>,
 }
 
+/// Whether the user is typing
+///
+/// Shown live in the dashboard.
+#[utoipa::path(
+    post,
+    path = "/api/chat/typing",
+    tag = "client",
+    request_body = TypingBody,
+    responses(
+        (status = 200, description = "Noted; `data` is `{}`", body = Envelope<Nothing>),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 409, description = "`SESSION_ENDED`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn typing(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,
@@ -28,13 +46,30 @@ pub async fn typing(
     Ok(ApiOk::new("Typing state updated", Nothing {}))
 }
 
-#[derive(Deserialize)]
+/// `POST /api/chat/read`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: Option<String>,
+    /// A `messageId`: every agent message up to it is read.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     up_to: Option<String>,
 }
 
+/// Mark agent messages read
+#[utoipa::path(
+    post,
+    path = "/api/chat/read",
+    tag = "client",
+    request_body = ReadBody,
+    responses(
+        (status = 200, description = "How many messages became read", body = Envelope<ReadAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR` or `INVALID_CURSOR`", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn read(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,

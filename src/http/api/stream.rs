@@ -11,15 +11,37 @@ use futures_util::Stream;
 use futures_util::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::answers::{ClientMessage, EndedEvent, ReadEvent, TypingEvent};
+use super::answers::{ClientMessage, EndedEvent, ReadEvent, StreamEvent, TypingEvent};
 use crate::auth::FileLinks;
-use crate::http::envelope::ApiError;
+use crate::http::envelope::{ApiError, ErrorEnvelope};
 use crate::http::extract::{ApiPath, AppState, UserAuth, session_path};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
 
 /// Comment lines at this interval keep proxies from closing an idle stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// Live events of a chat (server-sent events)
+///
+/// For clients that keep a connection open instead of polling. Events: `message` (a
+/// `ClientMessage`), `typing` (`TypingEvent`), `read` (`ReadEvent`) and `ended` (`EndedEvent`),
+/// each with an id; send the last one as `Last-Event-ID` to resume without gaps. Comment lines
+/// keep an idle stream open.
+#[utoipa::path(
+    get,
+    path = "/api/chat/stream/{session_id}",
+    tag = "client",
+    params(
+        ("session_id" = String, Path, description = "The chat's id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, to resume after it"),
+    ),
+    responses(
+        (status = 200, description = "An event stream; the schema describes one event", content_type = "text/event-stream", body = StreamEvent),
+        (status = 400, description = "`INVALID_CURSOR`: a `Last-Event-ID` this chat never sent", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 429, description = "`RATE_LIMITED`: too many open streams", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn stream(
     State(ctx): State<AppState>,
     UserAuth(user): UserAuth,

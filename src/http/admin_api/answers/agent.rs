@@ -6,7 +6,7 @@ use crate::domain::{Role, Timestamp};
 use crate::service::agents::AgentView;
 
 /// An agent with their live state. Never carries the password hash or token version.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentAnswer {
     pub id: String,
@@ -42,25 +42,25 @@ impl From<&AgentView> for AgentAnswer {
 }
 
 /// `GET /api/admin/agents`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AgentsAnswer {
     pub agents: Vec<AgentAnswer>,
 }
 
 /// One agent created, changed or read.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OneAgent {
     pub agent: AgentAnswer,
 }
 
 /// The signed-in agent (`me`, `logout`, own profile changes).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdminAnswer {
     pub admin: AgentAnswer,
 }
 
 /// `POST /api/admin/login`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginAnswer {
     pub access_token: String,

@@ -7,7 +7,7 @@ use crate::domain::session::Session;
 use crate::domain::{Channel, Priority, SendAs, SessionStatus, Timestamp};
 
 /// `POST /api/admin/message`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSendAnswer {
     pub message_id: String,
@@ -33,7 +33,7 @@ impl AgentSendAnswer {
 }
 
 /// Assign, release and transfer: who holds the chat now.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentAnswer {
     pub session_id: String,
@@ -56,7 +56,7 @@ impl From<Session> for AssignmentAnswer {
 }
 
 /// `PUT /api/admin/sessions/{sessionId}/priority`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityAnswer {
     pub session_id: String,

@@ -10,7 +10,7 @@ use crate::domain::persona::Persona;
 use crate::http::api::answers::EventsPage;
 
 /// A persona, with its creation time.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonaAnswer {
     pub persona_id: String,
@@ -33,26 +33,26 @@ impl From<&Persona> for PersonaAnswer {
 }
 
 /// `GET /api/admin/personas`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PersonaList {
     pub personas: Vec<PersonaAnswer>,
 }
 
 /// One persona created, changed or read.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OnePersona {
     pub persona: PersonaAnswer,
 }
 
 /// A persona was deleted (hidden from new chats).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonaDeleted {
     pub persona_id: String,
 }
 
 /// A canned response; `text` is its body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CannedAnswer {
     pub id: String,
@@ -77,27 +77,27 @@ impl From<CannedResponse> for CannedAnswer {
 }
 
 /// `GET /api/admin/canned-responses`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CannedList {
     pub canned_responses: Vec<CannedAnswer>,
 }
 
 /// One canned response created, changed or read.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OneCanned {
     pub canned_response: CannedAnswer,
 }
 
 /// A canned response was deleted.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CannedDeleted {
     pub id: String,
 }
 
 /// One audit event; `detail` is free-form JSON recorded with the action.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: i64,
@@ -124,7 +124,7 @@ impl From<AuditEvent> for AuditEntry {
 }
 
 /// `GET /api/admin/audit`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditAnswer {
     pub events: Vec<AuditEntry>,
     pub pagination: EventsPage,

@@ -19,7 +19,7 @@ use crate::service::queue::QueueEntry;
 use crate::service::transcript::SessionDetail;
 
 /// What the user told us about themselves (or what their token says).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -27,7 +27,7 @@ pub struct UserInfo {
 }
 
 /// Session fields shared by the queue and the detail view.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAnswer {
     pub session_id: String,
@@ -54,7 +54,7 @@ pub struct SessionAnswer {
 }
 
 /// What the widget told us about the visitor.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextAnswer {
     pub page_url: Option<String>,
@@ -114,7 +114,7 @@ impl From<&Session> for SessionAnswer {
 }
 
 /// A persona by id and name.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonaName {
     pub persona_id: Option<String>,
@@ -122,14 +122,14 @@ pub struct PersonaName {
 }
 
 /// An agent by id and name.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AgentName {
     pub id: Option<String>,
     pub name: String,
 }
 
 /// One chat in the queue.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueEntryAnswer {
     #[serde(flatten)]
@@ -174,14 +174,14 @@ impl From<&QueueEntry> for QueueEntryAnswer {
 }
 
 /// `GET /api/admin/sessions/active`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ActiveSessions {
     pub sessions: Vec<QueueEntryAnswer>,
     pub total: usize,
 }
 
 /// A message with its real agent (even when shown under a persona).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminMessage {
     pub message_id: String,
@@ -229,7 +229,7 @@ impl AdminMessage {
 }
 
 /// An internal note on a chat.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteAnswer {
     pub id: String,
@@ -254,7 +254,7 @@ impl From<&Note> for NoteAnswer {
 }
 
 /// The assigned agent of a chat in its detail.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AssignedAgent {
     pub id: String,
     pub name: String,
@@ -272,7 +272,7 @@ impl From<&Agent> for AssignedAgent {
 }
 
 /// The user's rating of the chat.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingSummary {
     pub rating_id: String,
@@ -295,7 +295,7 @@ impl From<&Rating> for RatingSummary {
 }
 
 /// One of the user's earlier chats.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EarlierSession {
     pub session_id: String,
@@ -307,7 +307,7 @@ pub struct EarlierSession {
 }
 
 /// `GET /api/admin/sessions/{sessionId}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetailAnswer {
     #[serde(flatten)]

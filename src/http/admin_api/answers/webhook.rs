@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::domain::Timestamp;
 use crate::domain::webhook::{Delivery, WebhookEndpoint};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookAnswer {
     pub webhook_id: String,
@@ -49,23 +49,23 @@ impl WebhookAnswer {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
     pub webhooks: Vec<WebhookAnswer>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OneWebhook {
     pub webhook: WebhookAnswer,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookDeleted {
     pub webhook_id: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAnswer {
     pub delivery_id: i64,
@@ -100,13 +100,13 @@ impl DeliveryAnswer {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryList {
     pub webhook: WebhookAnswer,
     pub deliveries: Vec<DeliveryAnswer>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OneDelivery {
     pub delivery: DeliveryAnswer,
 }

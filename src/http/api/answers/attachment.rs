@@ -6,7 +6,7 @@ use crate::auth::{FileLinks, FileVariant};
 use crate::domain::attachment::Attachment;
 
 /// `attachments[]` of a message, and the answer to an upload.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentAnswer {
     pub attachment_id: String,

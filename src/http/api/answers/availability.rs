@@ -6,7 +6,7 @@ use crate::domain::Timestamp;
 use crate::service::hours::AvailabilityNow;
 
 /// Whether the widget offers a live chat or the offline form.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AvailabilityAnswer {
     pub online: bool,

@@ -6,7 +6,7 @@ use crate::domain::rating::Rating;
 use crate::domain::{EndedBy, SessionStatus, Timestamp};
 
 /// `POST /api/chat/session/end` (the admin API's end answers the same shape).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndAnswer {
     pub session_id: String,
@@ -19,7 +19,7 @@ pub struct EndAnswer {
 }
 
 /// `POST /api/chat/rating`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingAnswer {
     pub rating_id: String,

@@ -10,7 +10,7 @@ use crate::domain::message::Message;
 use crate::domain::{MessageKind, Sender, SessionStatus, Timestamp};
 
 /// Who answered, as the user sees it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdminInfo {
     pub name: String,
     pub department: Option<String>,
@@ -18,7 +18,7 @@ pub struct AdminInfo {
 
 /// A message as users see it: agent replies carry the shown name (agent or persona), never
 /// the real agent behind a persona. Shared by poll, the messages page and the SSE stream.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientMessage {
     pub message_id: String,
@@ -67,7 +67,7 @@ pub fn client_messages(rows: Vec<Message>, links: &FileLinks) -> Vec<ClientMessa
 }
 
 /// `POST /api/chat/message`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendAnswer {
     pub message_id: String,
@@ -91,7 +91,7 @@ impl SendAnswer {
 }
 
 /// `GET /api/chat/poll/{sessionId}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PollAnswer {
     pub messages: Vec<ClientMessage>,
@@ -104,7 +104,7 @@ pub struct PollAnswer {
 }
 
 /// `GET /api/chat/messages/{sessionId}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MessagesAnswer {
     pub messages: Vec<ClientMessage>,
     pub pagination: MessagesPage,

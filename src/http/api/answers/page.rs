@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::service::Pagination;
 
 /// `pagination` of the messages page.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagesPage {
     #[serde(flatten)]
@@ -15,7 +15,7 @@ pub struct MessagesPage {
 }
 
 /// `pagination` of the chat history.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionsPage {
     #[serde(flatten)]
@@ -24,7 +24,7 @@ pub struct SessionsPage {
 }
 
 /// `pagination` of the audit log.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventsPage {
     #[serde(flatten)]

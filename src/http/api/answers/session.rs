@@ -7,7 +7,7 @@ use crate::domain::persona::Persona;
 use crate::domain::{Channel, Sender, SessionStatus, Timestamp};
 
 /// `POST /api/chat/session`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartAnswer {
     pub session_id: String,
@@ -26,14 +26,14 @@ pub struct StartAnswer {
 }
 
 /// `GET /api/chat/history`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HistoryAnswer {
     pub sessions: Vec<HistorySession>,
     pub pagination: SessionsPage,
 }
 
 /// One past or current chat of the user's.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistorySession {
     pub session_id: String,
@@ -50,14 +50,14 @@ pub struct HistorySession {
 }
 
 /// Who last answered in a chat, as the user saw them.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HistoryAgent {
     pub name: Option<String>,
     pub department: Option<String>,
 }
 
 /// The newest message of a chat in the history.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LastMessage {
     pub message: String,
     pub sender: Sender,
@@ -65,13 +65,13 @@ pub struct LastMessage {
 }
 
 /// `GET /api/chat/personas`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PersonasAnswer {
     pub personas: Vec<PublicPersona>,
 }
 
 /// A persona as users see it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicPersona {
     pub persona_id: String,

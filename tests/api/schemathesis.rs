@@ -1,0 +1,233 @@
+//! schemathesis against the built binary: every operation of /api/openapi.json with generated
+//! input, once with a user token and once with an agent token; no answer may be a 5xx or fall
+//! outside its documented schema.
+//!
+//! The server and schemathesis run in a network namespace of their own with only a loopback
+//! interface: generated input can create webhooks to any address, and their deliveries must
+//! not leave this machine.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::process::{Server, run};
+
+const INSTALL: &str = "scripts/install-test-deps.sh";
+
+/// Generated cases per operation and phase: enough to find what breaks, fast enough for CI.
+const MAX_EXAMPLES: &str = "20";
+
+/// The schemathesis the install script put in the project's tool folder, or one on `PATH`.
+fn schemathesis() -> PathBuf {
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/schemathesis");
+    if local.exists() {
+        return local;
+    }
+    let on_path = Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if on_path {
+        return PathBuf::from("schemathesis");
+    }
+    panic!("schemathesis is not installed: run {INSTALL} (CI runs it before the tests)");
+}
+
+/// Moves the calling thread (and every process it starts) into a new network namespace whose
+/// only interface, loopback, is up.
+fn isolate_network() -> io::Result<()> {
+    // SAFETY: plain system calls on this thread's own namespace and a socket it owns.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNET) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let socket = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        if socket < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (i, byte) in b"lo".iter().enumerate() {
+            request.ifr_name[i] = *byte as libc::c_char;
+        }
+        let mut result = libc::ioctl(socket, libc::SIOCGIFFLAGS, &mut request);
+        if result == 0 {
+            request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            result = libc::ioctl(socket, libc::SIOCSIFFLAGS, &request);
+        }
+        let error = io::Error::last_os_error();
+        libc::close(socket);
+        if result != 0 {
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// One schemathesis run against `base` with `token`; `filter` selects the operations.
+fn run_schemathesis(bin: &Path, base: &str, token: &str, filter: &[&str]) -> (bool, String) {
+    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261203".into());
+    let report = tempfile::tempdir().unwrap();
+    let output = Command::new(bin)
+        .arg("run")
+        .arg(format!("{base}/api/openapi.json"))
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance",
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--seed",
+            &seed,
+            "--request-timeout",
+            "10",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--report-dir",
+        ])
+        .arg(report.path())
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {token}"))
+        .args(filter)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schemathesis starts");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_api_survives_schemathesis() {
+    let bin = schemathesis();
+    // The whole test runs on a thread of its own inside the namespace.
+    std::thread::spawn(move || {
+        isolate_network().expect("a network namespace (the tests run as root in CI)");
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("fuzz.db");
+        // Changing one's own password, disabling oneself and signing out each void the
+        // caller's tokens (as they should), so those operations run with agents of their own.
+        let agents = ["root@example.com", "self@example.com", "logout@example.com"];
+        for email in agents {
+            let create = [
+                "admin",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Fuzz",
+                "--role",
+                "super_admin",
+                "--password-stdin",
+            ];
+            let (ok, out, err) = run(&db, &create, &[], Some(&format!("{AGENT_PASSWORD}\n")));
+            assert!(ok, "{out}{err}");
+        }
+        let server = Server::start_with(&db, &[]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let login = |email: &str| {
+            let url = format!("{}/api/admin/login", server.base);
+            let body = json!({ "email": email, "password": AGENT_PASSWORD });
+            runtime.block_on(async {
+                let answer = client.post(url).json(&body).send().await.unwrap();
+                let body: serde_json::Value = answer.json().await.unwrap();
+                body["data"]["accessToken"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("login: {body}"))
+                    .to_string()
+            })
+        };
+        let tokens: Vec<String> = agents.iter().map(|email| login(email)).collect();
+        let user = user_token_with(json!({
+            "sub": "fuzz-user",
+            "exp": now_secs() + 3600,
+            "name": "Fuzz User",
+            "email": "fuzz@example.com",
+        }));
+        // The operations that void their caller's token, by path and method.
+        let doc: serde_json::Value = runtime.block_on(async {
+            let url = format!("{}/api/openapi.json", server.base);
+            client.get(url).send().await.unwrap().json().await.unwrap()
+        });
+        let id_of = |path: &str, method: &str| {
+            doc["paths"][path][method]["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} is documented"))
+                .to_string()
+        };
+        let update_agent = id_of("/api/admin/agents/{id}", "put");
+        let disable_agent = id_of("/api/admin/agents/{id}", "delete");
+        let logout = id_of("/api/admin/logout", "post");
+        let started = Instant::now();
+        let runs: [(&str, &str, Vec<&str>); 4] = [
+            (
+                "user token",
+                &user,
+                vec!["--exclude-path-regex", "^/api/admin/"],
+            ),
+            (
+                "agent token",
+                &tokens[0],
+                vec![
+                    "--include-path-regex",
+                    "^/api/admin/",
+                    "--exclude-operation-id",
+                    &update_agent,
+                    "--exclude-operation-id",
+                    &disable_agent,
+                    "--exclude-operation-id",
+                    &logout,
+                ],
+            ),
+            (
+                "agent token, changing and disabling agents",
+                &tokens[1],
+                vec![
+                    "--include-operation-id",
+                    &update_agent,
+                    "--include-operation-id",
+                    &disable_agent,
+                ],
+            ),
+            (
+                "agent token, signing out",
+                &tokens[2],
+                vec!["--include-operation-id", &logout],
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (name, token, filter) in runs {
+            let (ok, output) = run_schemathesis(&bin, &server.base, token, &filter);
+            eprintln!("--- schemathesis, {name} ---\n{output}");
+            if !ok {
+                failures.push(name);
+            }
+        }
+        eprintln!("schemathesis took {:?}", started.elapsed());
+        let log = server.log_lines();
+        assert!(
+            failures.is_empty(),
+            "schemathesis reported failures with: {failures:?} (output above); server log:\n{}",
+            log.join("\n")
+        );
+        assert!(
+            !log.iter().any(|l| l.contains("panicked")),
+            "the server panicked:\n{}",
+            log.join("\n")
+        );
+    })
+    .join()
+    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}
