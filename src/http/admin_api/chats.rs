@@ -219,7 +219,8 @@ pub struct AssignBody {
         (status = 200, description = "Who holds the chat now", body = Envelope<AssignmentAnswer>),
         (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
         (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for the agent", body = ErrorEnvelope),
-        (status = 409, description = "`AGENT_AT_CAPACITY`, `ALREADY_ASSIGNED` or `SESSION_ENDED`", body = ErrorEnvelope),
+        (status = 409, description = "`AGENT_AT_CAPACITY`, `ALREADY_ASSIGNED` (use a transfer) or `SESSION_ENDED`", body = ErrorEnvelope),
+        (status = 410, description = "`SESSION_EXPIRED`", body = ErrorEnvelope),
     ),
     security(("agentToken" = [])),
 )]
@@ -246,7 +247,7 @@ pub struct SessionBody {
 
 /// Put a chat back in the queue
 ///
-/// Only its agent or a super admin.
+/// Only its agent or a super admin; a chat nobody holds is answered as it is.
 #[utoipa::path(
     post,
     operation_id = "release_session",
@@ -257,7 +258,7 @@ pub struct SessionBody {
         (status = 200, description = "Who holds the chat now (nobody)", body = Envelope<AssignmentAnswer>),
         (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
         (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
-        (status = 409, description = "`SESSION_ENDED` or `CONFLICT`: nobody holds it", body = ErrorEnvelope),
+        (status = 409, description = "`ALREADY_ASSIGNED`: another agent took it meanwhile", body = ErrorEnvelope),
     ),
     security(("agentToken" = [])),
 )]
@@ -297,7 +298,8 @@ pub struct TransferBody {
         (status = 200, description = "Who holds the chat now", body = Envelope<AssignmentAnswer>),
         (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
         (status = 404, description = "`SESSION_NOT_FOUND`, or `NOT_FOUND` for the agent", body = ErrorEnvelope),
-        (status = 409, description = "`AGENT_AT_CAPACITY`, `SESSION_ENDED` or `CONFLICT`", body = ErrorEnvelope),
+        (status = 409, description = "`AGENT_AT_CAPACITY`, `ALREADY_ASSIGNED` (it changed hands meanwhile) or `SESSION_ENDED`", body = ErrorEnvelope),
+        (status = 410, description = "`SESSION_EXPIRED`", body = ErrorEnvelope),
     ),
     security(("agentToken" = [])),
 )]

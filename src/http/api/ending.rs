@@ -88,7 +88,7 @@ impl EndBody {
 /// End a chat
 ///
 /// Ending an ended chat answers its end data again. A `rating` sent along is stored as if
-/// sent to `/api/chat/rating`.
+/// sent to `/api/chat/rating` (and ignored when the chat has a rating already).
 #[utoipa::path(
     post,
     path = "/api/chat/session/end",
@@ -98,7 +98,6 @@ impl EndBody {
         (status = 200, description = "The chat has ended", body = Envelope<EndAnswer>),
         (status = 400, description = "`VALIDATION_ERROR` or `INVALID_RATING`", body = ErrorEnvelope),
         (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
-        (status = 409, description = "`ALREADY_RATED`", body = ErrorEnvelope),
     ),
     security(("bearerAuth" = [])),
 )]

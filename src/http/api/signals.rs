@@ -65,7 +65,7 @@ pub struct ReadBody {
     request_body = ReadBody,
     responses(
         (status = 200, description = "How many messages became read", body = Envelope<ReadAnswer>),
-        (status = 400, description = "`VALIDATION_ERROR` or `INVALID_CURSOR`", body = ErrorEnvelope),
+        (status = 400, description = "`VALIDATION_ERROR`: a missing field, or `upTo` is not a message of this chat", body = ErrorEnvelope),
         (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
     ),
     security(("bearerAuth" = [])),
