@@ -6,9 +6,10 @@
 //! interface: generated input can create webhooks to any address, and their deliveries must
 //! not leave this machine.
 
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use serde_json::json;
@@ -19,6 +20,7 @@ use crate::process::{Server, run};
 const INSTALL: &str = "scripts/install-test-deps.sh";
 
 /// Generated cases per operation and phase: enough to find what breaks, fast enough for CI.
+/// `SCHEMATHESIS_MAX_EXAMPLES` asks for a deeper run.
 const MAX_EXAMPLES: &str = "20";
 
 /// The schemathesis the install script put in the project's tool folder, or one on `PATH`.
@@ -67,42 +69,64 @@ fn isolate_network() -> io::Result<()> {
     Ok(())
 }
 
-/// One schemathesis run against `base` with `token`; `filter` selects the operations.
-fn run_schemathesis(bin: &Path, base: &str, token: &str, filter: &[&str]) -> (bool, String) {
+/// A schemathesis run under way; its output goes to a file in `dir`.
+struct Fuzzing {
+    name: &'static str,
+    child: Child,
+    output: PathBuf,
+}
+
+/// Starts one schemathesis run against `base` with `token`; `filter` selects the operations.
+fn start_schemathesis(
+    bin: &Path,
+    dir: &Path,
+    base: &str,
+    (name, token, filter): (&'static str, &str, Vec<&str>),
+) -> Fuzzing {
     let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261203".into());
-    let report = tempfile::tempdir().unwrap();
-    let output = Command::new(bin)
+    let examples =
+        std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| MAX_EXAMPLES.into());
+    let report = dir.join(format!("report-{}", name.replace(' ', "-")));
+    let output = dir.join(format!("{}.txt", name.replace(' ', "-")));
+    let log = File::create(&output).unwrap();
+    let child = Command::new(bin)
         .arg("run")
         .arg(format!("{base}/api/openapi.json"))
         .args([
             "--checks",
             "not_a_server_error,response_schema_conformance",
             "--max-examples",
-            MAX_EXAMPLES,
+            &examples,
             "--phases",
             "examples,coverage,fuzzing",
             "--seed",
             &seed,
             "--request-timeout",
             "10",
+            // Two workers keep the server busy while the other one generates input: a third of
+            // the time of one worker on two cores.
+            "--workers",
+            "2",
             "--generation-database",
             "none",
             "--no-color",
             "--report-dir",
         ])
-        .arg(report.path())
+        .arg(report)
         .arg("-H")
         .arg(format!("Authorization: Bearer {token}"))
         .args(filter)
         .env("NO_COLOR", "1")
-        .output()
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
         .expect("schemathesis starts");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    Fuzzing {
+        name,
+        child,
+        output,
+    }
 }
 
 #[test]
@@ -171,7 +195,7 @@ fn the_api_survives_schemathesis() {
         let disable_agent = id_of("/api/admin/agents/{id}", "delete");
         let logout = id_of("/api/admin/logout", "post");
         let started = Instant::now();
-        let runs: [(&str, &str, Vec<&str>); 4] = [
+        let runs: [(&'static str, &str, Vec<&str>); 4] = [
             (
                 "user token",
                 &user,
@@ -207,12 +231,19 @@ fn the_api_survives_schemathesis() {
                 vec!["--include-operation-id", &logout],
             ),
         ];
+        // The runs are independent (each has its own token), so they run side by side.
+        let work = tempfile::tempdir().unwrap();
+        let running: Vec<Fuzzing> = runs
+            .into_iter()
+            .map(|run| start_schemathesis(&bin, work.path(), &server.base, run))
+            .collect();
         let mut failures = Vec::new();
-        for (name, token, filter) in runs {
-            let (ok, output) = run_schemathesis(&bin, &server.base, token, &filter);
-            eprintln!("--- schemathesis, {name} ---\n{output}");
-            if !ok {
-                failures.push(name);
+        for mut run in running {
+            let status = run.child.wait().unwrap();
+            let output = std::fs::read_to_string(&run.output).unwrap_or_default();
+            eprintln!("--- schemathesis, {} ---\n{output}", run.name);
+            if !status.success() {
+                failures.push(run.name);
             }
         }
         eprintln!("schemathesis took {:?}", started.elapsed());
