@@ -48,7 +48,7 @@ pub struct UploadForm {
     /// The chat the file is for; must come before `file`.
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
     session_id: String,
-    /// The file itself (at most `ATTACHMENT_MAX_BYTES`; images, PDF and common documents).
+    /// The file itself (at most `MAX_ATTACHMENT_BYTES`; images, PDF and common documents).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }

@@ -44,9 +44,9 @@ pub struct EndBody {
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 5)]
     rating: Option<Value>,
     feedback: Option<String>,
-    /// Accepted for the shipped client and ignored: the server's clock ends the chat.
+    /// Accepted for the shipped client and ignored, whatever it is: the server's clock ends the
+    /// chat.
     #[allow(dead_code)]
-    #[schema(value_type = Option<String>)]
     end_time: Option<Value>,
 }
 

@@ -153,8 +153,9 @@ pub struct PollQuery {
     /// At most this many messages (default 50, capped at 100).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 2147483647)]
     limit: Option<String>,
-    /// Hold an empty poll up to this many seconds (0 to 30) until something changes.
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 30)]
+    /// Hold an empty poll up to this many seconds until something changes (larger values
+    /// count as 30).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 2147483647)]
     wait: Option<String>,
 }
 
