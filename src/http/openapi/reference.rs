@@ -57,6 +57,8 @@ struct SchemaView {
     description: Prose,
     kind: TypeView,
     properties: Vec<PropertyView>,
+    /// The alternatives of a `oneOf` of objects, each with its own fields.
+    variants: Vec<Vec<PropertyView>>,
 }
 
 struct PropertyView {
@@ -220,6 +222,13 @@ fn schemas(doc: &Value) -> Vec<SchemaView> {
             description: Prose::of(&schema["description"]),
             kind: type_of(schema),
             properties: properties(schema),
+            variants: schema["oneOf"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(properties)
+                .filter(|fields| !fields.is_empty())
+                .collect(),
         })
         .collect()
 }
@@ -281,6 +290,17 @@ fn type_of(schema: &Value) -> TypeView {
     if let Some(values) = schema["enum"].as_array() {
         let names: Vec<String> = values.iter().map(Value::to_string).collect();
         return plain(names.join(" | "));
+    }
+    if let Some(reference) = schema["contentSchema"]["$ref"].as_str() {
+        let name = reference
+            .rsplit('/')
+            .next()
+            .unwrap_or(reference)
+            .to_string();
+        return TypeView {
+            text: format!("string: the JSON of {name}"),
+            link: Some(name),
+        };
     }
     if let Some(value) = schema.get("const") {
         return plain(format!("always {value}"));
@@ -404,7 +424,13 @@ mod tests {
                     "d": { "type": "string", "enum": ["low", "high"] },
                     "e": {}
                 }
-            } } }
+            }, "Event": { "oneOf": [{
+                "type": "object",
+                "properties": {
+                    "event": { "enum": ["message"] },
+                    "data": { "type": "string", "contentSchema": { "$ref": "#/components/schemas/Other" } }
+                }
+            }] } } }
         });
         let page = render(&doc);
         for shown in [
@@ -413,6 +439,8 @@ mod tests {
             "<a href=\"#schema-Other\">null or Other</a>",
             "&#34;low&#34; | &#34;high&#34;",
             "any JSON",
+            "One of (1)",
+            "<a href=\"#schema-Other\">string: the JSON of Other</a>",
         ] {
             assert!(page.contains(shown), "{shown} in {page}");
         }
