@@ -14,7 +14,8 @@ pub async fn run(command_line: CommandLine) -> Result<(), String> {
     match &command_line.cli.command {
         None | Some(Command::Serve) => serve(settings).await,
         Some(Command::Migrate) => {
-            crate::store::open(&settings.database_path).map_err(|e| e.to_string())?;
+            crate::store::open(&settings.database_path, Default::default())
+                .map_err(|e| e.to_string())?;
             println!(
                 "database {} is at schema version {}",
                 settings.database_path.display(),

@@ -447,6 +447,28 @@ pub struct SettingArgs {
     )]
     #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
     pub max_attachments_per_session: u32,
+
+    /// Bearer token that `/metrics` asks for, at least 16 characters; unset, there is no
+    /// `/metrics` (404).
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<SecretString>,
+
+    /// How log lines are written to standard error: text for people, json (one object a line)
+    /// for log shippers.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        global = true,
+        value_name = "text|json",
+        default_value = "text"
+    )]
+    pub log_format: String,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

@@ -89,6 +89,25 @@ pub struct AttachmentSettings {
     pub per_session: u32,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(raw: &str) -> Option<LogFormat> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -135,6 +154,9 @@ pub struct Settings {
     /// The website channel.
     pub widget: WidgetSettings,
     pub attachments: AttachmentSettings,
+    /// `/metrics` answers only with this bearer token; `None` turns it off.
+    pub metrics_token: Option<SecretString>,
+    pub log_format: LogFormat,
 }
 
 impl Default for Settings {
@@ -201,6 +223,18 @@ impl Settings {
         if args.database_path.trim().is_empty() {
             return Err(ConfigError::new("DATABASE_PATH", "must not be empty"));
         }
+        let metrics_token = args
+            .metrics_token
+            .filter(|token| !token.expose_secret().trim().is_empty());
+        if let Some(token) = &metrics_token {
+            let token = token.expose_secret();
+            if token.chars().count() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::new(
+                    "METRICS_TOKEN",
+                    "must be at least 16 visible ASCII characters (no spaces)",
+                ));
+            }
+        }
         let welcome = args.welcome_message.trim();
         Ok(Settings {
             bind_addr: args.bind_addr,
@@ -263,6 +297,9 @@ impl Settings {
                     .map_err(|reason| ConfigError::new("ATTACHMENT_TYPES", reason))?,
                 per_session: args.max_attachments_per_session,
             },
+            metrics_token,
+            log_format: LogFormat::parse(&args.log_format)
+                .ok_or_else(|| ConfigError::new("LOG_FORMAT", "must be text or json"))?,
         })
     }
 }

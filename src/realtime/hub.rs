@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -106,11 +107,23 @@ pub enum Typist {
     User,
 }
 
+/// What a held slot is for; counted apart for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldKind {
+    /// A long-poll waiting for news.
+    Poll,
+    /// A client event stream.
+    Stream,
+}
+
 pub struct Hub {
     shards: Box<[Shard]>,
     hasher: RandomState,
     /// Held long-polls and streams per owner (a guest and a user with one id are two owners).
     held: Mutex<HashMap<SessionOwner, usize>>,
+    /// All held long-polls, then all open streams, whoever holds them.
+    held_polls: AtomicUsize,
+    open_streams: AtomicUsize,
 }
 
 impl Default for Hub {
@@ -119,6 +132,8 @@ impl Default for Hub {
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
             held: Mutex::new(HashMap::new()),
+            held_polls: AtomicUsize::new(0),
+            open_streams: AtomicUsize::new(0),
         }
     }
 }
@@ -193,17 +208,36 @@ impl Hub {
     }
 
     /// Reserves one held long-poll or stream for `user`, at most `max` at a time.
-    pub fn hold(self: &Arc<Self>, user: &SessionOwner, max: usize) -> Option<HoldPermit> {
+    pub fn hold(
+        self: &Arc<Self>,
+        user: &SessionOwner,
+        max: usize,
+        kind: HoldKind,
+    ) -> Option<HoldPermit> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         let count = held.entry(user.clone()).or_insert(0);
         if *count >= max {
             return None;
         }
         *count += 1;
+        self.total(kind).fetch_add(1, Ordering::Relaxed);
         Some(HoldPermit {
             hub: self.clone(),
             user: user.clone(),
+            kind,
         })
+    }
+
+    fn total(&self, kind: HoldKind) -> &AtomicUsize {
+        match kind {
+            HoldKind::Poll => &self.held_polls,
+            HoldKind::Stream => &self.open_streams,
+        }
+    }
+
+    /// Long-polls or streams held open right now, by everyone.
+    pub fn held(&self, kind: HoldKind) -> usize {
+        self.total(kind).load(Ordering::Relaxed)
     }
 
     /// Drops cells of sessions that are over (or idle past `idle_before`) and unwatched.
@@ -255,10 +289,12 @@ impl Hub {
 pub struct HoldPermit {
     hub: Arc<Hub>,
     user: SessionOwner,
+    kind: HoldKind,
 }
 
 impl Drop for HoldPermit {
     fn drop(&mut self) {
+        self.hub.total(self.kind).fetch_sub(1, Ordering::Relaxed);
         let mut held = self.hub.held.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(count) = held.get_mut(&self.user) {
             *count -= 1;
@@ -305,19 +341,30 @@ mod tests {
     fn holds_are_counted_per_user() {
         let hub = Arc::new(Hub::default());
         let user = SessionOwner::user("u1");
-        let a = hub.hold(&user, 2).unwrap();
-        let _b = hub.hold(&user, 2).unwrap();
-        assert!(hub.hold(&user, 2).is_none());
+        let a = hub.hold(&user, 2, HoldKind::Poll).unwrap();
+        let _b = hub.hold(&user, 2, HoldKind::Stream).unwrap();
+        assert!(hub.hold(&user, 2, HoldKind::Poll).is_none());
+        assert_eq!(hub.held(HoldKind::Poll), 1);
+        assert_eq!(hub.held(HoldKind::Stream), 1);
         drop(a);
-        assert!(hub.hold(&user, 2).is_some());
+        assert_eq!(hub.held(HoldKind::Poll), 0);
+        assert!(hub.hold(&user, 2, HoldKind::Poll).is_some());
     }
 
     #[test]
     fn a_guest_with_a_users_id_has_an_allowance_of_its_own() {
         let hub = Arc::new(Hub::default());
-        let _held = hub.hold(&SessionOwner::user("u1"), 1).unwrap();
-        assert!(hub.hold(&SessionOwner::user("u1"), 1).is_none());
-        assert!(hub.hold(&SessionOwner::guest("u1"), 1).is_some());
+        let _held = hub
+            .hold(&SessionOwner::user("u1"), 1, HoldKind::Poll)
+            .unwrap();
+        assert!(
+            hub.hold(&SessionOwner::user("u1"), 1, HoldKind::Poll)
+                .is_none()
+        );
+        assert!(
+            hub.hold(&SessionOwner::guest("u1"), 1, HoldKind::Poll)
+                .is_some()
+        );
         assert_eq!(hub.held_by("u1"), 1);
     }
 

@@ -95,9 +95,11 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
     if let Some(current) = &state
         && !req.wait.is_zero()
         && status_of(current, ctx.clock.now(), timeout_ms).is_active()
-        && let Some(_permit) = ctx
-            .hub
-            .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
+        && let Some(_permit) = ctx.hub.hold(
+            &user.owner(),
+            ctx.settings.max_held_polls_per_user,
+            crate::realtime::HoldKind::Poll,
+        )
     {
         // Only a poll that waits subscribes. The wait compares with `current`, the state this
         // poll decided on, so news published between the look and the subscription still ends

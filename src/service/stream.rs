@@ -117,7 +117,11 @@ pub async fn open(
     }
     let permit = ctx
         .hub
-        .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
+        .hold(
+            &user.owner(),
+            ctx.settings.max_held_polls_per_user,
+            crate::realtime::HoldKind::Stream,
+        )
         .ok_or(Error::RateLimited {
             retry_after: Duration::from_secs(5),
         })?;

@@ -26,6 +26,7 @@ mod floods;
 mod hours;
 mod hub_consistency;
 mod login_throttle;
+mod metrics;
 mod process;
 mod realtime;
 mod settings;

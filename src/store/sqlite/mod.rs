@@ -37,6 +37,7 @@ use rusqlite::{Connection, OpenFlags};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
+use crate::metrics::WriterMetrics;
 use crate::store::files::FileDir;
 use crate::store::{CopySummary, Storage};
 use writer::Writer;
@@ -97,6 +98,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`, then starts the writer.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_measured(path, WriterMetrics::default())
+    }
+
+    /// As [`SqliteStore::open`], with the writer reporting to `metrics`.
+    pub fn open_measured(path: &Path, metrics: WriterMetrics) -> Result<SqliteStore> {
         let mut conn = Connection::open(path)
             .map_err(|e| Error::internal_from(format!("cannot open {}", path.display()), e))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -130,7 +136,7 @@ impl SqliteStore {
             path: Arc::from(path),
             readers,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn)?),
+            writer: Arc::new(Writer::start(conn, metrics)?),
             files,
         })
     }
