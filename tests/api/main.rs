@@ -27,6 +27,7 @@ mod hours;
 mod hub_consistency;
 mod login_throttle;
 mod metrics;
+mod operations;
 mod process;
 mod realtime;
 mod settings;
