@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
-# ChromeDriver for the dashboard's real-browser test, and the Standard Webhooks reference
-# library (PyPI) the webhook receiver of the tests verifies signatures with. Safe to run again.
+# ChromeDriver for the dashboard's real-browser test; nginx, Caddy, systemd and openssl for the
+# tests of the deployment files (nginx -t, caddy adapt, systemd-analyze verify, and the real
+# server behind each proxy); and the Standard Webhooks reference library (PyPI) the webhook
+# receiver of the tests verifies signatures with. Safe to run again.
 set -euo pipefail
 
 if python3 -c "import standardwebhooks" >/dev/null 2>&1; then
@@ -10,8 +12,19 @@ else
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore standardwebhooks
 fi
 
-if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
-  echo "chromium and chromedriver are installed"
+# Debian packages still missing: a command name and the package that brings it.
+missing=()
+for pair in chromium:chromium chromedriver:chromium-driver nginx:nginx caddy:caddy \
+  systemd-analyze:systemd openssl:openssl; do
+  cmd="${pair%%:*}"
+  package="${pair#*:}"
+  if command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ]; then
+    echo "$cmd is installed"
+  else
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
@@ -20,12 +33,26 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 else
-  echo "install-test-deps: run as root (or install sudo) to apt-get install chromium chromium-driver" >&2
+  echo "install-test-deps: run as root (or install sudo) to apt-get install ${missing[*]}" >&2
   exit 1
+fi
+
+# Installing nginx or Caddy must not start a system-wide server on ports 80 and 443: the tests
+# run their own.
+# Where no policy forbids starting services, one is put in place for the install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
-chromium --version
-chromedriver --version
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+for cmd in chromium chromedriver; do
+  command -v "$cmd" >/dev/null 2>&1 && "$cmd" --version
+done
+/usr/sbin/nginx -v
+caddy version
+systemd-analyze --version | head -n 1
