@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
-# ChromeDriver for the dashboard's real-browser test, and the Standard Webhooks reference
-# library (PyPI) the webhook receiver of the tests verifies signatures with. Safe to run again.
+# ChromeDriver for the dashboard's real-browser test, and from PyPI the Standard Webhooks
+# reference library (the tests' webhook receiver verifies signatures with it) and aiosmtpd (the
+# tests' SMTP sink). Safe to run again.
 set -euo pipefail
 
-if python3 -c "import standardwebhooks" >/dev/null 2>&1; then
-  echo "standardwebhooks is installed"
+# Python packages the tests' receivers run on: the Standard Webhooks reference library and the
+# aiosmtpd SMTP sink.
+if python3 -c "import standardwebhooks, aiosmtpd" >/dev/null 2>&1; then
+  echo "standardwebhooks and aiosmtpd are installed"
 else
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore standardwebhooks
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    standardwebhooks aiosmtpd
 fi
 
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ pub mod auto_assign;
 pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;
+pub mod email;
 pub mod hours;
 pub mod live;
 pub mod maintenance;
@@ -71,6 +72,8 @@ pub struct Services {
     pub image_jobs: tokio::sync::Semaphore,
     /// The webhook delivery worker's state.
     pub webhooks: webhooks::Dispatcher,
+    /// Outgoing email; off without `SMTP_URL`.
+    pub mail: email::Mailer,
 }
 
 impl Services {
@@ -121,6 +124,7 @@ impl Services {
             file_links,
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
             webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
+            mail: email::Mailer::new(&settings)?,
             settings,
         }))
     }

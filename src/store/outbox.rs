@@ -46,6 +46,37 @@ pub struct RenderedEvent {
     /// The `webhook-id` every subscriber gets for it.
     pub message_id: String,
     pub body: String,
+    /// Emails the event sends, queued in the same unit of work.
+    pub emails: Vec<NewEmail>,
+}
+
+/// An email to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEmail {
+    /// `offline_message`, `offline_reply`, `transcript` or `waiting_alert`.
+    pub kind: &'static str,
+    /// Queuing an email with a key already queued does nothing.
+    pub dedupe_key: String,
+    pub session_id: Option<String>,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// An email due for an attempt.
+#[derive(Clone, Debug)]
+pub struct QueuedEmail {
+    pub id: i64,
+    pub kind: String,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attempts: i64,
+    pub created_at: Timestamp,
 }
 
 /// A delivery due for an attempt, with where it goes.
@@ -86,6 +117,20 @@ pub trait OutboxStore: Send + Sync {
         dropped: Vec<i64>,
         now: Timestamp,
     ) -> Result<()>;
+
+    /// Queues an email; false when one with its key was queued before (nothing changes).
+    async fn queue_email(&self, email: NewEmail, now: Timestamp) -> Result<bool>;
+
+    /// Pending emails due at `now`, oldest first, at most `limit`, leaving out those in `skip`.
+    async fn due_emails(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedEmail>>;
+
+    /// Records an attempt: sent, retried at `retry_at`, or failed for good.
+    async fn record_email_attempt(&self, id: i64, result: AttemptResult) -> Result<()>;
 
     /// Events and pending deliveries not yet done, for the backlog gauge.
     async fn outbox_backlog(&self) -> Result<u64>;

@@ -21,6 +21,7 @@ mod connections;
 mod crash_safety;
 mod dashboard;
 mod edge_envelope;
+mod email;
 mod envelope;
 mod floods;
 mod hours;

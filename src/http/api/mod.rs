@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/chat/messages/{session_id}", get(messages::messages))
         .route("/api/chat/session/end", post(ending::end_session))
         .route("/api/chat/rating", post(ending::rate))
+        .route("/api/chat/transcript", post(ending::email_transcript))
         .route("/api/chat/history", get(session::history))
         .route("/api/chat/personas", get(session::personas))
         .route("/api/chat/typing", post(signals::typing))

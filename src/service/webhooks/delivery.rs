@@ -153,6 +153,7 @@ async fn fan_out(ctx: &Services) -> Result<()> {
             event: e.event,
             message_id: generate("msg", now.0),
             body: payload::render(e),
+            emails: ctx.mail.emails_for(e, ctx.settings.public_url.as_deref()),
         })
         .collect();
     ctx.store.fan_out(rendered, unsent.orphaned, now).await

@@ -17,6 +17,7 @@ mod analytics;
 mod audit;
 mod canned;
 mod dashboard_sessions;
+mod emails;
 mod messages;
 mod notes;
 mod personas;
