@@ -41,6 +41,11 @@ pub async fn add_through_the_form(
     ];
     fields.extend(events.iter().map(|e| ("events", *e)));
     let page = b.post("/admin/webhooks", &fields, Some(&csrf)).await;
+    assert_eq!(
+        page.headers[header::CACHE_CONTROL],
+        "no-store",
+        "no cache keeps the secret"
+    );
     let page = page.ok("the add form");
     let secret = revealed_secret(&page).expect("the page shows the new secret");
     let id = endpoints(app)
