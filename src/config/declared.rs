@@ -225,6 +225,20 @@ pub struct SettingArgs {
     #[serde(deserialize_with = "within::<0, 10_000, _, _>")]
     pub alert_after_minutes: u32,
 
+    /// A Google service-account JSON file: with it, users' devices get a push (FCM HTTP v1)
+    /// when an agent writes while they are away.
+    #[arg(
+        long,
+        env = "FCM_SERVICE_ACCOUNT_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub fcm_service_account_file: Option<String>,
+
+    /// Where pushes are sent; the FCM v1 endpoint of the account's project by default.
+    #[arg(long, env = "FCM_ENDPOINT", global = true, value_name = "URL")]
+    pub fcm_endpoint: Option<String>,
+
     /// Return a chat to the queue when its agent leaves the user waiting this long; 0 is off.
     #[arg(
         long,

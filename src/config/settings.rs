@@ -102,6 +102,13 @@ pub struct EmailSettings {
     pub alert_after: Option<Duration>,
 }
 
+/// Mobile push (`FCM_SERVICE_ACCOUNT_FILE`, `FCM_ENDPOINT`).
+#[derive(Clone, Debug)]
+pub struct PushSettings {
+    pub service_account_file: PathBuf,
+    pub endpoint: Option<String>,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -124,6 +131,8 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     /// Outgoing email; `None` when `SMTP_URL` is unset (email is off).
     pub email: Option<EmailSettings>,
+    /// Mobile push; `None` when `FCM_SERVICE_ACCOUNT_FILE` is unset.
+    pub push: Option<PushSettings>,
     /// `None` turns reassignment of silent chats off.
     pub reassign_after: Option<Duration>,
     pub max_held_polls_per_user: usize,
@@ -240,6 +249,14 @@ impl Settings {
             priority,
             auto_assign: args.auto_assign,
             webhook_allow_private: args.webhook_allow_private,
+            push: existing_file("FCM_SERVICE_ACCOUNT_FILE", args.fcm_service_account_file)?
+                .map(|file| {
+                    Ok::<_, ConfigError>(PushSettings {
+                        service_account_file: file,
+                        endpoint: http_url("FCM_ENDPOINT", args.fcm_endpoint)?,
+                    })
+                })
+                .transpose()?,
             email: email_settings(
                 args.smtp_url,
                 args.email_from,

@@ -18,6 +18,7 @@ pub mod notes;
 pub mod offline;
 pub mod personas;
 pub mod poll;
+pub mod push;
 pub mod queue;
 pub mod rate_limit;
 pub mod ratings;
@@ -74,6 +75,8 @@ pub struct Services {
     pub webhooks: webhooks::Dispatcher,
     /// Outgoing email; off without `SMTP_URL`.
     pub mail: email::Mailer,
+    /// Mobile push; off without `FCM_SERVICE_ACCOUNT_FILE`.
+    pub push: push::Pusher,
 }
 
 impl Services {
@@ -125,6 +128,7 @@ impl Services {
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
             webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
             mail: email::Mailer::new(&settings)?,
+            push: push::Pusher::new(&settings)?,
             settings,
         }))
     }

@@ -28,6 +28,7 @@ mod hours;
 mod hub_consistency;
 mod login_throttle;
 mod process;
+mod push;
 mod realtime;
 mod settings;
 

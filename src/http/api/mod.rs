@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/chat/personas", get(session::personas))
         .route("/api/chat/typing", post(signals::typing))
         .route("/api/chat/read", post(signals::read))
+        .route("/api/chat/push-token", post(signals::push_token))
         .route("/api/chat/stream/{session_id}", get(stream::stream))
         .route("/api/chat/offline", post(offline::leave_message))
         .route("/api/chat/availability", get(availability::availability))

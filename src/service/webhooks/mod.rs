@@ -85,6 +85,7 @@ pub async fn refresh(ctx: &Services) -> Result<()> {
         .filter(|e| e.active)
         .flat_map(|e| e.events.iter().copied())
         .chain(ctx.mail.wanted_events())
+        .chain(ctx.push.wanted_events())
         .collect();
     wanted.sort();
     wanted.dedup();

@@ -21,6 +21,7 @@ mod emails;
 mod messages;
 mod notes;
 mod personas;
+mod pushes;
 mod ratings;
 mod server_settings;
 mod sessions;

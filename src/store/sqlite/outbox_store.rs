@@ -5,13 +5,13 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::team_store::record_item_change;
-use super::{SqliteStore, agents, audit, emails, messages, ratings, sessions, webhooks};
-use crate::domain::Timestamp;
+use super::{SqliteStore, agents, audit, emails, messages, pushes, ratings, sessions, webhooks};
 use crate::domain::webhook::{Delivery, EndpointFields, EventType, WebhookEndpoint};
+use crate::domain::{SessionOwner, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::outbox::{
-    AttemptResult, DueDelivery, NewEmail, OutboxEvent, OutboxStore, QueuedEmail, RenderedEvent,
-    UnsentEvents,
+    AttemptResult, DueDelivery, NewEmail, OutboxEvent, OutboxStore, QueuedEmail, QueuedPush,
+    RenderedEvent, UnsentEvents,
 };
 
 #[async_trait]
@@ -74,6 +74,9 @@ impl OutboxStore for SqliteStore {
                 for email in &e.emails {
                     emails::insert(c, email, now)?;
                 }
+                if let Some(push) = &e.push {
+                    pushes::queue(c, push, now)?;
+                }
                 webhooks::delete_event(c, e.seq)?;
             }
             for seq in dropped {
@@ -105,6 +108,42 @@ impl OutboxStore for SqliteStore {
 
     async fn record_email_attempt(&self, id: i64, result: AttemptResult) -> Result<()> {
         self.write(move |c| emails::record_attempt(c, id, &result))
+            .await
+    }
+
+    async fn register_push_token(
+        &self,
+        owner: SessionOwner,
+        token: String,
+        platform: &'static str,
+        max_per_user: usize,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(move |c| pushes::register(c, &owner, &token, platform, max_per_user, now))
+            .await
+    }
+
+    async fn drop_push_token(&self, token: String) -> Result<()> {
+        self.write(move |c| pushes::forget(c, &token)).await
+    }
+
+    async fn due_pushes(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedPush>> {
+        self.read(move |c| {
+            let mut due = pushes::due(c, now, limit + skip.len())?;
+            due.retain(|p| !skip.contains(&p.id));
+            due.truncate(limit);
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn record_push_attempt(&self, id: i64, result: AttemptResult) -> Result<()> {
+        self.write(move |c| pushes::record_attempt(c, id, &result))
             .await
     }
 

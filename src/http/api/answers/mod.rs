@@ -14,5 +14,5 @@ pub use availability::AvailabilityAnswer;
 pub use ending::{EndAnswer, RatingAnswer, TranscriptAnswer};
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};
 pub use page::{EventsPage, MessagesPage, SessionsPage};
-pub use realtime::{EndedEvent, Nothing, ReadAnswer, ReadEvent, TypingEvent};
+pub use realtime::{EndedEvent, Nothing, PushTokenAnswer, ReadAnswer, ReadEvent, TypingEvent};
 pub use session::{HistoryAnswer, PersonasAnswer, StartAnswer};
