@@ -1,6 +1,7 @@
 //! Email (SPEC.md section 10) against an SMTP sink the test runs (aiosmtpd): offline messages
 //! to the team, replies to the visitor, transcripts, waiting alerts, retries; parts escaped.
 
+mod crash;
 mod flows;
 
 use std::io::{BufRead, BufReader};
