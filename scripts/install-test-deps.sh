@@ -2,14 +2,18 @@
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
 # ChromeDriver for the dashboard's real-browser test; nginx, Caddy, systemd and openssl for the
 # tests of the deployment files (nginx -t, caddy adapt, systemd-analyze verify, and the real
-# server behind each proxy); and the Standard Webhooks reference library (PyPI) the webhook
-# receiver of the tests verifies signatures with. Safe to run again.
+# server behind each proxy); and from PyPI the Standard Webhooks reference library (the tests'
+# webhook receiver verifies signatures with it) and aiosmtpd (the tests' SMTP sink). Safe to
+# run again.
 set -euo pipefail
 
-if python3 -c "import standardwebhooks" >/dev/null 2>&1; then
-  echo "standardwebhooks is installed"
+# Python packages the tests' receivers run on: the Standard Webhooks reference library and the
+# aiosmtpd SMTP sink.
+if python3 -c "import standardwebhooks, aiosmtpd" >/dev/null 2>&1; then
+  echo "standardwebhooks and aiosmtpd are installed"
 else
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore standardwebhooks
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    standardwebhooks aiosmtpd
 fi
 
 # Debian packages still missing: a command name and the package that brings it.

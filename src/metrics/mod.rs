@@ -35,7 +35,7 @@ pub struct Metrics {
     /// Open realtime sockets (Socket.IO, WebSocket): the socket code increments it on connect
     /// and decrements it on close.
     pub open_sockets: Gauge,
-    /// Outbox events and deliveries not done yet.
+    /// Outbox events not fanned out, and webhook deliveries, emails and pushes not sent.
     pub outbox_backlog: Gauge,
 }
 
@@ -84,7 +84,7 @@ impl Metrics {
         let outbox_backlog = gauge(
             &mut registry,
             "outbox_backlog",
-            "Outbox events not fanned out yet plus deliveries not done yet",
+            "Outbox events not fanned out yet, plus webhook deliveries, emails and pushes not sent yet",
         );
         Metrics {
             registry,

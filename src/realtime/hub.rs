@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -61,9 +61,30 @@ impl LiveState {
 /// One session's cell; subscribers wake on every change.
 pub struct SessionCell {
     state: watch::Sender<LiveState>,
+    /// When the user last polled or had a stream or held poll open (ms); 0 is never.
+    watched_at: AtomicI64,
+    /// Streams and held polls open now.
+    open_watches: AtomicUsize,
 }
 
 impl SessionCell {
+    /// The user looked at the session (a poll, or a stream or held poll opening or closing).
+    pub fn touch(&self, now: Timestamp) {
+        self.watched_at.fetch_max(now.0, Ordering::Relaxed);
+    }
+
+    /// Counts a stream or held poll as open until the guard drops.
+    pub fn open_watch(self: &Arc<Self>, now: Timestamp) -> WatchGuard {
+        self.touch(now);
+        self.open_watches.fetch_add(1, Ordering::Relaxed);
+        WatchGuard { cell: self.clone() }
+    }
+
+    /// Whether the user has a poll or stream open, or had one within `window_ms` of `now`.
+    pub fn watched_within(&self, now: Timestamp, window_ms: i64) -> bool {
+        self.open_watches.load(Ordering::Relaxed) > 0
+            || now.0 - self.watched_at.load(Ordering::Relaxed) <= window_ms
+    }
     pub fn state(&self) -> watch::Ref<'_, LiveState> {
         self.state.borrow()
     }
@@ -97,6 +118,24 @@ impl SessionCell {
             }
             changed
         });
+    }
+}
+
+/// An open stream or held poll; the session counts as watched until it drops.
+pub struct WatchGuard {
+    cell: Arc<SessionCell>,
+}
+
+impl WatchGuard {
+    /// Closes the watch at `now` (the drop alone cannot know the time).
+    pub fn close(self, now: Timestamp) {
+        self.cell.touch(now);
+    }
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.cell.open_watches.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -177,7 +216,11 @@ impl Hub {
                     agent_typing_until: None,
                     user_typing_until: None,
                 });
-                let cell = Arc::new(SessionCell { state });
+                let cell = Arc::new(SessionCell {
+                    state,
+                    watched_at: AtomicI64::new(0),
+                    open_watches: AtomicUsize::new(0),
+                });
                 shard.insert(key, cell.clone());
                 cell
             }

@@ -10,6 +10,7 @@ pub mod auto_assign;
 pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;
+pub mod email;
 pub mod hours;
 pub mod live;
 pub mod maintenance;
@@ -18,6 +19,7 @@ pub mod observe;
 pub mod offline;
 pub mod personas;
 pub mod poll;
+pub mod push;
 pub mod queue;
 pub mod rate_limit;
 pub mod ratings;
@@ -73,6 +75,10 @@ pub struct Services {
     pub image_jobs: tokio::sync::Semaphore,
     /// The webhook delivery worker's state.
     pub webhooks: webhooks::Dispatcher,
+    /// Outgoing email; off without `SMTP_URL`.
+    pub mail: email::Mailer,
+    /// Mobile push; off without `FCM_SERVICE_ACCOUNT_FILE`.
+    pub push: push::Pusher,
     /// The Prometheus series; requests are only measured while `/metrics` is on.
     pub metrics: Metrics,
 }
@@ -126,6 +132,8 @@ impl Services {
             file_links,
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
             webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
+            mail: email::Mailer::new(&settings)?,
+            push: push::Pusher::new(&settings)?,
             metrics: Metrics::new(writer_metrics),
             settings,
         }))

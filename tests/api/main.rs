@@ -21,6 +21,7 @@ mod connections;
 mod crash_safety;
 mod dashboard;
 mod edge_envelope;
+mod email;
 mod envelope;
 mod floods;
 mod hours;
@@ -29,6 +30,7 @@ mod login_throttle;
 mod metrics;
 mod operations;
 mod process;
+mod push;
 mod realtime;
 mod settings;
 

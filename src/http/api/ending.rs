@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::answers::{EndAnswer, RatingAnswer};
+use super::answers::{EndAnswer, RatingAnswer, TranscriptAnswer};
 use crate::domain::text::optional_text;
 use crate::domain::{ClientTimestamp, RatingValue, SessionId};
 use crate::error::Error;
@@ -126,5 +126,31 @@ pub async fn rate(
     Ok(ApiOk::new(
         "Rating submitted successfully",
         RatingAnswer::from(rating),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TranscriptBody {
+    session_id: Option<String>,
+    /// Where to send it; the chat's own address when absent.
+    email: Option<String>,
+}
+
+/// `POST /api/chat/transcript`: the chat's transcript by email (queued; sent at least once).
+pub async fn email_transcript(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    ApiJson(body): ApiJson<TranscriptBody>,
+) -> ApiResult<TranscriptAnswer> {
+    let session_id = SessionId::parse(&required("sessionId", body.session_id)?)?;
+    let email = crate::domain::Email::parse_optional("email", body.email.as_deref())?;
+    crate::service::email::request_transcript(&ctx, &user, &session_id, email).await?;
+    Ok(ApiOk::new(
+        "The transcript is on its way",
+        TranscriptAnswer {
+            session_id: session_id.into_string(),
+            queued: true,
+        },
     ))
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::answers::{Nothing, ReadAnswer};
+use super::answers::{Nothing, PushTokenAnswer, ReadAnswer};
 use crate::domain::{MessageId, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult};
@@ -47,5 +47,30 @@ pub async fn read(
     Ok(ApiOk::new(
         "Messages marked as read",
         ReadAnswer { read_count },
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushTokenBody {
+    token: Option<String>,
+    platform: Option<String>,
+}
+
+/// `POST /api/chat/push-token`: registers the caller's device for notifications.
+pub async fn push_token(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    ApiJson(body): ApiJson<PushTokenBody>,
+) -> ApiResult<PushTokenAnswer> {
+    let token = required("token", body.token)?;
+    let platform = required("platform", body.platform)?;
+    let enabled = crate::service::push::register_device(&ctx, &user, &token, &platform).await?;
+    Ok(ApiOk::new(
+        "Device registered",
+        PushTokenAnswer {
+            registered: true,
+            push_enabled: enabled,
+        },
     ))
 }

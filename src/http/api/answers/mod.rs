@@ -11,8 +11,8 @@ pub mod session;
 
 pub use attachment::AttachmentAnswer;
 pub use availability::AvailabilityAnswer;
-pub use ending::{EndAnswer, RatingAnswer};
+pub use ending::{EndAnswer, RatingAnswer, TranscriptAnswer};
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};
 pub use page::{EventsPage, MessagesPage, SessionsPage};
-pub use realtime::{EndedEvent, Nothing, ReadAnswer, ReadEvent, TypingEvent};
+pub use realtime::{EndedEvent, Nothing, PushTokenAnswer, ReadAnswer, ReadEvent, TypingEvent};
 pub use session::{HistoryAnswer, PersonasAnswer, StartAnswer};

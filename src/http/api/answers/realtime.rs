@@ -38,3 +38,12 @@ pub struct Nothing {}
 pub struct ReadAnswer {
     pub read_count: usize,
 }
+
+/// `POST /api/chat/push-token`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushTokenAnswer {
+    pub registered: bool,
+    /// Whether this server sends pushes (a device registered while it is off is kept).
+    pub push_enabled: bool,
+}
