@@ -1,45 +1,83 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
-# ChromeDriver for the dashboard's real-browser test, the Standard Webhooks reference library
-# (PyPI) the webhook receiver of the tests verifies signatures with, and schemathesis (PyPI, in
-# a virtual environment under .tools/, which git ignores) for the API fuzzing test. Safe to run
-# again.
+# ChromeDriver for the dashboard's real-browser test; nginx, Caddy, systemd and openssl for the
+# tests of the deployment files (nginx -t, caddy adapt, systemd-analyze verify, and the real
+# server behind each proxy); from PyPI the Standard Webhooks reference library (the tests'
+# webhook receiver verifies signatures with it) and aiosmtpd (the tests' SMTP sink); and
+# schemathesis, in a virtual environment under .tools/ (ignored by git), for the API fuzzing
+# test. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-if python3 -c "import standardwebhooks" >/dev/null 2>&1; then
-  echo "standardwebhooks is installed"
-else
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore standardwebhooks
-fi
 
 # schemathesis, pinned: the fuzzing test uses its command line and checks, and a fixed version
 # keeps CI's runs reproducible.
 SCHEMATHESIS_VERSION=4.32.5
-if .tools/venv/bin/schemathesis --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"; then
-  echo "schemathesis is installed"
+schemathesis_ready() {
+  .tools/venv/bin/schemathesis --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"
+}
+
+# Debian packages still missing: a command name and the package that brings it.
+missing=()
+for pair in chromium:chromium chromedriver:chromium-driver nginx:nginx caddy:caddy \
+  systemd-analyze:systemd openssl:openssl unshare:util-linux; do
+  cmd="${pair%%:*}"
+  package="${pair#*:}"
+  if command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ]; then
+    echo "$cmd is installed"
+  else
+    missing+=("$package")
+  fi
+done
+# Debian's python3 makes virtual environments only with python3-venv.
+if ! schemathesis_ready && ! python3 -c "import ensurepip" >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    echo "install-test-deps: run as root (or install sudo) to apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+
+  # Installing nginx or Caddy must not start a system-wide server on ports 80 and 443: the
+  # tests run their own. Where no policy forbids starting services, one is put in place for
+  # the install.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
+
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  for cmd in chromium chromedriver; do
+    command -v "$cmd" >/dev/null 2>&1 && "$cmd" --version
+  done
+  /usr/sbin/nginx -v
+  caddy version
+  systemd-analyze --version | head -n 1
+fi
+
+# Python packages the tests' receivers run on: the Standard Webhooks reference library and the
+# aiosmtpd SMTP sink.
+if python3 -c "import standardwebhooks, aiosmtpd" >/dev/null 2>&1; then
+  echo "standardwebhooks and aiosmtpd are installed"
+else
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    standardwebhooks aiosmtpd
+fi
+
+if schemathesis_ready; then
+  echo "schemathesis $SCHEMATHESIS_VERSION is installed"
 else
   python3 -m venv .tools/venv
-  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION"
   .tools/venv/bin/schemathesis --version
 fi
-
-if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
-  echo "chromium and chromedriver are installed"
-  exit 0
-fi
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO="sudo"
-else
-  echo "install-test-deps: run as root (or install sudo) to apt-get install chromium chromium-driver" >&2
-  exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
-chromium --version
-chromedriver --version

@@ -54,6 +54,8 @@ pub async fn run(
 async fn start_background(services: &Arc<Services>) -> Result<()> {
     service::maintenance::spawn(services.clone());
     service::webhooks::delivery::spawn(services.clone());
+    service::email::worker::spawn(services.clone());
+    service::push::worker::spawn(services.clone());
     service::auto_assign::spawn_worker(services.clone());
     if let (Some(url), Some(keys)) = (
         &services.settings.user_tokens.jwks_url,

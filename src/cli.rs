@@ -7,14 +7,15 @@ use tokio::net::TcpListener;
 use crate::config::{AdminCommand, Command, CommandLine, Settings};
 use crate::service::{self, Services};
 
-/// Runs the command; an `Err` is the one line to print before exiting with failure. Every
-/// command, the bare binary included, resolves the same settings first.
-pub async fn run(command_line: CommandLine) -> Result<(), String> {
-    let settings = Settings::resolve(&command_line).map_err(|e| e.to_string())?;
+/// Runs the command with `settings` (resolved from `command_line`, as every command, the bare
+/// binary included, resolves them); an `Err` is the one line to print before exiting with
+/// failure.
+pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), String> {
     match &command_line.cli.command {
         None | Some(Command::Serve) => serve(settings).await,
         Some(Command::Migrate) => {
-            crate::store::open(&settings.database_path).map_err(|e| e.to_string())?;
+            crate::store::open(&settings.database_path, Default::default())
+                .map_err(|e| e.to_string())?;
             println!(
                 "database {} is at schema version {}",
                 settings.database_path.display(),

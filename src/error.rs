@@ -68,6 +68,9 @@ pub enum Error {
     /// The session already has as many files as one chat may hold.
     #[error("This chat already has the most files one chat may hold")]
     TooManyAttachments,
+    /// A feature the server is not set up for (email without `SMTP_URL`).
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 /// "10 MB", "512 KB", "300 bytes": sizes as people read them (powers of 1024).

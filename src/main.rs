@@ -1,8 +1,7 @@
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use frontdesk::cli;
-use frontdesk::config::{CommandLine, CommandLineError};
+use frontdesk::config::{CommandLine, CommandLineError, Settings};
+use frontdesk::{cli, logs};
 
 /// Blocking work is SQLite reads (a pool of 8 connections) and argon2; more threads than this
 /// only wait, and each one costs memory.
@@ -31,14 +30,15 @@ fn main() -> ExitCode {
         }
         Err(CommandLineError::Usage(error)) => error.exit(),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "frontdesk=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // Settings first: how logs are written is one of them.
+    let settings = match Settings::resolve(&command_line) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    logs::init(settings.log_format);
     tune_allocator();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(command_line)) {
+    match runtime.block_on(cli::run(command_line, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

@@ -195,6 +195,50 @@ pub struct SettingArgs {
           default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_bool)]
     pub webhook_allow_private: bool,
 
+    /// The SMTP server mail goes through: smtp://user:pass@host:587 (STARTTLS), smtps://... (TLS)
+    /// or smtp://host:25?tls=none for a local relay. Unset, email is off.
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of every email, e.g. "Acme Support <support@acme.example>".
+    #[arg(long, env = "EMAIL_FROM", global = true, value_name = "ADDRESS")]
+    pub email_from: Option<String>,
+
+    /// The team's address: offline messages and waiting-chat alerts go there.
+    #[arg(long, env = "NOTIFY_EMAIL", global = true, value_name = "ADDRESS")]
+    pub notify_email: Option<String>,
+
+    /// Email the team when a chat has waited this long with no agent online; 0 is off.
+    #[arg(
+        long,
+        env = "ALERT_AFTER_MINUTES",
+        global = true,
+        value_name = "MINUTES",
+        default_value_t = 0
+    )]
+    #[serde(deserialize_with = "within::<0, 10_000, _, _>")]
+    pub alert_after_minutes: u32,
+
+    /// A Google service-account JSON file: with it, users' devices get a push (FCM HTTP v1)
+    /// when an agent writes while they are away.
+    #[arg(
+        long,
+        env = "FCM_SERVICE_ACCOUNT_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub fcm_service_account_file: Option<String>,
+
+    /// Where pushes are sent; the FCM v1 endpoint of the account's project by default.
+    #[arg(long, env = "FCM_ENDPOINT", global = true, value_name = "URL")]
+    pub fcm_endpoint: Option<String>,
+
     /// Return a chat to the queue when its agent leaves the user waiting this long; 0 is off.
     #[arg(
         long,
@@ -447,6 +491,28 @@ pub struct SettingArgs {
     )]
     #[serde(deserialize_with = "within::<1, 100_000, _, _>")]
     pub max_attachments_per_session: u32,
+
+    /// Bearer token that `/metrics` asks for, at least 16 characters; unset, there is no
+    /// `/metrics` (404).
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<SecretString>,
+
+    /// How log lines are written to standard error: text for people, json (one object a line)
+    /// for log shippers.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        global = true,
+        value_name = "text|json",
+        default_value = "text"
+    )]
+    pub log_format: String,
 }
 
 /// Reads a whole number and refuses it outside `LO..=HI`, so a bound holds for every layer.

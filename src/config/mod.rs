@@ -11,7 +11,8 @@ pub use command_line::{AdminCommand, Cli, Command, CommandLine, CommandLineError
 pub use declared::{DEFAULT_WELCOME, SettingArgs};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use settings::{
-    AttachmentSettings, ConnectionSettings, Prechat, Settings, UserTokenSettings, WidgetSettings,
+    AttachmentSettings, ConnectionSettings, EmailSettings, LogFormat, Prechat, PushSettings,
+    Settings, UserTokenSettings, WidgetSettings,
 };
 
 /// A setting that could not be used; its `Display` is the one line printed at start-up.

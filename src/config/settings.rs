@@ -89,6 +89,45 @@ pub struct AttachmentSettings {
     pub per_session: u32,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(raw: &str) -> Option<LogFormat> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Where email goes and from whom (`SMTP_URL`, `EMAIL_FROM`, `NOTIFY_EMAIL`,
+/// `ALERT_AFTER_MINUTES`).
+#[derive(Clone, Debug)]
+pub struct EmailSettings {
+    pub smtp_url: SecretString,
+    /// A mailbox: `support@acme.example` or `Acme Support <support@acme.example>`.
+    pub from: String,
+    /// The team's mailbox; without it, team notices are off.
+    pub notify: Option<String>,
+    /// Alert after a chat waits this long with no agent online; `None` is off.
+    pub alert_after: Option<Duration>,
+}
+
+/// Mobile push (`FCM_SERVICE_ACCOUNT_FILE`, `FCM_ENDPOINT`).
+#[derive(Clone, Debug)]
+pub struct PushSettings {
+    pub service_account_file: PathBuf,
+    pub endpoint: Option<String>,
+}
+
 /// Everything the server needs, resolved and validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -109,6 +148,10 @@ pub struct Settings {
     pub auto_assign: bool,
     /// Webhooks may be sent to loopback and private addresses.
     pub webhook_allow_private: bool,
+    /// Outgoing email; `None` when `SMTP_URL` is unset (email is off).
+    pub email: Option<EmailSettings>,
+    /// Mobile push; `None` when `FCM_SERVICE_ACCOUNT_FILE` is unset.
+    pub push: Option<PushSettings>,
     /// `None` turns reassignment of silent chats off.
     pub reassign_after: Option<Duration>,
     pub max_held_polls_per_user: usize,
@@ -135,6 +178,9 @@ pub struct Settings {
     /// The website channel.
     pub widget: WidgetSettings,
     pub attachments: AttachmentSettings,
+    /// `/metrics` answers only with this bearer token; `None` turns it off.
+    pub metrics_token: Option<SecretString>,
+    pub log_format: LogFormat,
 }
 
 impl Default for Settings {
@@ -201,6 +247,18 @@ impl Settings {
         if args.database_path.trim().is_empty() {
             return Err(ConfigError::new("DATABASE_PATH", "must not be empty"));
         }
+        let metrics_token = args
+            .metrics_token
+            .filter(|token| !token.expose_secret().trim().is_empty());
+        if let Some(token) = &metrics_token {
+            let token = token.expose_secret();
+            if token.chars().count() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::new(
+                    "METRICS_TOKEN",
+                    "must be at least 16 visible ASCII characters (no spaces)",
+                ));
+            }
+        }
         let welcome = args.welcome_message.trim();
         Ok(Settings {
             bind_addr: args.bind_addr,
@@ -225,6 +283,20 @@ impl Settings {
             priority,
             auto_assign: args.auto_assign,
             webhook_allow_private: args.webhook_allow_private,
+            push: existing_file("FCM_SERVICE_ACCOUNT_FILE", args.fcm_service_account_file)?
+                .map(|file| {
+                    Ok::<_, ConfigError>(PushSettings {
+                        service_account_file: file,
+                        endpoint: http_url("FCM_ENDPOINT", args.fcm_endpoint)?,
+                    })
+                })
+                .transpose()?,
+            email: email_settings(
+                args.smtp_url,
+                args.email_from,
+                args.notify_email,
+                args.alert_after_minutes,
+            )?,
             reassign_after: (args.reassign_after_minutes > 0)
                 .then(|| Duration::from_secs(60 * u64::from(args.reassign_after_minutes))),
             max_held_polls_per_user: args.max_held_polls_per_user,
@@ -263,6 +335,9 @@ impl Settings {
                     .map_err(|reason| ConfigError::new("ATTACHMENT_TYPES", reason))?,
                 per_session: args.max_attachments_per_session,
             },
+            metrics_token,
+            log_format: LogFormat::parse(&args.log_format)
+                .ok_or_else(|| ConfigError::new("LOG_FORMAT", "must be text or json"))?,
         })
     }
 }
@@ -318,4 +393,45 @@ fn existing_file(name: &str, value: Option<String>) -> Result<Option<PathBuf>, C
         )),
         path => Ok(path),
     }
+}
+
+/// Email settings, checked: an smtp(s) URL with a host, and a sender mailbox when it is set.
+fn email_settings(
+    smtp_url: Option<SecretString>,
+    from: Option<String>,
+    notify: Option<String>,
+    alert_after_minutes: u32,
+) -> Result<Option<EmailSettings>, ConfigError> {
+    let Some(smtp_url) = smtp_url.filter(|u| !u.expose_secret().trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(smtp_url.expose_secret().trim()).map_err(|_| {
+        ConfigError::new("SMTP_URL", "must be a URL like smtp://user:pass@host:587")
+    })?;
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            "SMTP_URL",
+            "must be smtp://... or smtps://... with a host",
+        ));
+    }
+    let mailbox = |name: &'static str, value: Option<String>| {
+        value
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<lettre::message::Mailbox>()
+                    .map(|_| v)
+                    .map_err(|_| ConfigError::new(name, "must be an email address"))
+            })
+            .transpose()
+    };
+    let from = mailbox("EMAIL_FROM", from)?
+        .ok_or_else(|| ConfigError::new("EMAIL_FROM", "is required when SMTP_URL is set"))?;
+    Ok(Some(EmailSettings {
+        smtp_url,
+        from,
+        notify: mailbox("NOTIFY_EMAIL", notify)?,
+        alert_after: (alert_after_minutes > 0)
+            .then(|| Duration::from_secs(u64::from(alert_after_minutes) * 60)),
+    }))
 }

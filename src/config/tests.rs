@@ -223,3 +223,96 @@ fn widget_settings_are_read_and_checked() {
         assert!(error.to_string().contains(name), "{error}");
     }
 }
+
+#[test]
+fn metrics_token_and_log_format_are_read_and_checked() {
+    let defaults = Settings::default();
+    assert!(
+        defaults.metrics_token.is_none(),
+        "metrics are off by default"
+    );
+    assert_eq!(defaults.log_format, LogFormat::Text);
+    let (cli, _dir) = with_file(
+        "metrics_token = \"scrape-token-0123456789\"\nlog_format = \"JSON\"\n",
+        &[],
+    );
+    let settings = Settings::resolve(&cli).unwrap();
+    assert_eq!(
+        settings.metrics_token.as_ref().map(|t| t.expose_secret()),
+        Some("scrape-token-0123456789")
+    );
+    assert_eq!(settings.log_format, LogFormat::Json);
+    let empty = Settings::resolve(&command_line(&["--metrics-token", " "])).unwrap();
+    assert!(empty.metrics_token.is_none(), "an empty token is no token");
+    for (flag, value, name) in [
+        ("--metrics-token", "short", "METRICS_TOKEN"),
+        (
+            "--metrics-token",
+            "has a space in it, sadly",
+            "METRICS_TOKEN",
+        ),
+        ("--log-format", "xml", "LOG_FORMAT"),
+    ] {
+        let line = Settings::resolve(&command_line(&[flag, value]))
+            .unwrap_err()
+            .to_string();
+        assert!(line.contains(name), "{line}");
+        assert!(!line.contains("short"), "the token never shows: {line}");
+    }
+    let help = Cli::command().render_long_help().to_string();
+    assert!(help.contains("--metrics-token <TOKEN>"), "{help}");
+    assert!(help.contains("--log-format <text|json>"), "{help}");
+    assert!(help.contains("[default: text]"), "{help}");
+}
+
+#[test]
+fn email_settings_are_checked_at_start() {
+    let settings = |args: &[&str]| Settings::resolve(&command_line(args));
+    let off = settings(&[]).unwrap();
+    assert!(off.email.is_none(), "no SMTP_URL: email is off");
+    let on = settings(&[
+        "--smtp-url",
+        "smtp://u:p@mail.example.com:587",
+        "--email-from",
+        "Shop <support@shop.example>",
+        "--notify-email",
+        "team@shop.example",
+        "--alert-after-minutes",
+        "5",
+    ])
+    .unwrap()
+    .email
+    .unwrap();
+    assert_eq!(on.from, "Shop <support@shop.example>");
+    assert_eq!(on.notify.as_deref(), Some("team@shop.example"));
+    assert_eq!(on.alert_after, Some(std::time::Duration::from_secs(300)));
+    for (args, name) in [
+        (vec!["--smtp-url", "http://mail.example.com"], "SMTP_URL"),
+        (vec!["--smtp-url", "not a url"], "SMTP_URL"),
+        (vec!["--smtp-url", "smtp://mail.example.com"], "EMAIL_FROM"),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://m.example.com",
+                "--email-from",
+                "nobody",
+            ],
+            "EMAIL_FROM",
+        ),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://m.example.com",
+                "--email-from",
+                "a@b.example",
+                "--notify-email",
+                "team at shop",
+            ],
+            "NOTIFY_EMAIL",
+        ),
+    ] {
+        let line = settings(&args).unwrap_err().to_string();
+        assert!(line.contains(name), "{args:?}: {line}");
+        assert!(!line.contains("p@"), "no secret in the message: {line}");
+    }
+}

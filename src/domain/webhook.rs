@@ -13,6 +13,8 @@ pub enum EventType {
     SessionEnded,
     RatingCreated,
     OfflineMessageCreated,
+    /// An agent's reply in an offline-form chat: an outbox event for email, never a webhook.
+    OfflineReplyCreated,
 }
 
 impl EventType {
@@ -33,11 +35,19 @@ impl EventType {
             EventType::SessionEnded => "session.ended",
             EventType::RatingCreated => "rating.created",
             EventType::OfflineMessageCreated => "offline_message.created",
+            EventType::OfflineReplyCreated => "offline_reply.created",
         }
     }
 
+    /// A webhook event by name (the ones endpoints may subscribe to).
     pub fn parse(raw: &str) -> Option<Self> {
         EventType::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    /// Any outbox event by name, the internal ones too.
+    pub fn from_outbox(raw: &str) -> Option<Self> {
+        EventType::parse(raw)
+            .or((raw == "offline_reply.created").then_some(Self::OfflineReplyCreated))
     }
 
     /// A subscription list: at least one event, each known, none twice (kept in `ALL`'s order).

@@ -79,7 +79,7 @@ where
 
 /// The paths whose every answer is JSON; the dashboard and static files answer their own way.
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+    matches!(path, "/api" | "/healthz" | "/readyz" | "/metrics") || path.starts_with("/api/")
 }
 
 /// 414 or 431 when the request is over a limit.

@@ -197,6 +197,7 @@ impl From<Error> for ApiError {
             Error::UnsupportedFileType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_FILE_TYPE"),
             Error::StorageFull => (S::INSUFFICIENT_STORAGE, "STORAGE_FULL"),
             Error::TooManyAttachments => (S::CONFLICT, "TOO_MANY_ATTACHMENTS"),
+            Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "NOT_AVAILABLE"),
         };
         let mut api = ApiError::new(status, code, message);
         match e {

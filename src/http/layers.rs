@@ -3,6 +3,7 @@
 //! gets, and the envelope a panicking handler answers with.
 
 use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -28,6 +29,7 @@ use tracing::Span;
 use super::envelope::{ApiError, InternalErrorDetail};
 use super::request_id::{self, MakeUlid, Scope, ScopeLayer};
 use crate::error::Error;
+use crate::metrics::{RequestMetrics, RouteLabel};
 
 /// Puts `inner` inside the layers every request passes, outermost first: the security headers;
 /// an unusable incoming `x-request-id` is dropped and one is set (kept or made); the request
@@ -35,7 +37,9 @@ use crate::error::Error;
 /// the request gets its span; the id goes back on the response; a panic becomes a 500 in the
 /// envelope (inside the trace layer, so it is logged like any internal error); bodies are
 /// capped.
-pub fn wrap<S>(inner: S, body_limit: usize) -> Wrapped<S>
+///
+/// With `metrics`, every answer is counted there by method, matched route and status class.
+pub fn wrap<S>(inner: S, body_limit: usize, metrics: Option<Arc<RequestMetrics>>) -> Wrapped<S>
 where
     DefaultBodyLimit: Layer<S>,
 {
@@ -58,7 +62,7 @@ where
             TraceLayer::new_for_http()
                 .make_span_with(RequestSpan)
                 .on_request(())
-                .on_response(LogResponse)
+                .on_response(LogResponse { metrics })
                 .on_body_chunk(())
                 .on_eos(())
                 .on_failure(()),
@@ -134,28 +138,40 @@ impl<B> MakeSpan<B> for RequestSpan {
 }
 
 /// Whether the request span is on (it is at debug level): `record_route` is only worth its
-/// per-route layer when it is.
+/// per-route layer when it is, or when requests are measured.
 pub fn span_enabled() -> bool {
     tracing::span_enabled!(tracing::Level::DEBUG)
 }
 
 /// Fills the span's `route` with the path pattern the router matched (`/api/chat/poll/{id}`),
-/// never the raw path, which carries session ids.
+/// never the raw path, which carries session ids, and keeps it with the request being
+/// answered for the metrics. Runs inside the request's scope: axum calls a route when its
+/// future is first polled.
 pub fn record_route(request: Request<Body>) -> Request<Body> {
     if let Some(route) = request.extensions().get::<MatchedPath>() {
         Span::current().record("route", route.as_str());
+        request_id::with_current(|answering| answering.route.set(route.clone()));
     }
     request
 }
 
 /// Logs an internal error once, with its cause chain and the request's id, method and path
 /// written on the line itself (the span is off at the default level); every answer at debug
-/// level. Runs inside `request_id::ScopeLayer`, which is where the method and path come from.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LogResponse;
+/// level; and counts the answer in the metrics when they are on. Runs inside
+/// `request_id::ScopeLayer`, which is where the method, path and route come from.
+#[derive(Clone, Debug, Default)]
+pub struct LogResponse {
+    metrics: Option<Arc<RequestMetrics>>,
+}
 
 impl<B> OnResponse<B> for LogResponse {
     fn on_response(self, response: &Response<B>, latency: Duration, _span: &Span) {
+        if let Some(metrics) = &self.metrics {
+            request_id::with_current(|answering| {
+                let route = RouteLabel::new(answering.route.get().cloned());
+                metrics.observe(&answering.method, route, response.status(), latency);
+            });
+        }
         let status = response.status().as_u16();
         if let Some(InternalErrorDetail(error)) = response.extensions().get::<InternalErrorDetail>()
         {
@@ -296,7 +312,7 @@ mod tests {
         if let Some(id) = request_id {
             request = request.header("x-request-id", id);
         }
-        let response = wrap(service, 1024)
+        let response = wrap(service, 1024, None)
             .oneshot(request.body(Body::empty()).unwrap())
             .await
             .unwrap();

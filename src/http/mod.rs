@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod extract;
 pub mod files;
 mod layers;
+mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod server;
@@ -34,26 +35,35 @@ use openapi::ApiRouter;
 /// would wrap every route separately: axum clones a route's boxed service on each request, so
 /// per-route layers cost allocations on the hottest path (polls). The one per-route layer
 /// only names the matched route in the request's span, so it is there only when the span is on.
+///
+/// `/metrics` exists only while `METRICS_TOKEN` is set (otherwise it is an unknown route, 404),
+/// and only then are requests measured, which needs the route layer too.
 pub fn service(ctx: AppState) -> HttpService {
     let body_limit = ctx.settings.max_body_bytes;
     let cors = cors::client_api_layer(&ctx.settings.widget.allowed_origins);
     let (documented, collected) = documented_routes(&ctx).split();
     openapi::publish(collected);
+    let measured = ctx.settings.metrics_token.is_some();
     let mut router = Router::new()
         .merge(documented)
         .merge(files::routes())
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
         .merge(widget::routes());
-    if layers::span_enabled() {
+    if measured {
+        // Prometheus text, not the envelope: outside the OpenAPI document.
+        router = router.route("/metrics", axum::routing::get(metrics::scrape));
+    }
+    if layers::span_enabled() || measured {
         router = router.route_layer(MapRequestLayer::new(layers::record_route));
     }
+    let request_metrics = measured.then(|| ctx.metrics.requests.clone());
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ctx);
     let router = cors::ClientCors::new(router, &cors);
-    layers::wrap(edge::EdgeLayer.layer(router), body_limit)
+    layers::wrap(edge::EdgeLayer.layer(router), body_limit, request_metrics)
 }
 
 /// The HTTP service `service` builds, as `app::run` serves it.

@@ -2,11 +2,15 @@
 //! (tower-http's `SetRequestIdLayer`/`PropagateRequestIdLayer` carry it in and back out), and
 //! the request being answered (id, method, path) is kept in a task-local so that error answers
 //! built deep inside a handler (`ApiError`, `PageError`) can show the id, and the internal-error
-//! log line can name the request, without anything being handed to them.
+//! log line can name the request, without anything being handed to them. The log formatter
+//! (`crate::logs`) stamps the id on every line written while the request is answered, and the
+//! metrics read the matched route from there.
 
+use std::cell::OnceCell;
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::MatchedPath;
 use axum::http::{HeaderValue, Method, Request, Uri};
 use rand::Rng;
 use tokio::task::futures::TaskLocalFuture;
@@ -27,6 +31,9 @@ pub struct Answering {
     pub method: Method,
     /// Shares the request's bytes: cloning it does not copy the path.
     pub uri: Uri,
+    /// The route pattern the router matched, once it has (see `layers::record_route`); the
+    /// router's own shared string, so setting it copies nothing.
+    pub route: OnceCell<MatchedPath>,
 }
 
 impl Answering {
@@ -140,6 +147,7 @@ where
             id: request.extensions().get::<RequestId>().cloned(),
             method: request.method().clone(),
             uri: request.uri().clone(),
+            route: OnceCell::new(),
         };
         // Only the future runs in the scope: nothing inside answers from `call` itself (even a
         // panic there is turned into an answer by `CatchPanic`'s future).

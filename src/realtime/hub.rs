@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
@@ -60,9 +61,30 @@ impl LiveState {
 /// One session's cell; subscribers wake on every change.
 pub struct SessionCell {
     state: watch::Sender<LiveState>,
+    /// When the user last polled or had a stream or held poll open (ms); 0 is never.
+    watched_at: AtomicI64,
+    /// Streams and held polls open now.
+    open_watches: AtomicUsize,
 }
 
 impl SessionCell {
+    /// The user looked at the session (a poll, or a stream or held poll opening or closing).
+    pub fn touch(&self, now: Timestamp) {
+        self.watched_at.fetch_max(now.0, Ordering::Relaxed);
+    }
+
+    /// Counts a stream or held poll as open until the guard drops.
+    pub fn open_watch(self: &Arc<Self>, now: Timestamp) -> WatchGuard {
+        self.touch(now);
+        self.open_watches.fetch_add(1, Ordering::Relaxed);
+        WatchGuard { cell: self.clone() }
+    }
+
+    /// Whether the user has a poll or stream open, or had one within `window_ms` of `now`.
+    pub fn watched_within(&self, now: Timestamp, window_ms: i64) -> bool {
+        self.open_watches.load(Ordering::Relaxed) > 0
+            || now.0 - self.watched_at.load(Ordering::Relaxed) <= window_ms
+    }
     pub fn state(&self) -> watch::Ref<'_, LiveState> {
         self.state.borrow()
     }
@@ -99,6 +121,24 @@ impl SessionCell {
     }
 }
 
+/// An open stream or held poll; the session counts as watched until it drops.
+pub struct WatchGuard {
+    cell: Arc<SessionCell>,
+}
+
+impl WatchGuard {
+    /// Closes the watch at `now` (the drop alone cannot know the time).
+    pub fn close(self, now: Timestamp) {
+        self.cell.touch(now);
+    }
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.cell.open_watches.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Which side is typing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Typist {
@@ -106,11 +146,23 @@ pub enum Typist {
     User,
 }
 
+/// What a held slot is for; counted apart for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldKind {
+    /// A long-poll waiting for news.
+    Poll,
+    /// A client event stream.
+    Stream,
+}
+
 pub struct Hub {
     shards: Box<[Shard]>,
     hasher: RandomState,
     /// Held long-polls and streams per owner (a guest and a user with one id are two owners).
     held: Mutex<HashMap<SessionOwner, usize>>,
+    /// All held long-polls, then all open streams, whoever holds them.
+    held_polls: AtomicUsize,
+    open_streams: AtomicUsize,
 }
 
 impl Default for Hub {
@@ -119,6 +171,8 @@ impl Default for Hub {
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
             held: Mutex::new(HashMap::new()),
+            held_polls: AtomicUsize::new(0),
+            open_streams: AtomicUsize::new(0),
         }
     }
 }
@@ -162,7 +216,11 @@ impl Hub {
                     agent_typing_until: None,
                     user_typing_until: None,
                 });
-                let cell = Arc::new(SessionCell { state });
+                let cell = Arc::new(SessionCell {
+                    state,
+                    watched_at: AtomicI64::new(0),
+                    open_watches: AtomicUsize::new(0),
+                });
                 shard.insert(key, cell.clone());
                 cell
             }
@@ -193,17 +251,36 @@ impl Hub {
     }
 
     /// Reserves one held long-poll or stream for `user`, at most `max` at a time.
-    pub fn hold(self: &Arc<Self>, user: &SessionOwner, max: usize) -> Option<HoldPermit> {
+    pub fn hold(
+        self: &Arc<Self>,
+        user: &SessionOwner,
+        max: usize,
+        kind: HoldKind,
+    ) -> Option<HoldPermit> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         let count = held.entry(user.clone()).or_insert(0);
         if *count >= max {
             return None;
         }
         *count += 1;
+        self.total(kind).fetch_add(1, Ordering::Relaxed);
         Some(HoldPermit {
             hub: self.clone(),
             user: user.clone(),
+            kind,
         })
+    }
+
+    fn total(&self, kind: HoldKind) -> &AtomicUsize {
+        match kind {
+            HoldKind::Poll => &self.held_polls,
+            HoldKind::Stream => &self.open_streams,
+        }
+    }
+
+    /// Long-polls or streams held open right now, by everyone.
+    pub fn held(&self, kind: HoldKind) -> usize {
+        self.total(kind).load(Ordering::Relaxed)
     }
 
     /// Drops cells of sessions that are over (or idle past `idle_before`) and unwatched.
@@ -255,10 +332,12 @@ impl Hub {
 pub struct HoldPermit {
     hub: Arc<Hub>,
     user: SessionOwner,
+    kind: HoldKind,
 }
 
 impl Drop for HoldPermit {
     fn drop(&mut self) {
+        self.hub.total(self.kind).fetch_sub(1, Ordering::Relaxed);
         let mut held = self.hub.held.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(count) = held.get_mut(&self.user) {
             *count -= 1;
@@ -305,19 +384,30 @@ mod tests {
     fn holds_are_counted_per_user() {
         let hub = Arc::new(Hub::default());
         let user = SessionOwner::user("u1");
-        let a = hub.hold(&user, 2).unwrap();
-        let _b = hub.hold(&user, 2).unwrap();
-        assert!(hub.hold(&user, 2).is_none());
+        let a = hub.hold(&user, 2, HoldKind::Poll).unwrap();
+        let _b = hub.hold(&user, 2, HoldKind::Stream).unwrap();
+        assert!(hub.hold(&user, 2, HoldKind::Poll).is_none());
+        assert_eq!(hub.held(HoldKind::Poll), 1);
+        assert_eq!(hub.held(HoldKind::Stream), 1);
         drop(a);
-        assert!(hub.hold(&user, 2).is_some());
+        assert_eq!(hub.held(HoldKind::Poll), 0);
+        assert!(hub.hold(&user, 2, HoldKind::Poll).is_some());
     }
 
     #[test]
     fn a_guest_with_a_users_id_has_an_allowance_of_its_own() {
         let hub = Arc::new(Hub::default());
-        let _held = hub.hold(&SessionOwner::user("u1"), 1).unwrap();
-        assert!(hub.hold(&SessionOwner::user("u1"), 1).is_none());
-        assert!(hub.hold(&SessionOwner::guest("u1"), 1).is_some());
+        let _held = hub
+            .hold(&SessionOwner::user("u1"), 1, HoldKind::Poll)
+            .unwrap();
+        assert!(
+            hub.hold(&SessionOwner::user("u1"), 1, HoldKind::Poll)
+                .is_none()
+        );
+        assert!(
+            hub.hold(&SessionOwner::guest("u1"), 1, HoldKind::Poll)
+                .is_some()
+        );
         assert_eq!(hub.held_by("u1"), 1);
     }
 

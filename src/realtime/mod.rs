@@ -5,4 +5,4 @@ pub mod events;
 pub mod hub;
 
 pub use events::{DashboardEvent, EventBus};
-pub use hub::{HoldPermit, Hub, LiveState, SessionCell, SessionSnapshot, Typist};
+pub use hub::{HoldKind, HoldPermit, Hub, LiveState, SessionCell, SessionSnapshot, Typist};

@@ -90,6 +90,6 @@ pub async fn availability(ctx: &Services) -> Result<AvailabilityNow> {
 }
 
 /// The same online rule as the queue and auto-assignment.
-async fn any_agent_online(ctx: &Services, now: Timestamp) -> Result<bool> {
+pub(crate) async fn any_agent_online(ctx: &Services, now: Timestamp) -> Result<bool> {
     Ok(ctx.store.agents().await?.iter().any(|a| a.online(now)))
 }

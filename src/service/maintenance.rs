@@ -55,6 +55,7 @@ pub async fn tick(ctx: &Services) -> Result<()> {
         ctx.bus.publish(DashboardEvent::QueueChanged);
     }
     super::auto_assign::reassign_silent(ctx).await?;
+    super::email::alert_waiting(ctx).await?;
     ctx.hub.evict(Timestamp(now.0 - timeout_ms - HUB_GRACE_MS));
     ctx.message_limiter.sweep(now);
     ctx.user_message_limiter.sweep(now);

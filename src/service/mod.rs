@@ -10,13 +10,16 @@ pub mod auto_assign;
 pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;
+pub mod email;
 pub mod hours;
 pub mod live;
 pub mod maintenance;
 pub mod notes;
+pub mod observe;
 pub mod offline;
 pub mod personas;
 pub mod poll;
+pub mod push;
 pub mod queue;
 pub mod rate_limit;
 pub mod ratings;
@@ -37,6 +40,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::ids::random_token;
 use crate::error::{Error, Result};
+use crate::metrics::{Metrics, WriterMetrics};
 use crate::realtime::{EventBus, Hub};
 use crate::store::Storage;
 use crate::store::team::AGENT_TOKEN_SECRET;
@@ -71,12 +75,19 @@ pub struct Services {
     pub image_jobs: tokio::sync::Semaphore,
     /// The webhook delivery worker's state.
     pub webhooks: webhooks::Dispatcher,
+    /// Outgoing email; off without `SMTP_URL`.
+    pub mail: email::Mailer,
+    /// Mobile push; off without `FCM_SERVICE_ACCOUNT_FILE`.
+    pub push: push::Pusher,
+    /// The Prometheus series; requests are only measured while `/metrics` is on.
+    pub metrics: Metrics,
 }
 
 impl Services {
     /// Opens the database (creating and migrating it) and builds the services.
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
-        let store = crate::store::open(&settings.database_path)?;
+        let writer_metrics = WriterMetrics::default();
+        let store = crate::store::open(&settings.database_path, writer_metrics.clone())?;
         let secret = store
             .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;
@@ -121,6 +132,9 @@ impl Services {
             file_links,
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
             webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
+            mail: email::Mailer::new(&settings)?,
+            push: push::Pusher::new(&settings)?,
+            metrics: Metrics::new(writer_metrics),
             settings,
         }))
     }

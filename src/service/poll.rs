@@ -91,18 +91,22 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
         }
         is_current(&state, req.after.as_deref()).then(|| state.clone())
     };
+    cell.touch(ctx.clock.now());
 
     if let Some(current) = &state
         && !req.wait.is_zero()
         && status_of(current, ctx.clock.now(), timeout_ms).is_active()
-        && let Some(_permit) = ctx
-            .hub
-            .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
+        && let Some(_permit) = ctx.hub.hold(
+            &user.owner(),
+            ctx.settings.max_held_polls_per_user,
+            crate::realtime::HoldKind::Poll,
+        )
     {
         // Only a poll that waits subscribes. The wait compares with `current`, the state this
         // poll decided on, so news published between the look and the subscription still ends
         // it at once.
         let mut rx = cell.subscribe();
+        let watch = cell.open_watch(ctx.clock.now());
         let held = wait_for_change(
             &ctx.clock,
             &ctx.shutdown,
@@ -112,6 +116,7 @@ pub async fn poll(ctx: &Services, user: &UserPrincipal, req: PollRequest) -> Res
             timeout_ms,
         )
         .await;
+        watch.close(ctx.clock.now());
         state = is_current(&held, req.after.as_deref()).then_some(held);
     }
 

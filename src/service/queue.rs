@@ -95,6 +95,41 @@ pub struct Stats {
     pub messages_handled_today: i64,
 }
 
+/// Figures of now, as [`stats`] defines them, for the metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    /// Active chats not silent past the session timeout.
+    pub active: usize,
+    /// Those whose user waits for an answer.
+    pub waiting: usize,
+    pub agents_online: usize,
+}
+
+/// The live counts; no actor, as a metrics scrape is authorised by its own token.
+pub async fn live_counts(ctx: &Services) -> Result<LiveCounts> {
+    let now = ctx.clock.now();
+    let idle = idle_rule(ctx);
+    let rows = ctx.store.active_sessions().await?;
+    let mut counts = LiveCounts {
+        agents_online: online_agent_ids(ctx, now).await?.len(),
+        ..LiveCounts::default()
+    };
+    for row in rows.iter().filter(|r| {
+        !idle.is_expired(
+            r.session.channel,
+            r.session.status,
+            r.session.last_activity_at,
+            now,
+        )
+    }) {
+        counts.active += 1;
+        if row.session.awaiting_since.is_some() {
+            counts.waiting += 1;
+        }
+    }
+    Ok(counts)
+}
+
 /// Ids of the agents online now.
 async fn online_agent_ids(ctx: &Services, now: Timestamp) -> Result<Vec<String>> {
     Ok(ctx

@@ -117,20 +117,32 @@ pub async fn open(
     }
     let permit = ctx
         .hub
-        .hold(&user.owner(), ctx.settings.max_held_polls_per_user)
+        .hold(
+            &user.owner(),
+            ctx.settings.max_held_polls_per_user,
+            crate::realtime::HoldKind::Stream,
+        )
         .ok_or(Error::RateLimited {
             retry_after: Duration::from_secs(5),
         })?;
     let (tx, rx) = mpsc::channel(64);
     let rx_state = cell.subscribe();
-    tokio::spawn(run(
-        ctx.clone(),
-        session_id.to_string(),
-        rx_state,
-        resume.unwrap_or_default(),
-        tx,
-        permit,
-    ));
+    // The session counts as watched while the stream is open (push notifications wait).
+    let watch = cell.open_watch(ctx.clock.now());
+    let stream_ctx = ctx.clone();
+    let session_id = session_id.to_string();
+    tokio::spawn(async move {
+        run(
+            stream_ctx.clone(),
+            session_id,
+            rx_state,
+            resume.unwrap_or_default(),
+            tx,
+            permit,
+        )
+        .await;
+        watch.close(stream_ctx.clock.now());
+    });
     Ok(rx)
 }
 

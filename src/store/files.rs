@@ -8,7 +8,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 
@@ -58,10 +57,15 @@ impl FileDir {
             .join(format!("{}.part", crate::domain::ids::random_token(12)));
         let file = tokio::fs::File::create(&path)
             .await
-            .map_err(|e| Error::internal_from("creating a staging file", e))?;
+            .map_err(|e| Error::internal_from("creating a staging file", e))?
+            .into_std()
+            .await;
         Ok(Staging {
-            file,
-            hasher: Sha256::new(),
+            sink: Some(Sink {
+                file,
+                hasher: Sha256::new(),
+            }),
+            buffer: Vec::with_capacity(STAGING_BATCH),
             size: 0,
             path: StagedPath(Some(path)),
         })
@@ -179,10 +183,21 @@ impl Drop for StagedPath {
     }
 }
 
+/// Bytes an upload gathers before they are hashed and written, off the async threads, in one
+/// go: hashing 5 MB on a runtime thread would hold up every poll scheduled behind it.
+const STAGING_BATCH: usize = 256 * 1024;
+
+/// The file and its running hash, moved to a blocking thread for each batch.
+struct Sink {
+    file: std::fs::File,
+    hasher: Sha256,
+}
+
 /// A staging file being written.
 pub struct Staging {
-    file: tokio::fs::File,
-    hasher: Sha256,
+    /// `None` only while a batch is being written (or after a failed one).
+    sink: Option<Sink>,
+    buffer: Vec<u8>,
     size: u64,
     path: StagedPath,
 }
@@ -193,23 +208,48 @@ impl Staging {
     }
 
     pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.hasher.update(chunk);
+        // Written before it would outgrow its capacity: the buffer never reallocates.
+        if !self.buffer.is_empty() && self.buffer.len() + chunk.len() > STAGING_BATCH {
+            self.write_batch(false).await?;
+        }
         self.size += chunk.len() as u64;
-        self.file
-            .write_all(chunk)
-            .await
-            .map_err(|e| Error::internal_from("writing an upload", e))
+        self.buffer.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// Hashes and writes what is gathered on a blocking thread; `sync` also flushes the file
+    /// to disk.
+    async fn write_batch(&mut self, sync: bool) -> Result<()> {
+        let mut sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::internal("an upload's staging file was lost"))?;
+        let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(STAGING_BATCH));
+        let sink = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            sink.hasher.update(&batch);
+            sink.file.write_all(&batch)?;
+            if sync {
+                sink.file.sync_all()?;
+            }
+            Ok::<_, std::io::Error>(sink)
+        })
+        .await
+        .map_err(|e| Error::internal_from("an upload's writer stopped", e))?
+        .map_err(|e| Error::internal_from("writing an upload", e))?;
+        self.sink = Some(sink);
+        Ok(())
     }
 
     /// Flushes the bytes to disk (fsync) and answers the finished file.
     pub async fn finish(mut self) -> Result<StagedFile> {
-        self.file
-            .flush()
-            .await
-            .and(self.file.sync_all().await)
-            .map_err(|e| Error::internal_from("syncing an upload", e))?;
+        self.write_batch(true).await?;
+        let sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::internal("an upload's staging file was lost"))?;
         Ok(StagedFile {
-            hash: hex(&self.hasher.finalize()),
+            hash: hex(&sink.hasher.finalize()),
             size: self.size,
             path: self.path,
         })

@@ -22,6 +22,7 @@ pub use sqlite::{MIGRATION_COUNT, SqliteStore};
 pub use team::TeamStore;
 
 use crate::error::Result;
+use crate::metrics::WriterMetrics;
 
 /// Everything service/ needs from storage: the use-case traits plus the engine-level chores
 /// (backup, integrity, a read counter for tests). A second engine implements all three and runs
@@ -60,8 +61,8 @@ pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
     sqlite::restore(from, to)
 }
 
-/// Opens (creating and migrating) the database at `path` with the engine this build uses. The
-/// one place that picks the engine.
-pub fn open(path: &Path) -> Result<Arc<dyn Storage>> {
-    Ok(Arc::new(SqliteStore::open(path)?))
+/// Opens (creating and migrating) the database at `path` with the engine this build uses, its
+/// writes measured into `metrics`. The one place that picks the engine.
+pub fn open(path: &Path, metrics: WriterMetrics) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(SqliteStore::open_measured(path, metrics)?))
 }

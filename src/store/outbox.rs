@@ -8,11 +8,11 @@
 
 use async_trait::async_trait;
 
-use crate::domain::Timestamp;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
 use crate::domain::webhook::{Delivery, EndpointFields, EventType, WebhookEndpoint};
+use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
 
 /// An event waiting to be fanned out, with what it concerns as it reads now.
@@ -46,6 +46,62 @@ pub struct RenderedEvent {
     /// The `webhook-id` every subscriber gets for it.
     pub message_id: String,
     pub body: String,
+    /// Emails the event sends, queued in the same unit of work.
+    pub emails: Vec<NewEmail>,
+    /// A push the event sends to every device of a user, queued in the same unit of work.
+    pub push: Option<NewPush>,
+}
+
+/// A notification to every registered device of `owner`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPush {
+    pub owner: SessionOwner,
+    pub session_id: String,
+    pub message_id: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// A push due for an attempt.
+#[derive(Clone, Debug)]
+pub struct QueuedPush {
+    pub id: i64,
+    pub token: String,
+    pub session_id: String,
+    pub message_id: String,
+    pub title: String,
+    pub body: String,
+    pub attempts: i64,
+    pub created_at: Timestamp,
+}
+
+/// An email to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEmail {
+    /// `offline_message`, `offline_reply`, `transcript` or `waiting_alert`.
+    pub kind: &'static str,
+    /// Queuing an email with a key already queued does nothing.
+    pub dedupe_key: String,
+    pub session_id: Option<String>,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// An email due for an attempt.
+#[derive(Clone, Debug)]
+pub struct QueuedEmail {
+    pub id: i64,
+    pub kind: String,
+    pub to: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attempts: i64,
+    pub created_at: Timestamp,
 }
 
 /// A delivery due for an attempt, with where it goes.
@@ -86,6 +142,45 @@ pub trait OutboxStore: Send + Sync {
         dropped: Vec<i64>,
         now: Timestamp,
     ) -> Result<()>;
+
+    /// Queues an email; false when one with its key was queued before (nothing changes).
+    async fn queue_email(&self, email: NewEmail, now: Timestamp) -> Result<bool>;
+
+    /// Pending emails due at `now`, oldest first, at most `limit`, leaving out those in `skip`.
+    async fn due_emails(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedEmail>>;
+
+    /// Records an attempt: sent, retried at `retry_at`, or failed for good.
+    async fn record_email_attempt(&self, id: i64, result: AttemptResult) -> Result<()>;
+
+    /// Registers a device for `owner` (moving the token from whoever had it); at most
+    /// `max_per_user` tokens are kept per user, the least recently registered dropped first.
+    async fn register_push_token(
+        &self,
+        owner: SessionOwner,
+        token: String,
+        platform: &'static str,
+        max_per_user: usize,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Forgets a device (FCM said it is unregistered) and its pending pushes.
+    async fn drop_push_token(&self, token: String) -> Result<()>;
+
+    /// Pending pushes due at `now`, oldest first, at most `limit`, leaving out those in `skip`.
+    async fn due_pushes(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedPush>>;
+
+    /// Records an attempt: sent, retried at `retry_at`, or failed for good.
+    async fn record_push_attempt(&self, id: i64, result: AttemptResult) -> Result<()>;
 
     /// Events and pending deliveries not yet done, for the backlog gauge.
     async fn outbox_backlog(&self) -> Result<u64>;

@@ -21,13 +21,17 @@ mod connections;
 mod crash_safety;
 mod dashboard;
 mod edge_envelope;
+mod email;
 mod envelope;
 mod floods;
 mod hours;
 mod hub_consistency;
 mod login_throttle;
+mod metrics;
 mod openapi;
+mod operations;
 mod process;
+mod push;
 mod realtime;
 mod settings;
 

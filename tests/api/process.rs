@@ -56,11 +56,7 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("frontdesk is serving") {
-                    let addr = line
-                        .split_whitespace()
-                        .find_map(|w| w.strip_prefix("address="))
-                        .map(str::to_string);
-                    let _ = tx.send(addr);
+                    let _ = tx.send(serving_address(&line));
                 }
                 lines.lock().unwrap().push(line);
             }
@@ -87,6 +83,17 @@ impl Server {
     fn pid(&self) -> String {
         self.child.id().to_string()
     }
+}
+
+/// The address in the "frontdesk is serving" line, written as text or (`LOG_FORMAT=json`) as
+/// a JSON object.
+fn serving_address(line: &str) -> Option<String> {
+    if let Ok(object) = serde_json::from_str::<Value>(line) {
+        return object["address"].as_str().map(str::to_string);
+    }
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("address="))
+        .map(str::to_string)
 }
 
 impl Drop for Server {

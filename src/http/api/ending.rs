@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::answers::{EndAnswer, RatingAnswer};
+use super::answers::{EndAnswer, RatingAnswer, TranscriptAnswer};
 use crate::domain::text::optional_text;
 use crate::domain::{ClientTimestamp, RatingValue, SessionId};
 use crate::error::Error;
@@ -173,5 +173,50 @@ pub async fn rate(
     Ok(ApiOk::new(
         "Rating submitted successfully",
         RatingAnswer::from(rating),
+    ))
+}
+
+/// `POST /api/chat/transcript`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TranscriptBody {
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
+    session_id: Option<String>,
+    /// Where to send it; the chat's own address when absent.
+    #[schema(format = "email")]
+    email: Option<String>,
+}
+
+/// Email the chat's transcript
+///
+/// Queued and sent at least once (retried for a day). Without `SMTP_URL` the server sends no
+/// email and answers 503 `NOT_AVAILABLE`.
+#[utoipa::path(
+    post,
+    path = "/api/chat/transcript",
+    tag = "client",
+    request_body = TranscriptBody,
+    responses(
+        (status = 200, description = "The email is queued", body = Envelope<TranscriptAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR`: a missing field, a bad address, or no address given for a chat that has none", body = ErrorEnvelope),
+        (status = 404, description = "`SESSION_NOT_FOUND`", body = ErrorEnvelope),
+        (status = 503, description = "`NOT_AVAILABLE`: email is not set up on this server", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
+pub async fn email_transcript(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    ApiJson(body): ApiJson<TranscriptBody>,
+) -> ApiResult<TranscriptAnswer> {
+    let session_id = SessionId::parse(&required("sessionId", body.session_id)?)?;
+    let email = crate::domain::Email::parse_optional("email", body.email.as_deref())?;
+    crate::service::email::request_transcript(&ctx, &user, &session_id, email).await?;
+    Ok(ApiOk::new(
+        "The transcript is on its way",
+        TranscriptAnswer {
+            session_id: session_id.into_string(),
+            queued: true,
+        },
     ))
 }

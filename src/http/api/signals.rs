@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::answers::{Nothing, ReadAnswer};
+use super::answers::{Nothing, PushTokenAnswer, ReadAnswer};
 use crate::domain::{MessageId, SessionId};
 use crate::error::Error;
 use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
@@ -82,5 +82,49 @@ pub async fn read(
     Ok(ApiOk::new(
         "Messages marked as read",
         ReadAnswer { read_count },
+    ))
+}
+
+/// `POST /api/chat/push-token`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushTokenBody {
+    /// The device's FCM registration token.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 4096)]
+    token: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^(android|ios|web)$")]
+    platform: Option<String>,
+}
+
+/// Register the device for push notifications
+///
+/// An agent's reply to a user who is not watching the chat is pushed to the user's devices.
+/// Accepted while push is off (`pushEnabled: false`), so turning it on reaches devices that
+/// registered before. A token another user registered moves to the caller.
+#[utoipa::path(
+    post,
+    path = "/api/chat/push-token",
+    tag = "client",
+    request_body = PushTokenBody,
+    responses(
+        (status = 200, description = "The device is registered", body = Envelope<PushTokenAnswer>),
+        (status = 400, description = "`VALIDATION_ERROR`: a missing or malformed token, or a platform other than android, ios and web", body = ErrorEnvelope),
+    ),
+    security(("bearerAuth" = [])),
+)]
+pub async fn push_token(
+    State(ctx): State<AppState>,
+    UserAuth(user): UserAuth,
+    ApiJson(body): ApiJson<PushTokenBody>,
+) -> ApiResult<PushTokenAnswer> {
+    let token = required("token", body.token)?;
+    let platform = required("platform", body.platform)?;
+    let enabled = crate::service::push::register_device(&ctx, &user, &token, &platform).await?;
+    Ok(ApiOk::new(
+        "Device registered",
+        PushTokenAnswer {
+            registered: true,
+            push_enabled: enabled,
+        },
     ))
 }

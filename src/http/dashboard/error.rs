@@ -48,7 +48,8 @@ impl From<Error> for PageError {
             | Error::Conflict(_)
             | Error::SessionExpired
             | Error::StorageFull
-            | Error::TooManyAttachments => PageError::Conflict(message),
+            | Error::TooManyAttachments
+            | Error::Unavailable(_) => PageError::Conflict(message),
         }
     }
 }

@@ -28,6 +28,7 @@ pub enum Url {
     Canned,
     Audit,
     Hours,
+    Webhooks,
 }
 
 impl Url {
@@ -47,6 +48,7 @@ impl Url {
             Url::Canned => "/admin/canned",
             Url::Audit => "/admin/audit",
             Url::Hours => "/admin/settings/hours",
+            Url::Webhooks => "/admin/webhooks",
         }
     }
 }
@@ -105,7 +107,7 @@ impl ChatUrl {
     }
 }
 
-/// One managed item (agent, persona, canned reply) and its actions.
+/// One managed item (agent, persona, canned reply, webhook endpoint) and its actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemUrl {
     Agent,
@@ -114,6 +116,10 @@ pub enum ItemUrl {
     DeletePersona,
     Canned,
     DeleteCanned,
+    Webhook,
+    RotateWebhookSecret,
+    DeleteWebhook,
+    WebhookDeliveries,
 }
 
 impl ItemUrl {
@@ -125,6 +131,10 @@ impl ItemUrl {
             ItemUrl::DeletePersona => (Url::Personas, "/delete"),
             ItemUrl::Canned => (Url::Canned, ""),
             ItemUrl::DeleteCanned => (Url::Canned, "/delete"),
+            ItemUrl::Webhook => (Url::Webhooks, ""),
+            ItemUrl::RotateWebhookSecret => (Url::Webhooks, "/rotate-secret"),
+            ItemUrl::DeleteWebhook => (Url::Webhooks, "/delete"),
+            ItemUrl::WebhookDeliveries => (Url::Webhooks, "/deliveries"),
         }
     }
 
@@ -138,6 +148,38 @@ impl ItemUrl {
     pub fn of(self, id: impl fmt::Display) -> String {
         let (list, tail) = self.parts();
         format!("{list}/{id}{tail}")
+    }
+}
+
+/// Sending one delivery of one webhook endpoint again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryUrl {
+    Redeliver,
+}
+
+impl DeliveryUrl {
+    const fn tail(self) -> &'static str {
+        match self {
+            DeliveryUrl::Redeliver => "/redeliver",
+        }
+    }
+
+    /// The router's pattern for this address.
+    pub fn route(self) -> String {
+        format!(
+            "{}/{{delivery_id}}{}",
+            ItemUrl::WebhookDeliveries.route(),
+            self.tail()
+        )
+    }
+
+    /// The address for delivery `delivery_id` of endpoint `endpoint_id`.
+    pub fn of(self, endpoint_id: impl fmt::Display, delivery_id: impl fmt::Display) -> String {
+        format!(
+            "{}/{delivery_id}{}",
+            ItemUrl::WebhookDeliveries.of(endpoint_id),
+            self.tail()
+        )
     }
 }
 
@@ -199,5 +241,13 @@ mod tests {
         assert_eq!(ItemUrl::Agent.route(), "/admin/agents/{id}");
         assert_eq!(ItemUrl::DeleteCanned.of("c1"), "/admin/canned/c1/delete");
         assert_eq!(LiveEvent::Typing.to_string(), "typing");
+        assert_eq!(
+            DeliveryUrl::Redeliver.route(),
+            "/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver"
+        );
+        assert_eq!(
+            DeliveryUrl::Redeliver.of("wh_1", 7),
+            "/admin/webhooks/wh_1/deliveries/7/redeliver"
+        );
     }
 }

@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::extract::AppState;
-use hypermedia::{ChatUrl, ItemUrl, Url};
+use hypermedia::{ChatUrl, DeliveryUrl, ItemUrl, Url};
 
 pub use error::PageError;
 pub use session::agent_from_cookie;
@@ -98,6 +98,27 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route(
             Url::Hours.as_str(),
             get(manage::hours::page).post(manage::hours::save),
+        )
+        .route(
+            Url::Webhooks.as_str(),
+            get(manage::webhooks::page).post(manage::webhooks::create),
+        )
+        .route(&ItemUrl::Webhook.route(), post(manage::webhooks::update))
+        .route(
+            &ItemUrl::RotateWebhookSecret.route(),
+            post(manage::webhooks::rotate_secret),
+        )
+        .route(
+            &ItemUrl::DeleteWebhook.route(),
+            post(manage::webhooks::delete),
+        )
+        .route(
+            &ItemUrl::WebhookDeliveries.route(),
+            get(manage::webhook_deliveries::page),
+        )
+        .route(
+            &DeliveryUrl::Redeliver.route(),
+            post(manage::webhook_deliveries::redeliver),
         )
         .route("/admin/{*rest}", get(not_found).post(not_found));
     pages

@@ -19,6 +19,7 @@ pub struct Layout {
     pub can_manage_agents: bool,
     pub can_manage_personas: bool,
     pub can_view_audit: bool,
+    pub can_manage_webhooks: bool,
 }
 
 impl Layout {
@@ -34,6 +35,7 @@ impl Layout {
             can_manage_agents: role.can(Permission::ManageAgents),
             can_manage_personas: role.can(Permission::ManagePersonas),
             can_view_audit: role.can(Permission::ViewAudit),
+            can_manage_webhooks: role.can(Permission::ManageWebhooks),
         }
     }
 

@@ -76,13 +76,16 @@ fn new_secret() -> String {
     )
 }
 
-/// Tells the store which events to record and the worker whether to run, from the endpoints.
+/// Tells the store which events to record and the worker whether to run, from the endpoints
+/// and what email needs.
 pub async fn refresh(ctx: &Services) -> Result<()> {
     let endpoints = ctx.store.endpoints().await?;
     let mut wanted: Vec<EventType> = endpoints
         .iter()
         .filter(|e| e.active)
         .flat_map(|e| e.events.iter().copied())
+        .chain(ctx.mail.wanted_events())
+        .chain(ctx.push.wanted_events())
         .collect();
     wanted.sort();
     wanted.dedup();

@@ -17,9 +17,11 @@ mod analytics;
 mod audit;
 mod canned;
 mod dashboard_sessions;
+mod emails;
 mod messages;
 mod notes;
 mod personas;
+mod pushes;
 mod ratings;
 mod server_settings;
 mod sessions;
@@ -37,6 +39,7 @@ use rusqlite::{Connection, OpenFlags};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
+use crate::metrics::WriterMetrics;
 use crate::store::files::FileDir;
 use crate::store::{CopySummary, Storage};
 use writer::Writer;
@@ -97,6 +100,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`, then starts the writer.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_measured(path, WriterMetrics::default())
+    }
+
+    /// As [`SqliteStore::open`], with the writer reporting to `metrics`.
+    pub fn open_measured(path: &Path, metrics: WriterMetrics) -> Result<SqliteStore> {
         let mut conn = Connection::open(path)
             .map_err(|e| Error::internal_from(format!("cannot open {}", path.display()), e))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -130,7 +138,7 @@ impl SqliteStore {
             path: Arc::from(path),
             readers,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn)?),
+            writer: Arc::new(Writer::start(conn, metrics)?),
             files,
         })
     }

@@ -5,12 +5,13 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::team_store::record_item_change;
-use super::{SqliteStore, agents, audit, messages, ratings, sessions, webhooks};
-use crate::domain::Timestamp;
+use super::{SqliteStore, agents, audit, emails, messages, pushes, ratings, sessions, webhooks};
 use crate::domain::webhook::{Delivery, EndpointFields, EventType, WebhookEndpoint};
+use crate::domain::{SessionOwner, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::outbox::{
-    AttemptResult, DueDelivery, OutboxEvent, OutboxStore, RenderedEvent, UnsentEvents,
+    AttemptResult, DueDelivery, NewEmail, OutboxEvent, OutboxStore, QueuedEmail, QueuedPush,
+    RenderedEvent, UnsentEvents,
 };
 
 #[async_trait]
@@ -23,9 +24,10 @@ impl OutboxStore for SqliteStore {
         self.read(move |c| {
             let mut found = UnsentEvents::default();
             for (seq, kind, session_id, subject, created_at) in webhooks::oldest_events(c, limit)? {
-                let (Some(event), Some(session)) =
-                    (EventType::parse(&kind), sessions::get(c, &session_id)?)
-                else {
+                let (Some(event), Some(session)) = (
+                    EventType::from_outbox(&kind),
+                    sessions::get(c, &session_id)?,
+                ) else {
                     found.orphaned.push(seq);
                     continue;
                 };
@@ -40,7 +42,9 @@ impl OutboxStore for SqliteStore {
                     rating: None,
                 };
                 match event {
-                    EventType::MessageCreated | EventType::OfflineMessageCreated => {
+                    EventType::MessageCreated
+                    | EventType::OfflineMessageCreated
+                    | EventType::OfflineReplyCreated => {
                         out.message = messages::find(c, &session_id, &subject)?;
                     }
                     EventType::SessionAssigned => {
@@ -67,6 +71,12 @@ impl OutboxStore for SqliteStore {
         self.write(move |c| {
             for e in &events {
                 webhooks::enqueue(c, e.event, &e.message_id, &e.body, now)?;
+                for email in &e.emails {
+                    emails::insert(c, email, now)?;
+                }
+                if let Some(push) = &e.push {
+                    pushes::queue(c, push, now)?;
+                }
                 webhooks::delete_event(c, e.seq)?;
             }
             for seq in dropped {
@@ -75,6 +85,66 @@ impl OutboxStore for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn queue_email(&self, email: NewEmail, now: Timestamp) -> Result<bool> {
+        self.write(move |c| emails::insert(c, &email, now)).await
+    }
+
+    async fn due_emails(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedEmail>> {
+        self.read(move |c| {
+            let mut due = emails::due(c, now, limit + skip.len())?;
+            due.retain(|e| !skip.contains(&e.id));
+            due.truncate(limit);
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn record_email_attempt(&self, id: i64, result: AttemptResult) -> Result<()> {
+        self.write(move |c| emails::record_attempt(c, id, &result))
+            .await
+    }
+
+    async fn register_push_token(
+        &self,
+        owner: SessionOwner,
+        token: String,
+        platform: &'static str,
+        max_per_user: usize,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(move |c| pushes::register(c, &owner, &token, platform, max_per_user, now))
+            .await
+    }
+
+    async fn drop_push_token(&self, token: String) -> Result<()> {
+        self.write(move |c| pushes::forget(c, &token)).await
+    }
+
+    async fn due_pushes(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        skip: Vec<i64>,
+    ) -> Result<Vec<QueuedPush>> {
+        self.read(move |c| {
+            let mut due = pushes::due(c, now, limit + skip.len())?;
+            due.retain(|p| !skip.contains(&p.id));
+            due.truncate(limit);
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn record_push_attempt(&self, id: i64, result: AttemptResult) -> Result<()> {
+        self.write(move |c| pushes::record_attempt(c, id, &result))
+            .await
     }
 
     async fn outbox_backlog(&self) -> Result<u64> {

@@ -61,7 +61,9 @@ pub fn enqueue(
 pub fn backlog(conn: &Connection) -> Result<u64> {
     let count: i64 = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM outbox_events)
-              + (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')",
+              + (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending')
+              + (SELECT COUNT(*) FROM email_outbox WHERE status = 'pending')
+              + (SELECT COUNT(*) FROM push_outbox WHERE status = 'pending')",
         [],
         |r| r.get(0),
     )?;

@@ -14,10 +14,12 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
+use crate::metrics::WriterMetrics;
 
 /// Most jobs in one transaction; bounds the latency a large batch adds to its first job.
 const MAX_BATCH: usize = 512;
@@ -77,8 +79,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer on `conn`, a read-write connection in WAL mode to a database file.
-    pub fn start(conn: Connection) -> Result<Writer> {
+    /// Starts the writer on `conn`, a read-write connection in WAL mode to a database file;
+    /// it reports its batches and flushes to `metrics`.
+    pub fn start(conn: Connection, metrics: WriterMetrics) -> Result<Writer> {
         // The file name SQLite itself adds `-wal` to.
         let path = match conn.path() {
             Some(path) if !path.is_empty() => PathBuf::from(path),
@@ -89,11 +92,11 @@ impl Writer {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // The commit itself does not wait for the disk; the flusher does, before any reply.
         conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-        let flusher = Flusher::start(&path)?;
+        let flusher = Flusher::start(&path, metrics.flush_seconds.clone())?;
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let thread = std::thread::Builder::new()
             .name("frontdesk-writer".into())
-            .spawn(move || run_writer(conn, rx, flusher))
+            .spawn(move || run_writer(conn, rx, flusher, &metrics))
             .map_err(|e| Error::internal_from("cannot start writer thread", e))?;
         Ok(Writer {
             queue: Mutex::new(Some(tx)),
@@ -137,7 +140,12 @@ impl Drop for Writer {
     }
 }
 
-fn run_writer(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>, mut flusher: Flusher) {
+fn run_writer(
+    conn: Connection,
+    rx: mpsc::Receiver<Box<dyn WriteJob>>,
+    mut flusher: Flusher,
+    metrics: &WriterMetrics,
+) {
     let mut checkpoints = Checkpoints::new(&conn);
     while let Ok(first) = rx.recv() {
         let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
@@ -148,7 +156,12 @@ fn run_writer(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>, mut flush
                 Err(_) => break,
             }
         }
+        let started = Instant::now();
         let commit = run_batch(&conn, &mut batch);
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.batch_jobs.observe(batch.len() as f64);
         match commit {
             Ok(()) => flusher.deliver_after_flush(batch),
             Err(e) => {
@@ -178,7 +191,7 @@ struct Flusher {
 }
 
 impl Flusher {
-    fn start(db: &Path) -> Result<Flusher> {
+    fn start(db: &Path, flush_seconds: Histogram) -> Result<Flusher> {
         // fsync applies to the file, whichever descriptor it is called on. The WAL stays (it is
         // reset in place, never replaced) while the writer's connection is open; if SQLite has
         // not made it yet, an empty file is what it would start from.
@@ -194,7 +207,7 @@ impl Flusher {
         let (committed, batches) = mpsc::channel::<Vec<Box<dyn WriteJob>>>();
         let thread = std::thread::Builder::new()
             .name("frontdesk-flush".into())
-            .spawn(move || run_flusher(&wal, &batches))
+            .spawn(move || run_flusher(&wal, &batches, &flush_seconds))
             .map_err(|e| Error::internal_from("cannot start flush thread", e))?;
         Ok(Flusher {
             committed: Some(committed),
@@ -222,14 +235,20 @@ impl Flusher {
     }
 }
 
-fn run_flusher(wal: &File, batches: &mpsc::Receiver<Vec<Box<dyn WriteJob>>>) {
+fn run_flusher(
+    wal: &File,
+    batches: &mpsc::Receiver<Vec<Box<dyn WriteJob>>>,
+    flush_seconds: &Histogram,
+) {
     while let Ok(first) = batches.recv() {
         let mut ready = vec![first];
         ready.extend(batches.try_iter());
+        let started = Instant::now();
         let flushed = wal.sync_data().map_err(|e| {
             tracing::error!(error = %e, "flushing the WAL failed");
             format!("flushing the WAL failed: {e}")
         });
+        flush_seconds.observe(started.elapsed().as_secs_f64());
         for batch in ready {
             deliver(batch, flushed.clone());
         }
@@ -312,7 +331,7 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER UNIQUE);")
             .unwrap();
-        let writer = Writer::start(conn).unwrap();
+        let writer = Writer::start(conn, WriterMetrics::default()).unwrap();
         (writer, dir)
     }
 

@@ -1,6 +1,7 @@
 //! Dashboard handlers over HTTP: every page and partial as each role and signed out, CSRF,
-//! escaping, cookies, idle expiry, the event stream, forms without JavaScript, and the fixes of
-//! the foundations issue. All of them drive the one browser-like client in `client`.
+//! escaping, cookies, idle expiry, the event stream, forms without JavaScript, the fixes of the
+//! foundations issue and the webhooks pages. All of them drive the one browser-like client in
+//! `client`.
 
 pub(crate) mod client;
 
@@ -13,3 +14,5 @@ mod notify;
 mod pages;
 mod sessions;
 mod stream;
+mod webhook_deliveries;
+mod webhooks;

@@ -19,6 +19,7 @@ const PAGES: &[&str] = &[
     "/admin/agents",
     "/admin/personas",
     "/admin/audit",
+    "/admin/webhooks",
 ];
 
 #[tokio::test]
@@ -52,11 +53,21 @@ async fn every_page_and_partial_for_every_role_and_signed_out() {
         ("root@example.com", vec![]),
         (
             "chat@example.com",
-            vec!["/admin/agents", "/admin/personas", "/admin/audit"],
+            vec![
+                "/admin/agents",
+                "/admin/personas",
+                "/admin/audit",
+                "/admin/webhooks",
+            ],
         ),
         (
             "support@example.com",
-            vec!["/admin/agents", "/admin/personas", "/admin/audit"],
+            vec![
+                "/admin/agents",
+                "/admin/personas",
+                "/admin/audit",
+                "/admin/webhooks",
+            ],
         ),
     ] {
         let mut b = Browser::sign_in(&app, email).await;
@@ -127,6 +138,7 @@ async fn pages_carry_no_inline_script_or_style() {
         "/admin/personas",
         "/admin/canned",
         "/admin/audit",
+        "/admin/webhooks",
     ] {
         pages.push((path, b.get(path).await.ok(path)));
     }

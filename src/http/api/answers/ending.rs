@@ -42,3 +42,12 @@ impl From<Rating> for RatingAnswer {
         }
     }
 }
+
+/// `POST /api/chat/transcript`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptAnswer {
+    pub session_id: String,
+    /// The email is queued; it is sent at least once, retried for a day.
+    pub queued: bool,
+}

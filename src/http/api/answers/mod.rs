@@ -11,8 +11,10 @@ pub mod session;
 
 pub use attachment::AttachmentAnswer;
 pub use availability::AvailabilityAnswer;
-pub use ending::{EndAnswer, RatingAnswer};
+pub use ending::{EndAnswer, RatingAnswer, TranscriptAnswer};
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};
 pub use page::{EventsPage, MessagesPage, SessionsPage};
-pub use realtime::{EndedEvent, Nothing, ReadAnswer, ReadEvent, StreamEvent, TypingEvent};
+pub use realtime::{
+    EndedEvent, Nothing, PushTokenAnswer, ReadAnswer, ReadEvent, StreamEvent, TypingEvent,
+};
 pub use session::{HistoryAnswer, PersonasAnswer, StartAnswer};

@@ -99,3 +99,12 @@ impl ToSchema for StreamEvent {
         EndedEvent::schemas(schemas);
     }
 }
+
+/// `POST /api/chat/push-token`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PushTokenAnswer {
+    pub registered: bool,
+    /// Whether this server sends pushes (a device registered while it is off is kept).
+    pub push_enabled: bool,
+}

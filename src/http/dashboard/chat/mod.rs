@@ -49,6 +49,8 @@ pub struct ChatPage {
     max_attachment_bytes: u64,
     /// The same limit as people read it ("10 MB").
     max_attachment_size: String,
+    /// An offline-form chat: what happens to a reply (emailed, or only shown in the widget).
+    offline_note: Option<&'static str>,
     details: Details,
 }
 
@@ -90,6 +92,13 @@ pub async fn page(
         max_length: ctx.settings.max_message_length,
         max_attachment_bytes: ctx.settings.attachments.max_bytes,
         max_attachment_size: file_size(ctx.settings.attachments.max_bytes),
+        offline_note: (s.channel == crate::domain::Channel::Offline).then(|| {
+            match (ctx.mail.enabled(), s.user_email.is_some()) {
+                (true, true) => "This visitor left a message while nobody could answer: your reply is emailed to them.",
+                (true, false) => "This visitor left no email address: they see your reply only if they come back to the site.",
+                (false, _) => "Email is off (SMTP_URL is not set): the visitor sees your reply only if they come back to the site.",
+            }
+        }),
         details: details_of(&ctx, &session, &d).await?,
     })
 }
