@@ -73,6 +73,8 @@ pub struct Services {
     pub file_links: FileLinks,
     /// Image decoding at once is bounded: a decoded photo takes tens of megabytes.
     pub image_jobs: tokio::sync::Semaphore,
+    /// Upload bodies read at once; the rest wait with their bytes still in the network.
+    pub upload_slots: tokio::sync::Semaphore,
     /// The webhook delivery worker's state.
     pub webhooks: webhooks::Dispatcher,
     /// Outgoing email; off without `SMTP_URL`.
@@ -131,6 +133,7 @@ impl Services {
             ),
             file_links,
             image_jobs: tokio::sync::Semaphore::new(attachments::IMAGE_JOBS_AT_ONCE),
+            upload_slots: tokio::sync::Semaphore::new(attachments::UPLOADS_READ_AT_ONCE),
             webhooks: webhooks::Dispatcher::new(settings.webhook_allow_private)?,
             mail: email::Mailer::new(&settings)?,
             push: push::Pusher::new(&settings)?,

@@ -224,20 +224,24 @@ impl Staging {
             .sink
             .take()
             .ok_or_else(|| Error::internal("an upload's staging file was lost"))?;
-        let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(STAGING_BATCH));
-        let sink = tokio::task::spawn_blocking(move || {
+        // The buffer goes to the blocking thread and comes back emptied: one allocation per
+        // upload, not one per batch (each freed 256 KB would be memory the kernel maps anew).
+        let mut batch = std::mem::take(&mut self.buffer);
+        let (sink, batch) = tokio::task::spawn_blocking(move || {
             use std::io::Write;
             sink.hasher.update(&batch);
             sink.file.write_all(&batch)?;
             if sync {
                 sink.file.sync_all()?;
             }
-            Ok::<_, std::io::Error>(sink)
+            batch.clear();
+            Ok::<_, std::io::Error>((sink, batch))
         })
         .await
         .map_err(|e| Error::internal_from("an upload's writer stopped", e))?
         .map_err(|e| Error::internal_from("writing an upload", e))?;
         self.sink = Some(sink);
+        self.buffer = batch;
         Ok(())
     }
 
