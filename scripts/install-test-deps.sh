@@ -5,7 +5,8 @@
 # server behind each proxy); from PyPI the Standard Webhooks reference library (the tests'
 # webhook receiver verifies signatures with it) and aiosmtpd (the tests' SMTP sink); and
 # schemathesis, in a virtual environment under .tools/ (ignored by git), for the API fuzzing
-# test. Safe to run again.
+# test; and from npm the real socket.io-client and ws the realtime tests drive (tests/node,
+# pinned by its package-lock.json). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ schemathesis_ready() {
 # Debian packages still missing: a command name and the package that brings it.
 missing=()
 for pair in chromium:chromium chromedriver:chromium-driver nginx:nginx caddy:caddy \
-  systemd-analyze:systemd openssl:openssl unshare:util-linux; do
+  systemd-analyze:systemd openssl:openssl unshare:util-linux node:nodejs npm:npm; do
   cmd="${pair%%:*}"
   package="${pair#*:}"
   if command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ]; then
@@ -80,4 +81,12 @@ else
   .tools/venv/bin/python -m pip install --quiet --disable-pip-version-check \
     "schemathesis==$SCHEMATHESIS_VERSION"
   .tools/venv/bin/schemathesis --version
+fi
+
+# The npm packages, exactly as the lock file pins them; reinstalled when the lock changes.
+if cmp -s tests/node/package-lock.json tests/node/node_modules/.installed-from-lock; then
+  echo "npm packages of tests/node are installed"
+else
+  npm ci --prefix tests/node --no-audit --no-fund
+  cp tests/node/package-lock.json tests/node/node_modules/.installed-from-lock
 fi
