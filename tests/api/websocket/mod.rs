@@ -6,6 +6,8 @@ mod client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use frontdesk::realtime::HoldKind;
+
 use crate::helpers::*;
 use crate::process::{Server, call, call_ok};
 use client::WsClient;
@@ -248,6 +250,11 @@ async fn the_end_arrives_and_the_socket_closes() {
     let mut ws = WsClient::with_header(&app.base, "/chat/chat_ws_end", &token).await;
     assert_eq!(ws.frame().await["type"], "new_message", "the welcome");
     app.wait_until_held("ws_user", 1).await;
+    assert_eq!(
+        app.services.hub.held(HoldKind::WebSocket),
+        1,
+        "counted as a socket"
+    );
 
     app.post_ok(
         "/api/admin/chat/session/end",
