@@ -493,3 +493,36 @@ async fn an_acked_message_survives_kill_9() {
     assert_eq!(kept.len(), 1, "{body}");
     assert_eq!(kept[0]["message"], "keep me");
 }
+
+#[tokio::test]
+async fn the_message_rate_limit_applies_to_frames() {
+    let app = TestApp::spawn_with(|s| s.rate_limit_max_requests = 2).await;
+    let token = app.user_token("ws_user");
+    app.start_session(&token, Some("chat_ws_rate")).await;
+    let mut ws = WsClient::with_header(&app.base, "/chat/chat_ws_rate", &token).await;
+    for n in 1..=2 {
+        let ack = ws
+            .request(json!({ "type": "send_message", "messageId": format!("msg_rate_{n}"), "message": "hi" }))
+            .await;
+        assert_eq!(ack["type"], "ack", "message {n}: {ack}");
+    }
+    let refused = ws
+        .request(json!({ "type": "send_message", "messageId": "msg_rate_3", "message": "hi" }))
+        .await;
+    assert_eq!(refused["error"]["code"], "RATE_LIMITED", "{refused}");
+    assert!(
+        refused["error"]["details"]["retryAfterSeconds"]
+            .as_u64()
+            .is_some_and(|s| s >= 1)
+    );
+    // A retry of a stored message is still answered, as on HTTP.
+    let retry = ws
+        .request(json!({ "type": "send_message", "messageId": "msg_rate_1", "message": "hi" }))
+        .await;
+    assert_eq!(retry["type"], "ack", "{retry}");
+    assert_eq!(retry["data"]["duplicate"], true);
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE sender = 'user'"),
+        2
+    );
+}
