@@ -4,6 +4,7 @@
 pub mod admin_api;
 pub mod api;
 mod assets;
+mod chat_socket;
 pub mod cors;
 pub mod dashboard;
 pub mod edge;
@@ -47,6 +48,7 @@ pub fn service(ctx: AppState) -> HttpService {
     let mut router = Router::new()
         .merge(documented)
         .merge(files::routes())
+        .merge(chat_socket::routes())
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
         .merge(widget::routes());

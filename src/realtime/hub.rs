@@ -153,6 +153,8 @@ pub enum HoldKind {
     Poll,
     /// A client event stream.
     Stream,
+    /// A plain WebSocket of a chat (`GET /chat/{sessionId}`).
+    WebSocket,
 }
 
 pub struct Hub {
@@ -163,6 +165,7 @@ pub struct Hub {
     /// All held long-polls, then all open streams, whoever holds them.
     held_polls: AtomicUsize,
     open_streams: AtomicUsize,
+    open_sockets: AtomicUsize,
 }
 
 impl Default for Hub {
@@ -173,6 +176,7 @@ impl Default for Hub {
             held: Mutex::new(HashMap::new()),
             held_polls: AtomicUsize::new(0),
             open_streams: AtomicUsize::new(0),
+            open_sockets: AtomicUsize::new(0),
         }
     }
 }
@@ -275,6 +279,7 @@ impl Hub {
         match kind {
             HoldKind::Poll => &self.held_polls,
             HoldKind::Stream => &self.open_streams,
+            HoldKind::WebSocket => &self.open_sockets,
         }
     }
 

@@ -47,6 +47,10 @@ async fn refresh(ctx: &Services) -> Result<()> {
     metrics
         .open_streams
         .set(gauge(ctx.hub.held(HoldKind::Stream)));
+    // Plain WebSockets; Socket.IO sockets add to this series once they are counted in the hub.
+    metrics
+        .open_sockets
+        .set(gauge(ctx.hub.held(HoldKind::WebSocket)));
     let backlog = ctx.store.outbox_backlog().await?;
     metrics
         .outbox_backlog

@@ -15,7 +15,7 @@ use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::{SessionStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::realtime::{HoldPermit, LiveState};
+use crate::realtime::{HoldKind, HoldPermit, LiveState};
 
 /// Messages read from the database per batch while catching a client up.
 const CATCH_UP_BATCH: i64 = 100;
@@ -96,8 +96,43 @@ pub enum ClientEvent {
     },
 }
 
+/// Opens a stream for a client that has every message up to `after` (a message id of the
+/// session; `None`: nothing yet) and nothing else, so it receives what it missed once. The
+/// ownership check comes first, so another user's session is `SessionNotFound` whatever
+/// `after` says; an id that is not a message of the session is `InvalidCursor`, as on poll.
+pub async fn open_after_message(
+    ctx: &Arc<Services>,
+    user: &UserPrincipal,
+    session_id: &str,
+    after: Option<&str>,
+    kind: HoldKind,
+) -> Result<mpsc::Receiver<(ClientEvent, StreamCursor)>> {
+    let cell = live::cell(ctx, session_id)
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    if !user.is(&cell.state().snapshot.owner) {
+        return Err(Error::SessionNotFound);
+    }
+    let resume = match after {
+        None => None,
+        Some(message_id) => {
+            let seq = ctx
+                .store
+                .message_position(session_id.to_string(), message_id.to_string())
+                .await?
+                .ok_or(Error::InvalidCursor)?;
+            Some(StreamCursor {
+                message_seq: seq,
+                ..StreamCursor::default()
+            })
+        }
+    };
+    open(ctx, user, session_id, resume, kind).await
+}
+
 /// Opens a stream for the user's session; events arrive on the returned channel, which closes
-/// when the session is over and the end was sent, or when the server shuts down.
+/// when the session is over and the end was sent, or when the server shuts down. `kind` says
+/// which transport holds it, for the per-user cap and the metrics.
 #[tracing::instrument(level = "debug", 
     skip_all,
     err(level = "debug"),
@@ -108,6 +143,7 @@ pub async fn open(
     user: &UserPrincipal,
     session_id: &str,
     resume: Option<StreamCursor>,
+    kind: HoldKind,
 ) -> Result<mpsc::Receiver<(ClientEvent, StreamCursor)>> {
     let cell = live::cell(ctx, session_id)
         .await?
@@ -117,11 +153,7 @@ pub async fn open(
     }
     let permit = ctx
         .hub
-        .hold(
-            &user.owner(),
-            ctx.settings.max_held_polls_per_user,
-            crate::realtime::HoldKind::Stream,
-        )
+        .hold(&user.owner(), ctx.settings.max_held_polls_per_user, kind)
         .ok_or(Error::RateLimited {
             retry_after: Duration::from_secs(5),
         })?;

@@ -260,6 +260,11 @@ pub trait ChatStore: Send + Sync {
         limit: i64,
     ) -> Result<Vec<Message>>;
 
+    /// The position of the message `message_id` in its session, `None` when the session has
+    /// no such message.
+    async fn message_position(&self, session_id: String, message_id: String)
+    -> Result<Option<i64>>;
+
     /// Up to `limit` messages with a position above `seq`, in position order.
     async fn messages_after_seq(
         &self,

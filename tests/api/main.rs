@@ -42,5 +42,6 @@ mod token_edges;
 mod tokens;
 mod typed_answers;
 mod webhooks;
+mod websocket;
 mod widget_assets;
 mod widget_channel;

@@ -15,6 +15,7 @@ use super::answers::{ClientMessage, EndedEvent, ReadEvent, StreamEvent, TypingEv
 use crate::auth::FileLinks;
 use crate::http::envelope::{ApiError, ErrorEnvelope};
 use crate::http::extract::{ApiPath, AppState, UserAuth, session_path};
+use crate::realtime::HoldKind;
 use crate::service::stream::{self, ClientEvent, StreamCursor};
 
 /// Comment lines at this interval keep proxies from closing an idle stream.
@@ -53,7 +54,7 @@ pub async fn stream(
         None => None,
         Some(value) => Some(StreamCursor::parse(value.to_str().unwrap_or(""))?),
     };
-    let rx = stream::open(&ctx, &user, session_id.as_str(), resume).await?;
+    let rx = stream::open(&ctx, &user, session_id.as_str(), resume, HoldKind::Stream).await?;
     let links = ctx.file_links.clone();
     let events =
         ReceiverStream::new(rx).map(move |(event, cursor)| Ok(to_sse(event, cursor, &links)));

@@ -64,6 +64,15 @@ impl ChatStore for SqliteStore {
             .await
     }
 
+    async fn message_position(
+        &self,
+        session_id: String,
+        message_id: String,
+    ) -> Result<Option<i64>> {
+        self.read(move |c| messages::seq_of(c, &session_id, &message_id))
+            .await
+    }
+
     async fn messages_after_seq(
         &self,
         session_id: String,
