@@ -196,6 +196,13 @@ impl UserTokenVerifier {
     /// The caller a user or guest token names, if it is canonical, signed with the pinned
     /// algorithm by a configured key, and valid now.
     pub fn verify(&self, token: &str) -> Result<UserPrincipal> {
+        self.verify_with_deadline(token)
+            .map(|(principal, _)| principal)
+    }
+
+    /// As [`Self::verify`], with the second (since the epoch, on the verifier's clock) after
+    /// which the token stops being accepted: for connections that outlive one request.
+    pub fn verify_with_deadline(&self, token: &str) -> Result<(UserPrincipal, u64)> {
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(invalid());
         }
@@ -204,12 +211,18 @@ impl UserTokenVerifier {
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(hit) = cache.get(&digest) {
-                return validity::check(hit.exp, None, None, now).map(|()| hit.principal.clone());
+                return validity::check(hit.exp, None, None, now)
+                    .map(|()| (hit.principal.clone(), deadline(hit.exp)));
             }
         }
         let (principal, exp) = self.verify_uncached(token, now)?;
         self.remember(digest, &principal, exp, now);
-        Ok(principal)
+        Ok((principal, deadline(exp)))
+    }
+
+    /// Seconds left, on the verifier's clock, until `deadline` (from `verify_with_deadline`).
+    pub fn seconds_until(&self, deadline: u64) -> u64 {
+        deadline.saturating_sub(validity::now_secs(&self.clock))
     }
 
     fn verify_uncached(&self, token: &str, now: u64) -> Result<(UserPrincipal, u64)> {
@@ -319,6 +332,11 @@ fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Use
     jsonwebtoken::decode::<UserClaims>(token, key, validation)
         .map(|d| d.claims)
         .map_err(|_| invalid())
+}
+
+/// The last second a token expiring at `exp` is accepted (expiry plus the leeway).
+fn deadline(exp: u64) -> u64 {
+    exp.saturating_add(validity::LEEWAY_SECS).saturating_add(1)
 }
 
 #[cfg(test)]

@@ -48,7 +48,8 @@ pub fn client_api_layer(origins: &[String]) -> CorsLayer {
 /// preflights (the layer would answer any OPTIONS with an empty 200; a bare one keeps its 405
 /// in the envelope).
 fn wants_cors<B>(request: &Request<B>) -> bool {
-    request.uri().path().starts_with("/api/chat/")
+    (request.uri().path().starts_with("/api/chat/")
+        || request.uri().path().starts_with("/socket.io/"))
         && request.headers().contains_key(header::ORIGIN)
         && (request.method() != Method::OPTIONS
             || request

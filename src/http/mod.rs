@@ -16,6 +16,7 @@ mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod server;
+pub mod socketio;
 pub mod uploads;
 mod widget;
 
@@ -51,7 +52,8 @@ pub fn service(ctx: AppState) -> HttpService {
         .merge(chat_socket::routes())
         .merge(dashboard::routes(ctx.clone()))
         .merge(assets::routes())
-        .merge(widget::routes());
+        .merge(widget::routes())
+        .route_service("/socket.io/", socketio::service(ctx.clone()));
     if measured {
         // Prometheus text, not the envelope: outside the OpenAPI document.
         router = router.route("/metrics", axum::routing::get(metrics::scrape));

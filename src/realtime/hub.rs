@@ -153,8 +153,9 @@ pub enum HoldKind {
     Poll,
     /// A client event stream.
     Stream,
-    /// A plain WebSocket of a chat (`GET /chat/{sessionId}`).
-    WebSocket,
+    /// A realtime socket: a plain WebSocket of a chat (`GET /chat/{sessionId}`) or a
+    /// user's Socket.IO connection.
+    Socket,
 }
 
 pub struct Hub {
@@ -279,7 +280,7 @@ impl Hub {
         match kind {
             HoldKind::Poll => &self.held_polls,
             HoldKind::Stream => &self.open_streams,
-            HoldKind::WebSocket => &self.open_sockets,
+            HoldKind::Socket => &self.open_sockets,
         }
     }
 

@@ -50,7 +50,7 @@ async fn refresh(ctx: &Services) -> Result<()> {
     // Plain WebSockets; Socket.IO sockets add to this series once they are counted in the hub.
     metrics
         .open_sockets
-        .set(gauge(ctx.hub.held(HoldKind::WebSocket)));
+        .set(gauge(ctx.hub.held(HoldKind::Socket)));
     let backlog = ctx.store.outbox_backlog().await?;
     metrics
         .outbox_backlog

@@ -34,6 +34,7 @@ mod process;
 mod push;
 mod realtime;
 mod settings;
+mod socketio;
 
 mod request_ids;
 mod schemathesis;

@@ -120,7 +120,7 @@ pub async fn run(ctx: AppState, mut socket: WebSocket, target: Target, opened: O
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "chat socket read failed");
                         if is_too_big(&e) {
-                            close(socket, CLOSE_TOO_BIG, "PAYLOAD_TOO_LARGE").await;
+                            close_unread(socket, CLOSE_TOO_BIG, "PAYLOAD_TOO_LARGE").await;
                         }
                         return;
                     }
@@ -204,7 +204,7 @@ async fn authenticate(
         &user,
         &target.session_id,
         target.after.as_deref(),
-        HoldKind::WebSocket,
+        HoldKind::Socket,
     )
     .await
     .map_err(fail)?;
@@ -249,17 +249,29 @@ async fn send_text(socket: &mut WebSocket, text: String) -> bool {
         .is_ok()
 }
 
-/// Sends a close frame and waits briefly for the client's, so the close is clean.
-async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
-    let frame = CloseFrame {
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
-    };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
+    }))
+}
+
+/// Sends a close frame and waits briefly for the client's, so the close is clean.
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    if socket.send(close_frame(code, reason)).await.is_err() {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while let Some(Ok(_)) = socket.recv().await {}
     })
     .await;
+}
+
+/// Closes after an oversized frame. The rest of that frame is never read (its header may claim
+/// any length, and reading it would buffer it), but the connection is held for the grace period
+/// so the client reads the close frame before unread bytes make the drop a TCP reset.
+async fn close_unread(mut socket: WebSocket, code: u16, reason: &'static str) {
+    if socket.send(close_frame(code, reason)).await.is_ok() {
+        tokio::time::sleep(CLOSE_GRACE).await;
+    }
 }

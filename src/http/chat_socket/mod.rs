@@ -83,7 +83,7 @@ async fn prepare(
                 &user,
                 session_id.as_str(),
                 after.as_deref(),
-                HoldKind::WebSocket,
+                HoldKind::Socket,
             )
             .await?;
             Some(Opened { user, events })

@@ -207,7 +207,8 @@ async fn connection(
         watch: watch.clone(),
         timeouts,
     };
-    // With upgrades: a WebSocket takes the connection over once its handshake is answered.
+    // With upgrades: a WebSocket (the chat socket, Socket.IO's websocket transport) takes the
+    // connection over once its handshake is answered.
     let served = protocol.serve_connection(io, service).with_upgrades();
     tokio::pin!(served);
     let mut closing = false;

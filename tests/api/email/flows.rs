@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{Sink, TEAM, app_with_mail};
+use super::{Sink, TEAM, app_with_mail, app_with_mail_on_a_still_clock};
 use crate::helpers::*;
 
 #[tokio::test]
@@ -269,7 +269,8 @@ async fn a_chat_waiting_with_nobody_online_alerts_the_team_once() {
 #[tokio::test]
 async fn a_refused_email_is_retried_until_it_is_taken() {
     let sink = Sink::start();
-    let app = app_with_mail(&sink, None).await;
+    // A still clock: the first retry (5 s on) must not fall due before the test looks.
+    let app = app_with_mail_on_a_still_clock(&sink).await;
     sink.refuse("451 4.3.0 Try again later").await;
     let (status, _) = app
         .request(

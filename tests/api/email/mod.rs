@@ -99,6 +99,26 @@ impl Drop for Sink {
 
 /// A server sending mail to `sink`, on a clock the test can move.
 pub async fn app_with_mail(sink: &Sink, alert_minutes: Option<u64>) -> TestApp {
+    let now = frontdesk::domain::Timestamp((now_secs() * 1000) as i64);
+    app_with_mail_and_clock(
+        sink,
+        alert_minutes,
+        frontdesk::clock::Clock::running_from(now),
+    )
+    .await
+}
+
+/// A server whose clock moves only when the test advances it, so no retry falls due by itself.
+pub async fn app_with_mail_on_a_still_clock(sink: &Sink) -> TestApp {
+    let now = frontdesk::domain::Timestamp((now_secs() * 1000) as i64);
+    app_with_mail_and_clock(sink, None, frontdesk::clock::Clock::fixed(now)).await
+}
+
+async fn app_with_mail_and_clock(
+    sink: &Sink,
+    alert_minutes: Option<u64>,
+    clock: frontdesk::clock::Clock,
+) -> TestApp {
     let port = sink.smtp_port;
     TestApp::spawn_with(move |s| {
         s.email = Some(EmailSettings {
@@ -108,9 +128,7 @@ pub async fn app_with_mail(sink: &Sink, alert_minutes: Option<u64>) -> TestApp {
             alert_after: alert_minutes.map(|m| Duration::from_secs(m * 60)),
         });
         s.public_url = Some("https://chat.shop.example".into());
-        s.clock = frontdesk::clock::Clock::running_from(frontdesk::domain::Timestamp(
-            (now_secs() * 1000) as i64,
-        ));
+        s.clock = clock;
     })
     .await
 }

@@ -251,7 +251,7 @@ async fn the_end_arrives_and_the_socket_closes() {
     assert_eq!(ws.frame().await["type"], "new_message", "the welcome");
     app.wait_until_held("ws_user", 1).await;
     assert_eq!(
-        app.services.hub.held(HoldKind::WebSocket),
+        app.services.hub.held(HoldKind::Socket),
         1,
         "counted as a socket"
     );
