@@ -30,6 +30,8 @@ pub enum Permission {
     ManageSettings,
     /// Webhook endpoints, their secrets and deliveries.
     ManageWebhooks,
+    /// Send a system message into every chat going on.
+    Broadcast,
 }
 
 impl Role {
@@ -86,5 +88,8 @@ mod tests {
         assert!(!Role::ChatAdmin.can(Permission::ManageAgents));
         assert!(Role::ChatAdmin.can(Permission::ManageCannedResponses));
         assert!(Role::SuperAdmin.can(Permission::ViewAudit));
+        assert!(Role::SuperAdmin.can(Permission::Broadcast));
+        assert!(!Role::ChatAdmin.can(Permission::Broadcast));
+        assert!(!Role::SupportAdmin.can(Permission::Broadcast));
     }
 }

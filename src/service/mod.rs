@@ -7,6 +7,7 @@ pub mod assignment;
 pub mod attachments;
 pub mod audit;
 pub mod auto_assign;
+pub mod broadcast;
 pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;

@@ -215,6 +215,29 @@ pub struct DayFigures {
     pub agent_messages: i64,
 }
 
+/// A system message for every chat that is going on (an admin broadcast).
+#[derive(Clone, Debug)]
+pub struct Broadcast {
+    /// The message's id in every chat: a retry with the same id and text stores nothing twice.
+    pub message_id: String,
+    pub text: String,
+    /// Who sent it, for the audit log.
+    pub agent_id: String,
+    pub now: Timestamp,
+    pub idle: IdleRule,
+}
+
+/// What a broadcast did.
+#[derive(Debug, Default)]
+pub struct BroadcastOutcome {
+    /// Chats that got the message now, each as this commit left it.
+    pub delivered: Vec<SessionState>,
+    /// Chats that had it already (a retried broadcast).
+    pub already_had: usize,
+    /// Chats found idle on the way and ended as expired instead.
+    pub expired: Vec<SessionState>,
+}
+
 /// Storage for sessions and everything that happens inside them.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
@@ -361,6 +384,13 @@ pub trait ChatStore: Send + Sync {
     /// Appends an agent reply like [`ChatStore::append_user_message`]; a chat nobody holds is
     /// assigned to the replier first under the same rules as [`ChatStore::assign`].
     async fn append_agent_message(&self, msg: NewAgentMessage) -> Result<ReplyOutcome>;
+
+    /// Appends `text` as a system message to every active chat (offline-form chats aside: their
+    /// visitor is not there to read it), expiring idle ones instead, and audits it as
+    /// `broadcast`, all in one unit of work. A retry with the same id and text adds it only to
+    /// chats that lack it; the same id with other text is `DuplicateMessageId` and stores
+    /// nothing.
+    async fn broadcast(&self, req: Broadcast) -> Result<BroadcastOutcome>;
 
     /// Adds an internal note to an existing session.
     async fn add_note(

@@ -12,6 +12,7 @@ mod admin_content;
 mod admin_queue;
 mod admin_roles;
 mod attachments;
+mod broadcast;
 mod client_end_rating;
 mod client_messages;
 mod client_poll;

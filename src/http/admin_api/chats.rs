@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use super::answers::{
-    ActiveSessions, AgentSendAnswer, AssignmentAnswer, NoteAnswer, PriorityAnswer,
+    ActiveSessions, AgentSendAnswer, AssignmentAnswer, BroadcastAnswer, NoteAnswer, PriorityAnswer,
     QueueEntryAnswer, SessionDetailAnswer,
 };
 use crate::domain::attachment::parse_message_attachments;
@@ -15,7 +15,7 @@ use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
     AgentAuth, ApiJson, ApiPath, AppState, present, required, session_path,
 };
-use crate::service::{assignment, notes, queue, replies, transcript, typing};
+use crate::service::{assignment, broadcast, notes, queue, replies, transcript, typing};
 
 fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
     SessionId::parse(&required("sessionId", raw)?)
@@ -150,6 +150,52 @@ pub async fn send_message(
         "Message sent successfully",
         AgentSendAnswer::of(sent.message, sent.duplicate),
     ))
+}
+
+/// `POST /api/admin/chat/broadcast`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastBody {
+    #[schema(value_type = String, required = true, example = "We close at 3 pm today.")]
+    message: Option<String>,
+    /// Makes a retry safe: a chat that has a message with this id gets nothing new.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,128}$")]
+    message_id: Option<String>,
+}
+
+/// Broadcast to every chat
+///
+/// A system message into every active chat (offline-form chats aside), shown to each user like
+/// the welcome message. Super admins only; audited as `broadcast`.
+#[utoipa::path(
+    post,
+    operation_id = "admin_broadcast",
+    path = "/api/admin/chat/broadcast",
+    tag = "admin: chats",
+    request_body = BroadcastBody,
+    responses(
+        (status = 200, description = "The message is in every active chat", body = Envelope<BroadcastAnswer>),
+        (status = 403, description = "`FORBIDDEN`: only super admins broadcast", body = ErrorEnvelope),
+        (status = 409, description = "`DUPLICATE_MESSAGE_ID`: the id was used for other text", body = ErrorEnvelope),
+    ),
+    security(("agentToken" = [])),
+)]
+pub async fn broadcast(
+    State(ctx): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    ApiJson(body): ApiJson<BroadcastBody>,
+) -> ApiResult<BroadcastAnswer> {
+    let text = MessageText::parse(
+        &required("message", body.message)?,
+        ctx.settings.max_message_length,
+    )?;
+    let message_id = body
+        .message_id
+        .as_deref()
+        .map(MessageId::parse)
+        .transpose()?;
+    let summary = broadcast::send(&ctx, &agent, text, message_id).await?;
+    Ok(ApiOk::new("Broadcast sent", BroadcastAnswer::of(summary)))
 }
 
 /// `POST /api/admin/chat/typing`.

@@ -25,6 +25,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(chats::active_sessions))
         .routes(routes!(chats::session_detail))
         .routes(routes!(chats::send_message))
+        .routes(routes!(chats::broadcast))
         .routes(routes!(chats::typing))
         .routes(routes!(chats::assign))
         .routes(routes!(chats::release))

@@ -29,6 +29,7 @@ pub enum Url {
     Audit,
     Hours,
     Webhooks,
+    Broadcast,
 }
 
 impl Url {
@@ -49,6 +50,7 @@ impl Url {
             Url::Audit => "/admin/audit",
             Url::Hours => "/admin/settings/hours",
             Url::Webhooks => "/admin/webhooks",
+            Url::Broadcast => "/admin/broadcast",
         }
     }
 }

@@ -100,6 +100,10 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
             get(manage::hours::page).post(manage::hours::save),
         )
         .route(
+            Url::Broadcast.as_str(),
+            get(manage::broadcast::page).post(manage::broadcast::send),
+        )
+        .route(
             Url::Webhooks.as_str(),
             get(manage::webhooks::page).post(manage::webhooks::create),
         )

@@ -20,6 +20,7 @@ pub struct Layout {
     pub can_manage_personas: bool,
     pub can_view_audit: bool,
     pub can_manage_webhooks: bool,
+    pub can_broadcast: bool,
 }
 
 impl Layout {
@@ -36,6 +37,7 @@ impl Layout {
             can_manage_personas: role.can(Permission::ManagePersonas),
             can_view_audit: role.can(Permission::ViewAudit),
             can_manage_webhooks: role.can(Permission::ManageWebhooks),
+            can_broadcast: role.can(Permission::Broadcast),
         }
     }
 

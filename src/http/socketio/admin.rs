@@ -13,12 +13,13 @@ use super::{Refused, ack_body, object, session_field, text_field, to_value};
 use crate::auth::FileLinks;
 use crate::domain::{MessageId, MessageText, SendAs};
 use crate::error::Error;
+use crate::http::admin_api::answers::BroadcastAnswer;
 use crate::http::api::answers::{ClientMessage, SendAnswer};
 use crate::http::envelope::ApiError;
 use crate::http::extract::AppState;
 use crate::realtime::DashboardEvent;
 use crate::service::agents::{self, AgentPrincipal};
-use crate::service::{replies, transcript, typing};
+use crate::service::{broadcast, replies, transcript, typing};
 
 /// Messages a `join_chat` ack carries: the newest of the chat.
 const JOIN_MESSAGES: usize = 50;
@@ -262,6 +263,18 @@ async fn dispatch(
             let is_typing = super::typing_flag(event, &body)?;
             typing::agent_typing(ctx, agent, session_id.as_str(), is_typing).await?;
             Ok(json!({"sessionId": session_id.as_str(), "isTyping": is_typing}))
+        }
+        "admin_broadcast" => {
+            let body = object(data)?;
+            let text = MessageText::parse(
+                text_field(&body, &["message", "content"]).unwrap_or_default(),
+                ctx.settings.max_message_length,
+            )?;
+            let message_id = text_field(&body, &["messageId"])
+                .map(MessageId::parse)
+                .transpose()?;
+            let summary = broadcast::send(ctx, agent, text, message_id).await?;
+            Ok(to_value(&BroadcastAnswer::of(summary)))
         }
         _ => Err(super::unknown_event(event)),
     }

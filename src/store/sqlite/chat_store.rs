@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use super::chat::{agent, client};
+use super::chat::{agent, broadcast, client};
 use super::{messages, sessions};
 use crate::domain::message::Message;
 use crate::domain::note::Note;
@@ -17,9 +17,9 @@ use crate::domain::{Priority, SessionOwner, Timestamp};
 use crate::error::Result;
 use crate::store::ChatStore;
 use crate::store::chats::{
-    ActiveSession, Actor, AssignRequest, ChatRecord, DayFigures, EndOutcome, NewAgentMessage,
-    NewRating, NewUserMessage, PastSession, ReplyOutcome, SendOutcome, StartOutcome, StartSession,
-    TransferRequest,
+    ActiveSession, Actor, AssignRequest, Broadcast, BroadcastOutcome, ChatRecord, DayFigures,
+    EndOutcome, NewAgentMessage, NewRating, NewUserMessage, PastSession, ReplyOutcome, SendOutcome,
+    StartOutcome, StartSession, TransferRequest,
 };
 
 #[async_trait]
@@ -196,6 +196,10 @@ impl ChatStore for SqliteStore {
     async fn append_agent_message(&self, msg: NewAgentMessage) -> Result<ReplyOutcome> {
         self.write(move |c| agent::append_agent_message(c, &msg))
             .await
+    }
+
+    async fn broadcast(&self, req: Broadcast) -> Result<BroadcastOutcome> {
+        self.write(move |c| broadcast::broadcast(c, &req)).await
     }
 
     async fn add_note(

@@ -6,6 +6,7 @@
 pub(crate) mod client;
 
 mod attachments;
+mod broadcast_page;
 mod csrf_escaping;
 mod fixes;
 mod forms;

@@ -136,3 +136,77 @@ async fn a_disabled_agents_socket_closes_at_once() {
         watcher.close().await;
     }
 }
+
+#[tokio::test]
+async fn admin_broadcast_reaches_every_joined_user_and_needs_a_super_admin() {
+    let app = TestApp::spawn().await;
+    let (_, root) = app.agent("root@example.com", "super_admin").await;
+    let (_, helper) = app.agent("helper@example.com", "chat_admin").await;
+    for transport in TRANSPORTS {
+        let user = app.user_token(&format!("bc_{transport}"));
+        let session = format!("chat_bc_{transport}");
+        app.start_session(&user, Some(&session)).await;
+        let mut user_socket = SioClient::user(&app.base, &user, transport).await;
+        user_socket
+            .emit_ok("join_chat", json!({"sessionId": session}))
+            .await;
+
+        // A chat admin may not; nothing is stored.
+        let (mut chat_admin, outcome) =
+            SioClient::connect(&app.base, "/admin", Some(&helper), transport).await;
+        assert_eq!(outcome, Ok(transport.to_string()));
+        chat_admin
+            .emit_err(
+                "admin_broadcast",
+                json!({"message": "Notice: not from me"}),
+                "FORBIDDEN",
+            )
+            .await;
+        chat_admin.close().await;
+
+        let (mut admin, outcome) =
+            SioClient::connect(&app.base, "/admin", Some(&root), transport).await;
+        assert_eq!(outcome, Ok(transport.to_string()));
+        for (what, bad) in [
+            ("no message", json!({})),
+            ("a number", json!({"message": 5})),
+            ("10,000 characters", json!({"message": "x".repeat(10_000)})),
+        ] {
+            let answer = admin.emit("admin_broadcast", bad).await;
+            assert_eq!(
+                answer["error"]["code"], "VALIDATION_ERROR",
+                "{what}: {answer}"
+            );
+        }
+        let id = format!("bc_sock_{transport}");
+        let text = format!("Notice: maintenance at 6 ({transport})");
+        let ack = admin
+            .emit_ok("admin_broadcast", json!({"message": text, "messageId": id}))
+            .await;
+        assert_eq!(ack["messageId"], json!(id));
+        assert!(ack["chats"].as_u64().unwrap() >= 1, "{ack}");
+        let got = user_socket
+            .event_where("new_message", |m| m["messageId"] == json!(id))
+            .await;
+        assert_eq!(got["sender"], "system");
+        assert_eq!(got["message"], json!(text));
+        assert_eq!(got["sessionId"], json!(session));
+        // A retry is acked and stores nothing twice.
+        let retry = admin
+            .emit_ok("admin_broadcast", json!({"message": text, "messageId": id}))
+            .await;
+        assert_eq!(retry["chats"], 0, "{retry}");
+        assert_eq!(
+            app.count_rows(&format!(
+                "SELECT COUNT(*) FROM messages WHERE id = '{id}' AND session_id = '{session}'"
+            )),
+            1
+        );
+        admin.close().await;
+        user_socket.close().await;
+    }
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE body = 'Notice: not from me'"),
+        0
+    );
+}

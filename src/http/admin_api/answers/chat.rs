@@ -32,6 +32,28 @@ impl AgentSendAnswer {
     }
 }
 
+/// `POST /api/admin/chat/broadcast`: what the broadcast reached.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastAnswer {
+    /// The message's id in every chat.
+    pub message_id: String,
+    /// Chats that got the message now.
+    pub chats: usize,
+    /// Chats that had it already (a retry with the same `messageId`).
+    pub already_had: usize,
+}
+
+impl BroadcastAnswer {
+    pub fn of(summary: crate::service::broadcast::BroadcastSummary) -> Self {
+        BroadcastAnswer {
+            message_id: summary.message_id,
+            chats: summary.chats,
+            already_had: summary.already_had,
+        }
+    }
+}
+
 /// Assign, release and transfer: who holds the chat now.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,7 @@ pub mod session;
 pub mod webhook;
 
 pub use agent::{AdminAnswer, AgentAnswer, AgentsAnswer, LoginAnswer, OneAgent};
-pub use chat::{AgentSendAnswer, AssignmentAnswer, PriorityAnswer};
+pub use chat::{AgentSendAnswer, AssignmentAnswer, BroadcastAnswer, PriorityAnswer};
 pub use content::{
     AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
     PersonaAnswer, PersonaDeleted, PersonaList,

@@ -1,9 +1,10 @@
-//! Management pages: agents, personas, canned responses, business hours and webhooks (plain
-//! forms, Post/Redirect/Get), and the audit log, one module each. A form error re-renders the
-//! page with the message and the status code.
+//! Management pages: agents, personas, canned responses, business hours, webhooks and the
+//! broadcast (plain forms, Post/Redirect/Get), and the audit log, one module each. A form error
+//! re-renders the page with the message and the status code.
 
 pub mod agents;
 pub mod audit;
+pub mod broadcast;
 pub mod canned;
 pub mod hours;
 pub mod personas;

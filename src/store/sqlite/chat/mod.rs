@@ -2,6 +2,7 @@
 //! `chat_store.rs` as one writer job or one pooled read. Shared steps live here.
 
 pub(super) mod agent;
+pub(super) mod broadcast;
 pub(super) mod client;
 
 use rusqlite::Connection;
