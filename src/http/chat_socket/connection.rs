@@ -33,11 +33,14 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SILENT: u16 = 4408;
+const CLOSE_TOKEN_EXPIRED: u16 = 4401;
 
 /// A socket whose caller and stream are settled (by the header, before the upgrade).
 pub struct Opened {
     pub user: UserPrincipal,
     pub events: mpsc::Receiver<(ClientEvent, StreamCursor)>,
+    /// When the token stops being accepted on HTTP; the socket closes then.
+    pub expires_in: Duration,
 }
 
 /// What the URL asked for.
@@ -64,7 +67,13 @@ pub async fn run(ctx: AppState, mut socket: WebSocket, target: Target, opened: O
             Err(None) => return,
         },
     };
-    let Opened { user, mut events } = opened;
+    let Opened {
+        user,
+        mut events,
+        expires_in,
+    } = opened;
+    let expired = tokio::time::sleep(expires_in);
+    tokio::pin!(expired);
     let ready = ServerFrame::Authenticated {
         session_id: &target.session_id,
     };
@@ -78,6 +87,10 @@ pub async fn run(ctx: AppState, mut socket: WebSocket, target: Target, opened: O
         tokio::select! {
             () = ctx.shutdown.cancelled() => {
                 close(socket, CLOSE_GOING_AWAY, "SERVER_SHUTTING_DOWN").await;
+                return;
+            }
+            () = &mut expired => {
+                close(socket, CLOSE_TOKEN_EXPIRED, "TOKEN_EXPIRED").await;
                 return;
             }
             event = events.recv() => {
@@ -191,7 +204,10 @@ async fn authenticate(
             "The authenticate frame needs a token",
         ))
     })?;
-    let user = ctx.user_tokens.verify(token.trim()).map_err(fail)?;
+    let (user, deadline) = ctx
+        .user_tokens
+        .verify_with_deadline(token.trim())
+        .map_err(fail)?;
     if auth
         .session_id
         .as_deref()
@@ -208,7 +224,11 @@ async fn authenticate(
     )
     .await
     .map_err(fail)?;
-    Ok(Opened { user, events })
+    Ok(Opened {
+        user,
+        events,
+        expires_in: Duration::from_secs(ctx.user_tokens.seconds_until(deadline)),
+    })
 }
 
 fn to_frame(ctx: &AppState, event: ClientEvent) -> ServerFrame<'static> {

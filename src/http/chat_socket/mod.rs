@@ -8,6 +8,8 @@ mod connection;
 mod frames;
 mod requests;
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
@@ -77,7 +79,7 @@ async fn prepare(
                     "Malformed Authorization header",
                 ))
             })?;
-            let user = ctx.user_tokens.verify(token)?;
+            let (user, deadline) = ctx.user_tokens.verify_with_deadline(token)?;
             let events = stream::open_after_message(
                 ctx,
                 &user,
@@ -86,7 +88,11 @@ async fn prepare(
                 HoldKind::Socket,
             )
             .await?;
-            Some(Opened { user, events })
+            Some(Opened {
+                user,
+                events,
+                expires_in: Duration::from_secs(ctx.user_tokens.seconds_until(deadline)),
+            })
         }
     };
     let limit = ctx.settings.max_body_bytes;

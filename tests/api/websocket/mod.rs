@@ -526,3 +526,33 @@ async fn the_message_rate_limit_applies_to_frames() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_socket_closes_when_its_token_expires() {
+    let app = TestApp::spawn().await;
+    // Accepted for about five more seconds (tokens get a minute of leeway, as on HTTP).
+    let brief = || user_token_with(json!({ "sub": "ws_brief", "exp": app.clock_secs() - 55 }));
+    let fresh = app.user_token("ws_brief");
+    app.start_session(&fresh, Some("chat_ws_brief")).await;
+
+    let mut by_header = WsClient::with_header(&app.base, "/chat/chat_ws_brief", &brief()).await;
+    let mut by_frame = WsClient::with_frame(&app.base, "chat_ws_brief", "", &brief()).await;
+    assert_eq!(
+        by_header.frame().await["type"],
+        "new_message",
+        "the welcome"
+    );
+    let (code, reason) = by_header.closed().await;
+    assert_eq!((code, reason.as_str()), (4401, "TOKEN_EXPIRED"));
+    let (code, reason) = by_frame.closed().await;
+    assert_eq!((code, reason.as_str()), (4401, "TOKEN_EXPIRED"));
+    app.wait_until_held("ws_brief", 0).await;
+
+    // A fresh token's socket stays open and works.
+    let mut ws = WsClient::with_header(&app.base, "/chat/chat_ws_brief", &fresh).await;
+    assert_eq!(ws.frame().await["type"], "new_message", "the welcome");
+    let ack = ws
+        .request(json!({ "type": "send_message", "message": "still here" }))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+}
