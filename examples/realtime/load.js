@@ -163,8 +163,17 @@ async function setUp() {
 }
 
 // Connects one user and calls `onMessage(messageId)` for every reply that reaches them.
+const stages = { opened: 0, ready: 0 };
 function connect(user, onMessage) {
   return new Promise((resolve, reject) => {
+    // A client that never gets its answer fails the run instead of hanging it.
+    const stuck = setTimeout(() => reject(new Error(`connect: no answer in 60 s (${JSON.stringify(stages)})`)), 60000);
+    const done = resolve;
+    resolve = (socket) => {
+      clearTimeout(stuck);
+      stages.ready += 1;
+      done(socket);
+    };
     if (options.transport === "socketio") {
       const socket = io(options.url, {
         auth: { token: user.token },
@@ -174,6 +183,7 @@ function connect(user, onMessage) {
       socket.on("connect_error", (e) => reject(new Error(`connect: ${e.message}`)));
       socket.on("new_message", (m) => onMessage(m.messageId));
       socket.on("connect", () => {
+        stages.opened += 1;
         socket.emit("join_chat", { sessionId: user.sessionId }, (ack) => {
           if (ack && ack.success) resolve(socket);
           else reject(new Error(`join_chat: ${JSON.stringify(ack)}`));

@@ -39,6 +39,8 @@ struct ConnectQuery {
 /// Frames larger than the HTTP body limit get an error frame; larger than this many times
 /// the limit, the connection is closed (the frame is not even read whole).
 const PROTOCOL_LIMIT_FACTOR: usize = 4;
+/// What one read from the connection takes at most.
+const SOCKET_READ_BUFFER: usize = 4096;
 
 async fn connect(
     State(ctx): State<AppState>,
@@ -99,6 +101,10 @@ async fn prepare(
     let hard_limit = limit.saturating_mul(PROTOCOL_LIMIT_FACTOR);
     let ctx = ctx.clone();
     Ok(upgrade
+        // The defaults (128 KiB each) would keep ~130 KB per idle socket; frames here are
+        // small, and a bigger one grows the buffer only while it is read.
+        .read_buffer_size(SOCKET_READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {

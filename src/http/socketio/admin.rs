@@ -14,7 +14,7 @@ use crate::auth::FileLinks;
 use crate::domain::{MessageId, MessageText, SendAs};
 use crate::error::Error;
 use crate::http::admin_api::answers::BroadcastAnswer;
-use crate::http::api::answers::{ClientMessage, SendAnswer};
+use crate::http::api::answers::ClientMessage;
 use crate::http::envelope::ApiError;
 use crate::http::extract::AppState;
 use crate::realtime::DashboardEvent;
@@ -55,8 +55,16 @@ pub(super) fn on_connect(ctx: AppState, s: SocketRef) {
     let Some(conn) = s.extensions.get::<Arc<AgentConn>>() else {
         return;
     };
-    let task = tokio::spawn(follow_bus(ctx.clone(), s.clone(), conn.clone()));
+    let task = tokio::spawn(follow_bus(ctx, s.clone(), conn.clone()));
     *conn.bus_task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
+    // Gone before the task was stored: the disconnect handler could not stop it.
+    if !s.connected() {
+        task.abort();
+    }
+}
+
+/// Registered while the connect is authenticated, before any event can arrive.
+pub(super) fn register_events(ctx: AppState, s: &SocketRef) {
     s.on_fallback(
         move |s: SocketRef, Event(event): Event, TryData(data): TryData<Value>, ack: AckSender| {
             let ctx = ctx.clone();
@@ -251,11 +259,7 @@ async fn dispatch(
                 },
             )
             .await?;
-            let answer = to_value(&SendAnswer::of(sent.message, sent.duplicate));
-            let mut echo = answer.clone();
-            echo["sessionId"] = json!(session_id.as_str());
-            let _ = s.emit("message_sent", &echo);
-            Ok(answer)
+            Ok(super::acknowledge_sent(s, &session_id, sent))
         }
         "typing" | "typing_start" | "typing_stop" | "stop_typing" => {
             let body = object(data)?;

@@ -30,7 +30,7 @@ use crate::http::api::answers::{ClientMessage, SendAnswer};
 use crate::http::envelope::ApiError;
 use crate::http::extract::AppState;
 use crate::realtime::{HoldKind, HoldPermit};
-use crate::service::chat::{self, UserSend};
+use crate::service::chat::{self, SentMessage, UserSend};
 use crate::service::poll::{self, PollRequest};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
 use crate::service::{PageRequest, receipts, typing};
@@ -51,6 +51,9 @@ pub fn service(ctx: AppState) -> SocketIoSvc {
         .build_svc();
     let admin_ctx = ctx.clone();
     let admin_auth_ctx = ctx.clone();
+    // Event handlers are registered by the authenticating middleware, which socketioxide
+    // awaits before it answers the connect: the connect handler runs as a spawned task, and an
+    // event sent right after the connect could otherwise arrive first and go unanswered.
     io.ns(
         "/admin",
         (move |s: SocketRef| {
@@ -59,20 +62,26 @@ pub fn service(ctx: AppState) -> SocketIoSvc {
         })
         .with(move |s: SocketRef, TryData(auth): TryData<Value>| {
             let ctx = admin_auth_ctx.clone();
-            async move { admin::authenticate(&ctx, &s, auth.ok()).await }
+            async move {
+                admin::authenticate(&ctx, &s, auth.ok()).await?;
+                admin::register_events(ctx, &s);
+                Ok::<(), Refused>(())
+            }
         }),
     );
     let auth_ctx = ctx.clone();
     io.ns(
         "/",
-        (move |s: SocketRef| {
-            let ctx = ctx.clone();
-            async move { on_user_connect(ctx, s) }
-        })
-        .with(move |s: SocketRef, TryData(auth): TryData<Value>| {
-            let ctx = auth_ctx.clone();
-            async move { authenticate_user(&ctx, &s, auth.ok()) }
-        }),
+        (move |s: SocketRef| async move { on_user_connect(s) }).with(
+            move |s: SocketRef, TryData(auth): TryData<Value>| {
+                let ctx = auth_ctx.clone();
+                async move {
+                    authenticate_user(&ctx, &s, auth.ok())?;
+                    register_user_events(ctx, &s);
+                    Ok::<(), Refused>(())
+                }
+            },
+        ),
     );
     svc
 }
@@ -146,7 +155,7 @@ fn authenticate_user(ctx: &AppState, s: &SocketRef, auth: Option<Value>) -> Resu
     Ok(())
 }
 
-fn on_user_connect(ctx: AppState, s: SocketRef) {
+fn on_user_connect(s: SocketRef) {
     if let Some(conn) = s.extensions.get::<Arc<UserConn>>() {
         let closing = s.clone();
         let wait = conn.expires_in;
@@ -156,6 +165,9 @@ fn on_user_connect(ctx: AppState, s: SocketRef) {
         });
         *conn.expiry.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
     }
+}
+
+fn register_user_events(ctx: AppState, s: &SocketRef) {
     s.on_fallback(
         move |s: SocketRef, Event(event): Event, TryData(data): TryData<Value>, ack: AckSender| {
             let ctx = ctx.clone();
@@ -211,6 +223,15 @@ pub(super) fn text_field<'a>(
     names
         .iter()
         .find_map(|n| body.get(*n).and_then(Value::as_str))
+}
+
+/// The ack of a stored message; the sender also gets it as `message_sent`.
+pub(super) fn acknowledge_sent(s: &SocketRef, session_id: &SessionId, sent: SentMessage) -> Value {
+    let answer = to_value(&SendAnswer::of(sent.message, sent.duplicate));
+    let mut echo = answer.clone();
+    echo["sessionId"] = json!(session_id.as_str());
+    let _ = s.emit("message_sent", &echo);
+    answer
 }
 
 pub(super) fn session_field(body: &Map<String, Value>) -> Result<SessionId, Error> {
@@ -287,11 +308,7 @@ async fn dispatch(
                 },
             )
             .await?;
-            let answer = to_value(&SendAnswer::of(sent.message, sent.duplicate));
-            let mut echo = answer.clone();
-            echo["sessionId"] = json!(session_id.as_str());
-            let _ = s.emit("message_sent", &echo);
-            Ok(answer)
+            Ok(acknowledge_sent(s, &session_id, sent))
         }
         "typing" | "typing_start" | "typing_stop" | "stop_typing" => {
             let body = object(data)?;
