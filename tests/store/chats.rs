@@ -34,6 +34,7 @@ macro_rules! chats_suite {
             case!(a_reply_takes_an_unassigned_chat_within_capacity);
             case!(silent_agents_lose_their_chats);
             case!(a_guest_and_a_user_with_one_id_are_different_owners);
+            case!(a_broadcast_reaches_each_active_chat_once_and_expires_idle_ones);
         }
     };
 }

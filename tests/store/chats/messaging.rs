@@ -1,8 +1,8 @@
 //! Messages: order, idempotency, cursors, ends and expiry.
 
-use frontdesk::domain::{Role, SessionOwner, SessionStatus, Timestamp};
+use frontdesk::domain::{Role, Sender, SessionOwner, SessionStatus, Timestamp};
 use frontdesk::error::Error;
-use frontdesk::store::chats::{NewRating, SendOutcome, StartKind};
+use frontdesk::store::chats::{Broadcast, NewRating, SendOutcome, StartKind};
 
 use super::common::{IDLE, T0, reply, send, start, start_request, user_message};
 use crate::support::Fresh;
@@ -438,4 +438,70 @@ pub async fn a_guest_and_a_user_with_one_id_are_different_owners(fresh: Fresh) {
     let resumed = store.start_session(as_guest).await.expect("resume");
     assert_eq!(resumed.kind, StartKind::Resumed);
     assert_eq!(resumed.state.session.id, "chat_g", "the guest's own chat");
+}
+
+pub async fn a_broadcast_reaches_each_active_chat_once_and_expires_idle_ones(fresh: Fresh) {
+    fresh.add_agent("root", Role::SuperAdmin, 5, T0).await;
+    let store = fresh.store.clone();
+    start(&store, "chat_a", "u1").await;
+    start(&store, "chat_b", "u1").await;
+    let busy = Timestamp(T0.0 + IDLE.timeout_ms);
+    let kept = store
+        .append_user_message(user_message("chat_b", "m1", "still here", busy))
+        .await
+        .expect("append");
+    assert!(matches!(kept, SendOutcome::Sent(..)), "{kept:?}");
+    let now = Timestamp(busy.0 + 1);
+    let request = |text: &str| Broadcast {
+        message_id: "bc_1".into(),
+        text: text.into(),
+        agent_id: "root".into(),
+        now,
+        idle: IDLE,
+    };
+    // Eight senders of one broadcast at once: each chat gets it exactly once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, req) = (store.clone(), request("We close at 3"));
+        tasks.push(tokio::spawn(async move { store.broadcast(req).await }));
+    }
+    let mut delivered = 0;
+    let mut expired = 0;
+    for task in tasks {
+        let outcome = task.await.expect("task").expect("broadcast");
+        delivered += outcome.delivered.len();
+        expired += outcome.expired.len();
+        for state in &outcome.delivered {
+            assert_eq!(state.session.id, "chat_b");
+            assert_eq!(state.tip.as_ref().expect("tip").id, "bc_1");
+        }
+    }
+    assert_eq!(delivered, 1, "stored once in chat_b");
+    assert_eq!(expired, 1, "chat_a was idle and expired once");
+    let b = store
+        .messages_after("chat_b".into(), None, 100)
+        .await
+        .expect("read");
+    let notices: Vec<_> = b.iter().filter(|m| m.id == "bc_1").collect();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].body, "We close at 3");
+    assert_eq!(notices[0].sender, Sender::System);
+    let a = store
+        .session_state("chat_a".into())
+        .await
+        .expect("state")
+        .expect("exists");
+    assert_eq!(a.session.status, SessionStatus::Expired);
+    assert!(a.tip.is_none(), "nothing stored in the idle chat");
+    // The same id with other text is a conflict and stores nothing.
+    let err = store
+        .broadcast(request("Other text"))
+        .await
+        .expect_err("conflict");
+    assert!(matches!(err, Error::DuplicateMessageId), "{err:?}");
+    let again = store
+        .messages_after("chat_b".into(), None, 100)
+        .await
+        .expect("read again");
+    assert_eq!(again.len(), b.len());
 }

@@ -3,11 +3,11 @@
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::super::{audit, sessions};
 use super::{Draft, duplicate_of, expire_if_idle, insert_message, state_after, state_of};
 use crate::domain::{Channel, MessageKind, Sender};
 use crate::error::Result;
 use crate::store::chats::{Broadcast, BroadcastOutcome};
+use crate::store::sqlite::{audit, sessions};
 
 pub fn broadcast(conn: &Connection, req: &Broadcast) -> Result<BroadcastOutcome> {
     let mut outcome = BroadcastOutcome::default();
