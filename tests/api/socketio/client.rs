@@ -193,3 +193,31 @@ impl SioClient {
         let _ = within("the client exits", self.child.wait()).await;
     }
 }
+
+/// Runs `tests/node/<name>` with `input` as its one line of standard input and answers the one
+/// JSON line it writes.
+pub async fn run_node_script(name: &str, input: &str) -> Value {
+    let mut child = Command::new("node")
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/node")
+                .join(name),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (scripts/install-test-deps.sh installs the npm packages)");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{input}\n").as_bytes())
+        .await
+        .expect("the script reads its input");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = within(&format!("the report of {name}"), lines.next_line())
+        .await
+        .expect("script output")
+        .unwrap_or_else(|| panic!("{name} wrote nothing"));
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad report {line}: {e}"))
+}
