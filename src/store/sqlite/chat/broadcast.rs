@@ -4,7 +4,7 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::{Draft, duplicate_of, expire_if_idle, insert_message, state_after, state_of};
-use crate::domain::{Channel, MessageKind, Sender};
+use crate::domain::Channel;
 use crate::error::Result;
 use crate::store::chats::{Broadcast, BroadcastOutcome};
 use crate::store::sqlite::{audit, sessions};
@@ -26,20 +26,7 @@ pub fn broadcast(conn: &Connection, req: &Broadcast) -> Result<BroadcastOutcome>
         let message = insert_message(
             conn,
             &mut row,
-            &Draft {
-                id: &req.message_id,
-                sender: Sender::System,
-                agent_id: None,
-                sent_as: None,
-                display_name: None,
-                department: None,
-                body: &req.text,
-                kind: MessageKind::System,
-                created_at: req.now,
-                client_timestamp: None,
-                files: &[],
-                uploader: None,
-            },
+            &Draft::system(&req.message_id, &req.text, req.now),
         )?;
         outcome.delivered.push(state_after(row, &message));
     }

@@ -101,24 +101,8 @@ pub fn start_session(conn: &Connection, req: &StartSession) -> Result<StartOutco
         sessions::get(conn, &id)?.ok_or_else(|| Error::internal("new session vanished"))?;
     let mut state = match &req.welcome {
         Some((message_id, text)) => {
-            let welcome = insert_message(
-                conn,
-                &mut row,
-                &Draft {
-                    id: message_id,
-                    sender: Sender::System,
-                    agent_id: None,
-                    sent_as: None,
-                    display_name: None,
-                    department: None,
-                    body: text,
-                    kind: MessageKind::System,
-                    created_at: req.now,
-                    client_timestamp: None,
-                    files: &[],
-                    uploader: None,
-                },
-            )?;
+            let welcome =
+                insert_message(conn, &mut row, &Draft::system(message_id, text, req.now))?;
             state_after(row, &welcome)
         }
         None => SessionState {

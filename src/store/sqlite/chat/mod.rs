@@ -98,6 +98,26 @@ pub(super) struct Draft<'a> {
     pub uploader: Option<&'a Uploader>,
 }
 
+impl<'a> Draft<'a> {
+    /// A message from the business itself (a welcome, a broadcast): no agent, no files.
+    pub fn system(id: &'a str, body: &'a str, created_at: Timestamp) -> Self {
+        Draft {
+            id,
+            sender: Sender::System,
+            agent_id: None,
+            sent_as: None,
+            display_name: None,
+            department: None,
+            body,
+            kind: MessageKind::System,
+            created_at,
+            client_timestamp: None,
+            files: &[],
+            uploader: None,
+        }
+    }
+}
+
 /// Takes the session's next position and stores the message there; keeps `row` current. A
 /// session that is no longer active refuses (`SessionEnded` / `SessionExpired`).
 pub(super) fn insert_message(
