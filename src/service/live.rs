@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use super::Services;
+use crate::auth::UserPrincipal;
 use crate::domain::session::{IdleRule, SessionState};
 use crate::domain::{Channel, SessionOwner, SessionStatus, Timestamp};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::realtime::{SessionCell, SessionSnapshot};
 
 /// The idle-expiry rule as configured.
@@ -52,6 +53,20 @@ pub fn snapshot_of(state: &SessionState) -> SessionSnapshot {
 /// Publishes a committed session state to the hub.
 pub fn publish(ctx: &Services, state: &SessionState) -> Arc<SessionCell> {
     ctx.hub.publish(snapshot_of(state))
+}
+
+/// The session's live cell if it is the user's; another user's session answers like a missing
+/// one.
+pub async fn owned_cell(
+    ctx: &Services,
+    user: &UserPrincipal,
+    session_id: &str,
+) -> Result<Arc<SessionCell>> {
+    let cell = cell(ctx, session_id).await?.ok_or(Error::SessionNotFound)?;
+    if !user.is(&cell.state().snapshot.owner) {
+        return Err(Error::SessionNotFound);
+    }
+    Ok(cell)
 }
 
 /// The session's cell: from the hub, or loaded from the database on a miss. `None` when the

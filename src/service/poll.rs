@@ -192,6 +192,38 @@ fn answer_from(
     }
 }
 
+/// The newest `limit` messages of the user's chat with its status, as a client joining the chat
+/// sees it; `has_more` says older messages exist. One read, of the messages only: positions in
+/// a session are gapless from 1, so the live state says where the newest ones start. Agent
+/// messages answered count as delivered, as in a poll.
+pub async fn newest(
+    ctx: &Services,
+    user: &UserPrincipal,
+    session_id: &str,
+    limit: i64,
+) -> Result<PollAnswer> {
+    let state = live::owned_cell(ctx, user, session_id)
+        .await?
+        .state()
+        .clone();
+    let from = (state.snapshot.last_seq - limit).max(0);
+    let rows = if state.snapshot.last_seq == 0 {
+        Vec::new()
+    } else {
+        ctx.store
+            .messages_after_seq(session_id.to_string(), from, limit)
+            .await?
+    };
+    mark_delivered(ctx, session_id, &rows);
+    Ok(answer_from(
+        &state,
+        rows,
+        from > 0,
+        ctx.clock.now(),
+        ctx.session_timeout_ms(),
+    ))
+}
+
 /// The slow path: the client is behind (or sent no cursor), so read what it is missing.
 async fn read_new(
     ctx: &Services,

@@ -15,7 +15,7 @@ use crate::auth::UserPrincipal;
 use crate::domain::message::Message;
 use crate::domain::{SessionStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::realtime::{HoldKind, HoldPermit, LiveState, SessionCell};
+use crate::realtime::{HoldKind, HoldPermit, LiveState};
 
 /// Messages read from the database per batch while catching a client up.
 const CATCH_UP_BATCH: i64 = 100;
@@ -107,7 +107,7 @@ pub async fn open_after_message(
     after: Option<&str>,
     kind: HoldKind,
 ) -> Result<mpsc::Receiver<(ClientEvent, StreamCursor)>> {
-    owned_cell(ctx, user, session_id).await?;
+    live::owned_cell(ctx, user, session_id).await?;
     let resume = match after {
         None => None,
         Some(message_id) => {
@@ -125,22 +125,6 @@ pub async fn open_after_message(
     open(ctx, user, session_id, resume, kind).await
 }
 
-/// The session's live cell if it is the user's; another user's session answers like a missing
-/// one.
-async fn owned_cell(
-    ctx: &Arc<Services>,
-    user: &UserPrincipal,
-    session_id: &str,
-) -> Result<Arc<SessionCell>> {
-    let cell = live::cell(ctx, session_id)
-        .await?
-        .ok_or(Error::SessionNotFound)?;
-    if !user.is(&cell.state().snapshot.owner) {
-        return Err(Error::SessionNotFound);
-    }
-    Ok(cell)
-}
-
 /// Opens a stream for the user's session; events arrive on the returned channel, which closes
 /// when the session is over and the end was sent, or when the server shuts down. `kind` says
 /// which transport holds it, for the per-user cap and the metrics.
@@ -156,7 +140,7 @@ pub async fn open(
     resume: Option<StreamCursor>,
     kind: HoldKind,
 ) -> Result<mpsc::Receiver<(ClientEvent, StreamCursor)>> {
-    let cell = owned_cell(ctx, user, session_id).await?;
+    let cell = live::owned_cell(ctx, user, session_id).await?;
     let permit = ctx
         .hub
         .hold(&user.owner(), ctx.settings.max_held_polls_per_user, kind)

@@ -33,7 +33,7 @@ use crate::realtime::{HoldKind, HoldPermit};
 use crate::service::chat::{self, SentMessage, UserSend};
 use crate::service::poll::{self, PollRequest};
 use crate::service::stream::{self, ClientEvent, StreamCursor};
-use crate::service::{PageRequest, receipts, typing};
+use crate::service::{receipts, typing};
 
 /// Messages a `join_chat` ack carries: the newest of the chat.
 const JOIN_MESSAGES: i64 = 50;
@@ -386,54 +386,10 @@ async fn join(
     session_id: SessionId,
 ) -> Result<Value, ApiError> {
     let user = &conn.user;
-    // Ownership first: another user's chat is refused as if it did not exist.
-    let status = poll::poll(
-        ctx,
-        user,
-        PollRequest {
-            session_id: session_id.as_str().to_string(),
-            after: None,
-            limit: 1,
-            wait: Duration::ZERO,
-        },
-    )
-    .await?;
-    let (_, _, total) = chat::list_messages(
-        ctx,
-        user,
-        session_id.clone(),
-        PageRequest { page: 1, limit: 1 },
-    )
-    .await?;
-    let last_page = ((total + JOIN_MESSAGES - 1) / JOIN_MESSAGES).max(1);
-    let (mut rows, _, _) = chat::list_messages(
-        ctx,
-        user,
-        session_id.clone(),
-        PageRequest {
-            page: last_page,
-            limit: JOIN_MESSAGES,
-        },
-    )
-    .await?;
-    if rows.len() < JOIN_MESSAGES as usize && last_page > 1 {
-        // The newest page is short: fill it from the page before.
-        let (earlier, _, _) = chat::list_messages(
-            ctx,
-            user,
-            session_id.clone(),
-            PageRequest {
-                page: last_page - 1,
-                limit: JOIN_MESSAGES,
-            },
-        )
-        .await?;
-        let missing = JOIN_MESSAGES as usize - rows.len();
-        let skip = earlier.len().saturating_sub(missing);
-        rows.splice(0..0, earlier.into_iter().skip(skip));
-    }
+    // Another user's chat is refused as if it did not exist.
+    let status = poll::newest(ctx, user, session_id.as_str(), JOIN_MESSAGES).await?;
     let cursor = StreamCursor {
-        message_seq: rows.last().map_or(0, |m| m.seq),
+        message_seq: status.messages.last().map_or(0, |m| m.seq),
         read_seq: 0,
         ended: false,
     };
@@ -444,8 +400,8 @@ async fn join(
         "sessionEnded": ended,
         "endReason": status.end_reason.as_deref(),
         "agentTyping": status.agent_typing,
-        "hasOlderMessages": total > rows.len() as i64,
-        "messages": client_messages(rows, &ctx.file_links),
+        "hasOlderMessages": status.has_more,
+        "messages": client_messages(status.messages, &ctx.file_links),
     });
     let following = conn
         .joined

@@ -525,3 +525,58 @@ async fn an_event_sent_right_on_connect_is_always_answered() {
         assert_eq!(report["succeeded"], USERS, "{transport}: {report}");
     }
 }
+
+/// The join ack carries the newest 50 messages in order and says older ones exist; a chat with
+/// few messages says none are older. Agent messages in the ack count as delivered.
+#[tokio::test]
+async fn join_answers_the_newest_fifty_messages() {
+    let app = TestApp::spawn_with(|s| s.rate_limit_max_requests = 1000).await;
+    let (_, agent) = app.agent("ann@example.com", "chat_admin").await;
+    let user = app.user_token("long_chat");
+    app.start_session(&user, Some("chat_long")).await;
+    for n in 1..=54 {
+        let text = format!("m{n}");
+        app.send_ok(&user, "chat_long", &text, &text).await;
+    }
+    let reply = app.agent_reply(&agent, "chat_long", "the answer").await;
+    let mut socket = SioClient::user(&app.base, &user, "websocket").await;
+    let joined = socket
+        .emit_ok("join_chat", json!({"sessionId": "chat_long"}))
+        .await;
+    let messages = joined["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 50, "{joined}");
+    // The welcome and m1..m54, then the reply: 56 in all, the newest 50 from m6 on.
+    assert_eq!(messages[0]["message"], "m6", "{joined}");
+    assert_eq!(messages[48]["message"], "m54");
+    assert_eq!(messages[49]["messageId"], reply["messageId"]);
+    assert_eq!(joined["hasOlderMessages"], true);
+    wait_until("the reply is marked delivered", || async {
+        app.count_rows(
+            "SELECT COUNT(*) FROM messages WHERE session_id = 'chat_long' AND sender = 'admin' AND delivered_at IS NOT NULL",
+        ) == 1
+    })
+    .await;
+
+    let short = app.user_token("short_chat");
+    app.start_session(&short, Some("chat_short")).await;
+    let mut other = SioClient::user(&app.base, &short, "websocket").await;
+    let joined = other
+        .emit_ok("join_chat", json!({"sessionId": "chat_short"}))
+        .await;
+    assert_eq!(
+        joined["messages"].as_array().unwrap().len(),
+        1,
+        "the welcome: {joined}"
+    );
+    assert_eq!(joined["hasOlderMessages"], false);
+    // Another user's chat is refused like a missing one.
+    other
+        .emit_err(
+            "join_chat",
+            json!({"sessionId": "chat_long"}),
+            "SESSION_NOT_FOUND",
+        )
+        .await;
+    socket.close().await;
+    other.close().await;
+}
