@@ -39,6 +39,11 @@ impl Monitor {
         })
     }
 
+    /// The server's resident memory now.
+    pub fn rss_kb(&self) -> Option<u64> {
+        proc_status_kb(self.pid?, "VmRSS:")
+    }
+
     pub fn cpu(&self) -> (Option<f64>, Option<f64>) {
         (
             self.pid.and_then(|p| proc_cpu_seconds(&p.to_string())),

@@ -252,6 +252,10 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
     drop(setup);
 
     let held_polls = args.long_poll || args.sse;
+    let monitor = Monitor::new(cli.server_pid);
+    // What the server holds before the phones connect: sessions, agents, caches. The rest of
+    // its peak is what the held connections cost.
+    let rss_before_connecting = monitor.rss_kb();
     let connections = args
         .connections
         .unwrap_or(if held_polls { args.phones } else { 2000 })
@@ -338,7 +342,6 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
             stats.clone(),
         ));
     }
-    let monitor = Monitor::new(cli.server_pid);
     monitor.sample(window.start, window.end);
     eprintln!(
         "run: {:.0} s warm-up, then measuring {duration:.0} s",
@@ -444,6 +447,13 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
                 "memory per phone  {:.1} KB (each holds a connection)",
                 rss * 1024.0 / args.phones as f64
             );
+            if let Some(before) = rss_before_connecting {
+                println!(
+                    "per held connection {:.1} KB (peak RSS minus RSS before the phones connected, {:.1} MB, per phone)",
+                    (rss * 1024.0 - before as f64) / args.phones as f64,
+                    before as f64 / 1024.0
+                );
+            }
         } else {
             check(
                 &format!("server RSS < {} MB", args.rss_target_mb),

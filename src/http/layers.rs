@@ -181,7 +181,7 @@ impl<B> OnResponse<B> for LogResponse {
                 .and_then(|id| id.to_str().ok())
                 .unwrap_or_default();
             let (method, path) = request_id::with_current(|answering| {
-                (answering.method.clone(), answering.uri.path().to_owned())
+                (answering.method.clone(), answering.path.to_string())
             })
             .unwrap_or_default();
             tracing::error!(

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::MatchedPath;
-use axum::http::{HeaderValue, Method, Request, Uri};
+use axum::http::{HeaderValue, Method, Request};
 use rand::Rng;
 use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
@@ -29,8 +29,10 @@ pub struct Answering {
     /// Set by `SetRequestIdLayer` before `ScopeLayer` runs, so present in practice.
     pub id: Option<RequestId>,
     pub method: Method,
-    /// Shares the request's bytes: cloning it does not copy the path.
-    pub uri: Uri,
+    /// A copy of the request's path. Not the `Uri` itself: that shares the connection's read
+    /// buffer, and a held long-poll or stream would keep a spent 8 KiB buffer alive while
+    /// hyper reads into a new one.
+    pub path: Box<str>,
     /// The route pattern the router matched, once it has (see `layers::record_route`); the
     /// router's own shared string, so setting it copies nothing.
     pub route: OnceCell<MatchedPath>,
@@ -65,18 +67,20 @@ pub fn is_usable(value: &HeaderValue) -> bool {
 }
 
 /// Drops an incoming `x-request-id` that is missing the mark (too long, control or non-ASCII
-/// bytes, or sent more than once), so that `SetRequestIdLayer` makes a fresh one instead.
+/// bytes, or sent more than once), so that `SetRequestIdLayer` makes a fresh one instead. A
+/// usable one is copied out of the connection's read buffer: the id lives as long as the
+/// answer, minutes for a held poll or a stream, and would keep that buffer alive.
 pub fn drop_unusable<B>(mut request: Request<B>) -> Request<B> {
-    let headers = request.headers();
-    let mut values = headers.get_all(HEADER).iter();
-    let usable = match (values.next(), values.next()) {
-        (None, _) => true,
-        (Some(value), None) => is_usable(value),
-        (Some(_), Some(_)) => false,
+    let mut values = request.headers().get_all(HEADER).iter();
+    let kept = match (values.next(), values.next()) {
+        (None, _) => return request,
+        (Some(value), None) if is_usable(value) => HeaderValue::from_bytes(value.as_bytes()).ok(),
+        _ => None,
     };
-    if !usable {
-        request.headers_mut().remove(HEADER);
-    }
+    match kept {
+        Some(copy) => request.headers_mut().insert(HEADER, copy),
+        None => request.headers_mut().remove(HEADER),
+    };
     request
 }
 
@@ -146,7 +150,7 @@ where
         let answering = Answering {
             id: request.extensions().get::<RequestId>().cloned(),
             method: request.method().clone(),
-            uri: request.uri().clone(),
+            path: request.uri().path().into(),
             route: OnceCell::new(),
         };
         // Only the future runs in the scope: nothing inside answers from `call` itself (even a
@@ -165,6 +169,25 @@ mod tests {
         let b = new_id();
         assert_ne!(a, b);
         assert!(is_usable(&HeaderValue::from_bytes(&a).unwrap()));
+    }
+
+    #[test]
+    fn a_kept_incoming_id_no_longer_shares_the_read_buffer() {
+        // As hyper hands it over: a slice of the connection's read buffer.
+        let buffer = axum::body::Bytes::from(b"GET / HTTP/1.1 x-request-id: abc-123".to_vec());
+        let shared = buffer.slice(29..);
+        let incoming = HeaderValue::from_maybe_shared(shared).unwrap();
+        let within = buffer.as_ptr_range();
+        assert!(within.contains(&incoming.as_bytes().as_ptr()));
+
+        let request = Request::builder()
+            .header(HEADER, incoming)
+            .body(())
+            .unwrap();
+        let request = drop_unusable(request);
+        let kept = request.headers().get(HEADER).expect("a usable id is kept");
+        assert_eq!(kept.as_bytes(), b"abc-123");
+        assert!(!within.contains(&kept.as_bytes().as_ptr()));
     }
 
     #[test]
