@@ -449,7 +449,7 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
             );
             if let Some(before) = rss_before_connecting {
                 println!(
-                    "per held connection {:.1} KB (peak RSS minus RSS before the phones connected, {:.1} MB, per phone)",
+                    "held connection   {:.1} KB each (peak RSS minus the {:.1} MB before the phones connected)",
                     (rss * 1024.0 - before as f64) / args.phones as f64,
                     before as f64 / 1024.0
                 );
