@@ -24,6 +24,7 @@ pub mod priority;
 pub mod rating;
 pub mod rating_value;
 pub mod role;
+pub mod search;
 pub mod session;
 pub mod text;
 pub mod time;

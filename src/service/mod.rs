@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod ratings;
 pub mod receipts;
 pub mod replies;
+pub mod search;
 pub mod setup;
 pub mod stream;
 pub mod transcript;

@@ -39,6 +39,7 @@ mod socketio;
 
 mod request_ids;
 mod schemathesis;
+mod search;
 mod shipped_client;
 mod token_edges;
 mod tokens;

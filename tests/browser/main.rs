@@ -3,7 +3,8 @@
 //! in the queue without a reload, replying with the keyboard, a canned reply by shortcut, ending
 //! the chat, and what the user's phone sees. `live_chat`: live updates keep what the agent is
 //! typing, keep the scroll position, and add new messages to an aria-live log. `confirm`:
-//! destructive actions ask first. Screenshots go to target/screenshots/ (and to
+//! destructive actions ask first. `search`: the top bar's search box, highlighted and escaped
+//! snippets, the filters, and a hit's link. Screenshots go to target/screenshots/ (and to
 //! docs/screenshots/ with FRONTDESK_UPDATE_SCREENSHOTS=1).
 //!
 //! Needs `chromedriver` and `chromium` on the PATH (`scripts/install-test-deps.sh`). Without
@@ -17,6 +18,7 @@ mod helpers;
 mod confirm;
 mod live_chat;
 mod notify;
+mod search;
 mod walkthrough;
 mod widget;
 

@@ -40,7 +40,7 @@ macro_rules! chats_suite {
 }
 
 mod assignment;
-mod common;
+pub mod common;
 mod messaging;
 
 /// Every case, by name, for the suite macro.

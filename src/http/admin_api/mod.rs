@@ -7,6 +7,7 @@ mod chats;
 mod content;
 mod manage;
 mod reports;
+mod search;
 mod settings;
 mod webhooks;
 
@@ -33,6 +34,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(chats::end))
         .routes(routes!(chats::add_note))
         .routes(routes!(chats::set_priority))
+        .routes(routes!(search::search))
         .routes(routes!(reports::analytics))
         .routes(routes!(reports::reports))
         .routes(routes!(reports::stats))

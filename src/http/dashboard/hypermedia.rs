@@ -30,6 +30,7 @@ pub enum Url {
     Hours,
     Webhooks,
     Broadcast,
+    Search,
 }
 
 impl Url {
@@ -51,6 +52,7 @@ impl Url {
             Url::Hours => "/admin/settings/hours",
             Url::Webhooks => "/admin/webhooks",
             Url::Broadcast => "/admin/broadcast",
+            Url::Search => "/admin/search",
         }
     }
 }

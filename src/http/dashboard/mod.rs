@@ -13,6 +13,7 @@ mod form;
 mod hypermedia;
 mod manage;
 mod queue_page;
+mod search_page;
 mod session;
 mod views;
 
@@ -69,6 +70,7 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route(&ChatUrl::Priority.route(), post(chat::priority))
         .route(&ChatUrl::Notes.route(), post(chat::add_note))
         .route(Url::Analytics.as_str(), get(analytics_page::page))
+        .route(Url::Search.as_str(), get(search_page::page))
         .route(Url::AnalyticsCsv.as_str(), get(analytics_page::csv))
         .route(
             Url::Agents.as_str(),

@@ -3,7 +3,7 @@
 
 use super::hypermedia::{LiveEvent, Url};
 use crate::domain::session::Session;
-use crate::domain::{Permission, Priority, Timestamp};
+use crate::domain::{Permission, Priority, SessionStatus, Timestamp};
 use crate::service::dashboard_auth::DashboardSession;
 
 /// What the page frame needs.
@@ -21,6 +21,8 @@ pub struct Layout {
     pub can_view_audit: bool,
     pub can_manage_webhooks: bool,
     pub can_broadcast: bool,
+    /// What the search box in the top bar shows (the query on the results page).
+    pub search: String,
 }
 
 impl Layout {
@@ -38,6 +40,7 @@ impl Layout {
             can_view_audit: role.can(Permission::ViewAudit),
             can_manage_webhooks: role.can(Permission::ManageWebhooks),
             can_broadcast: role.can(Permission::Broadcast),
+            search: String::new(),
         }
     }
 
@@ -54,6 +57,16 @@ pub fn clock_time(t: Timestamp) -> String {
         .unwrap_or_default()
         .format("%H:%M")
         .to_string()
+}
+
+/// A chat's status as agents read it.
+pub fn status_label(s: SessionStatus) -> &'static str {
+    match s {
+        SessionStatus::Active => "Active",
+        SessionStatus::EndedByUser => "Ended by the user",
+        SessionStatus::EndedByAdmin => "Ended by support",
+        SessionStatus::Expired => "Expired",
+    }
 }
 
 /// `2025-12-06 15:31 UTC`.

@@ -9,6 +9,7 @@ mod chat_store;
 mod codec;
 mod migrate;
 mod outbox_store;
+mod search_store;
 mod team_store;
 mod writer;
 

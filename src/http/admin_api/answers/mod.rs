@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod chat;
 pub mod content;
+pub mod search;
 pub mod session;
 pub mod webhook;
 
@@ -13,4 +14,5 @@ pub use content::{
     AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
     PersonaAnswer, PersonaDeleted, PersonaList,
 };
+pub use search::SearchAnswer;
 pub use session::{ActiveSessions, NoteAnswer, QueueEntryAnswer, SessionDetailAnswer};

@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 
 use super::chat_id;
 use crate::domain::visitor::VisitorContext;
-use crate::domain::{Permission, Priority, SessionId, SessionStatus};
+use crate::domain::{Permission, Priority, SessionId};
 use crate::http::dashboard::error::PageResult;
 use crate::http::dashboard::hypermedia::{ChatUrl, LiveEvent};
 use crate::http::dashboard::session::DashboardAuth;
-use crate::http::dashboard::views::{date_time, span};
+use crate::http::dashboard::views::{date_time, span, status_label};
 use crate::http::extract::AppState;
 use crate::service::agents;
 use crate::service::dashboard_auth::DashboardSession;
@@ -73,15 +73,6 @@ pub struct Details {
     pub can_manage: bool,
     pub can_note: bool,
     pub csrf: String,
-}
-
-fn status_label(s: SessionStatus) -> &'static str {
-    match s {
-        SessionStatus::Active => "Active",
-        SessionStatus::EndedByUser => "Ended by the user",
-        SessionStatus::EndedByAdmin => "Ended by support",
-        SessionStatus::Expired => "Expired",
-    }
 }
 
 pub(super) async fn details_of(
