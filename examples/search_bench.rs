@@ -10,11 +10,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use frontdesk::domain::Channel;
 use frontdesk::domain::search::{SearchFilters, parse_terms};
+use frontdesk::domain::{Channel, Timestamp};
 use frontdesk::store::search::SearchRequest;
 use frontdesk::store::{SearchStore, SqliteStore};
 use hdrhistogram::Histogram;
+
+const DAY_MS: i64 = 86_400_000;
 
 #[derive(Parser)]
 #[command(about = "Measure search latency on a seeded database")]
@@ -43,6 +45,9 @@ const PHRASES: [&str; 5] = [
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if !args.db.exists() {
+        return Err(format!("{} does not exist; seed it first", args.db.display()).into());
+    }
     let store = SqliteStore::open(&args.db)?;
     println!(
         "== search: first page of 20, {} queries per kind ==",
@@ -52,6 +57,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // chats), so every match of the word is looked at before the page comes back empty.
     let offline = SearchFilters {
         channel: Some(Channel::Offline),
+        ..SearchFilters::default()
+    };
+    // The seed's first month: the matches newest-first order reaches last.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    let first_month = SearchFilters {
+        from: Some(Timestamp(now - 365 * DAY_MS)),
+        until: Some(Timestamp(now - 335 * DAY_MS)),
         ..SearchFilters::default()
     };
     for (kind, queries, filters, rounds) in [
@@ -66,6 +80,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "phrase",
             &PHRASES[..],
             SearchFilters::default(),
+            args.rounds,
+        ),
+        (
+            "word, the seed's first month",
+            &WORDS[..],
+            first_month,
             args.rounds,
         ),
         (

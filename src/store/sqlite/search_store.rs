@@ -43,8 +43,17 @@ fn search(c: &Connection, request: &SearchRequest) -> Result<Vec<SearchHit>> {
     }
     let query = fts5_query(&terms);
     let wanted = request.offset.saturating_add(request.limit);
-    let mut found = newest(c, MESSAGE_IDS, &query, &request.filters, wanted, true)?;
-    found.extend(newest(c, DOC_IDS, &query, &request.filters, wanted, false)?);
+    let seqs = message_seqs_in(c, &request.filters)?;
+    let mut found = newest(c, MESSAGE_IDS, &query, &request.filters, wanted, seqs, true)?;
+    found.extend(newest(
+        c,
+        DOC_IDS,
+        &query,
+        &request.filters,
+        wanted,
+        ALL_ROWIDS,
+        false,
+    )?);
     // Stable: a source's own order stands among hits of the same time.
     found.sort_by_key(|f| std::cmp::Reverse(f.at.0));
     found
@@ -116,12 +125,52 @@ const DOC_IDS: &str = "
     LEFT JOIN ratings r ON r.session_id = d.session_id
     WHERE doc_search MATCH ?1";
 
+/// Rowids from and to, inclusive.
+type RowidRange = (i64, i64);
+const ALL_ROWIDS: RowidRange = (i64::MIN, i64::MAX);
+
+/// How far [`message_seqs_in`] widens the dates before it looks up their `seq` bounds.
+const CLOCK_STEP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The `seq` range holding the messages inside the date filters, from two index lookups: the
+/// first message stamped at or after a day before `from`, the last one stamped before a day
+/// after `until`. Messages are stored in time order (`seq` grows with the clock), so the index
+/// can seek to this range instead of walking every match of a word from the newest down to
+/// the dates asked for; the time filter still applies exactly inside it. The day's margin
+/// covers the server clock stepping back (an NTP correction); a message would be missed only
+/// if the clock stepped back while it was stored and no message at all was stored in the
+/// margin's day (see docs/decisions.md, "Search").
+fn message_seqs_in(c: &Connection, f: &SearchFilters) -> Result<RowidRange> {
+    let mut range = ALL_ROWIDS;
+    if let Some(from) = f.from {
+        let first: Option<i64> = c
+            .prepare_cached(
+                "SELECT seq FROM messages WHERE created_at >= ?1 ORDER BY created_at, seq LIMIT 1",
+            )?
+            .query_row([from.0.saturating_sub(CLOCK_STEP_MS)], |r| r.get(0))
+            .optional()?;
+        range.0 = first.unwrap_or(i64::MAX);
+    }
+    if let Some(until) = f.until {
+        let last: Option<i64> = c
+            .prepare_cached(
+                "SELECT seq FROM messages WHERE created_at < ?1
+                 ORDER BY created_at DESC, seq DESC LIMIT 1",
+            )?
+            .query_row([until.0.saturating_add(CLOCK_STEP_MS)], |r| r.get(0))
+            .optional()?;
+        range.1 = last.unwrap_or(i64::MIN);
+    }
+    Ok(range)
+}
+
 fn newest(
     c: &Connection,
     source: &str,
     query: &str,
     f: &SearchFilters,
     limit: usize,
+    rowids: RowidRange,
     messages: bool,
 ) -> Result<Vec<Found>> {
     let table = if messages {
@@ -129,7 +178,11 @@ fn newest(
     } else {
         "doc_search"
     };
-    let sql = format!("{source} {FILTERS} ORDER BY {table}.rowid DESC LIMIT ?8");
+    // Plain comparisons (no `IS NULL OR`) so FTS5 sees the rowid bounds and seeks to them.
+    let sql = format!(
+        "{source} AND {table}.rowid >= ?9 AND {table}.rowid <= ?10 {FILTERS}
+         ORDER BY {table}.rowid DESC LIMIT ?8"
+    );
     let status = f.status.map(|s| match s {
         StatusFilter::Active => "active",
         StatusFilter::Ended => "ended",
@@ -146,6 +199,8 @@ fn newest(
             f.rating,
             f.channel,
             i64::try_from(limit).unwrap_or(i64::MAX),
+            rowids.0,
+            rowids.1,
         ],
         |r| {
             Ok(Found {
