@@ -17,8 +17,10 @@ pub const DEFAULT_LIMIT: usize = 20;
 /// Deepest page: past it, narrowing the query is the way on.
 pub const MAX_PAGE: usize = 1_000;
 
-/// A search as it arrives: text fields, each optional except the query.
-#[derive(Clone, Debug, Default)]
+/// A search as it arrives (a query string, a form): text fields, each optional except the
+/// query, so a malformed number is the same named validation error as anything else.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SearchForm {
     pub q: Option<String>,
     pub from: Option<String>,

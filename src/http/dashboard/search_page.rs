@@ -4,7 +4,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use serde::Deserialize;
 
 use super::error::PageResult;
 use super::hypermedia::{ChatUrl, Url};
@@ -15,19 +14,6 @@ use crate::domain::search::{HitSource, snippet_html};
 use crate::http::extract::AppState;
 use crate::service::agents;
 use crate::service::search::{self, SearchForm};
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct SearchParams {
-    q: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    agent_id: Option<String>,
-    status: Option<String>,
-    rating: Option<String>,
-    channel: Option<String>,
-    page: Option<String>,
-}
 
 pub struct HitRow {
     pub chat_url: String,
@@ -67,7 +53,7 @@ pub struct SearchPage {
 pub async fn page(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
-    Query(p): Query<SearchParams>,
+    Query(p): Query<SearchForm>,
 ) -> PageResult<SearchPage> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut layout = Layout::new(&session, Url::Search);
@@ -99,18 +85,7 @@ pub async fn page(
     if page.q.trim().is_empty() {
         return Ok(page);
     }
-    let form = SearchForm {
-        q: p.q.clone(),
-        from: p.from.clone(),
-        to: p.to.clone(),
-        agent_id: p.agent_id.clone(),
-        status: p.status.clone(),
-        rating: p.rating.clone(),
-        channel: p.channel.clone(),
-        page: p.page.clone(),
-        limit: None,
-    };
-    let found = search::search(&ctx, &session.agent, form.check()?).await?;
+    let found = search::search(&ctx, &session.agent, p.check()?).await?;
     page.searched = true;
     page.page = found.search.page;
     let link = |n: usize| page_link(&p, n);
@@ -145,7 +120,7 @@ pub async fn page(
 }
 
 /// This search's URL at page `n`, every filter kept.
-fn page_link(p: &SearchParams, n: usize) -> String {
+fn page_link(p: &SearchForm, n: usize) -> String {
     let fields = [
         ("q", &p.q),
         ("from", &p.from),
@@ -154,6 +129,7 @@ fn page_link(p: &SearchParams, n: usize) -> String {
         ("status", &p.status),
         ("rating", &p.rating),
         ("channel", &p.channel),
+        ("limit", &p.limit),
     ];
     let mut pairs: Vec<(&str, String)> = fields
         .into_iter()

@@ -26,7 +26,7 @@ impl SearchStore for SqliteStore {
 /// A hit before its snippet: which source, which row, when.
 #[derive(Clone, Copy)]
 struct Found {
-    messages: bool,
+    source: &'static Source,
     rowid: i64,
     at: Timestamp,
 }
@@ -44,15 +44,14 @@ fn search(c: &Connection, request: &SearchRequest) -> Result<Vec<SearchHit>> {
     let query = fts5_query(&terms);
     let wanted = request.offset.saturating_add(request.limit);
     let seqs = message_seqs_in(c, &request.filters)?;
-    let mut found = newest(c, MESSAGE_IDS, &query, &request.filters, wanted, seqs, true)?;
+    let mut found = newest(c, &MESSAGES, &query, &request.filters, wanted, seqs)?;
     found.extend(newest(
         c,
-        DOC_IDS,
+        &DOCS,
         &query,
         &request.filters,
         wanted,
         ALL_ROWIDS,
-        false,
     )?);
     // Stable: a source's own order stands among hits of the same time.
     found.sort_by_key(|f| std::cmp::Reverse(f.at.0));
@@ -109,21 +108,65 @@ const FILTERS: &str = "
     AND (?6 IS NULL OR r.rating = ?6)
     AND (?7 IS NULL OR s.channel = ?7)";
 
-const MESSAGE_IDS: &str = "
-    SELECT m.seq, m.created_at AS at
-    FROM message_search
-    JOIN messages m ON m.seq = message_search.rowid
-    JOIN sessions s ON s.id = m.session_id
-    LEFT JOIN ratings r ON r.session_id = m.session_id
-    WHERE message_search MATCH ?1";
+/// One FTS5 index and how its hits are read: `ids` lists matches (rowid, time) with the chat
+/// (`s`) and rating (`r`) the filters look at; `hit` reads one match with its snippet and chat.
+struct Source {
+    /// The FTS5 table: its rowid order is newest first for free.
+    table: &'static str,
+    ids: &'static str,
+    hit: &'static str,
+}
 
-const DOC_IDS: &str = "
-    SELECT d.id, d.created_at AS at
-    FROM doc_search
-    JOIN search_docs d ON d.id = doc_search.rowid
-    JOIN sessions s ON s.id = d.session_id
-    LEFT JOIN ratings r ON r.session_id = d.session_id
-    WHERE doc_search MATCH ?1";
+/// The chat columns every hit carries after its own five (see [`hit`]).
+macro_rules! chat_columns {
+    () => {
+        "s.user_name, s.user_email, s.status, s.channel, s.assigned_agent_id, r.rating, s.created_at"
+    };
+}
+
+/// Message text, external content on `messages`.
+static MESSAGES: Source = Source {
+    table: "message_search",
+    ids: "SELECT m.seq, m.created_at AS at
+          FROM message_search
+          JOIN messages m ON m.seq = message_search.rowid
+          JOIN sessions s ON s.id = m.session_id
+          LEFT JOIN ratings r ON r.session_id = m.session_id
+          WHERE message_search MATCH ?1
+            AND message_search.rowid >= ?9 AND message_search.rowid <= ?10",
+    hit: concat!(
+        "SELECT m.session_id, 'message', m.id, m.created_at,
+                snippet(message_search, 0, char(2), char(3), '…', 16), ",
+        chat_columns!(),
+        " FROM message_search
+          JOIN messages m ON m.seq = message_search.rowid
+          JOIN sessions s ON s.id = m.session_id
+          LEFT JOIN ratings r ON r.session_id = m.session_id
+          WHERE message_search MATCH ?1 AND message_search.rowid = ?2"
+    ),
+};
+
+/// Customers and notes, external content on `search_docs`.
+static DOCS: Source = Source {
+    table: "doc_search",
+    ids: "SELECT d.id, d.created_at AS at
+          FROM doc_search
+          JOIN search_docs d ON d.id = doc_search.rowid
+          JOIN sessions s ON s.id = d.session_id
+          LEFT JOIN ratings r ON r.session_id = d.session_id
+          WHERE doc_search MATCH ?1
+            AND doc_search.rowid >= ?9 AND doc_search.rowid <= ?10",
+    hit: concat!(
+        "SELECT d.session_id, d.source, d.item_id, d.created_at,
+                snippet(doc_search, 0, char(2), char(3), '…', 16), ",
+        chat_columns!(),
+        " FROM doc_search
+          JOIN search_docs d ON d.id = doc_search.rowid
+          JOIN sessions s ON s.id = d.session_id
+          LEFT JOIN ratings r ON r.session_id = d.session_id
+          WHERE doc_search MATCH ?1 AND doc_search.rowid = ?2"
+    ),
+};
 
 /// Rowids from and to, inclusive.
 type RowidRange = (i64, i64);
@@ -166,22 +209,17 @@ fn message_seqs_in(c: &Connection, f: &SearchFilters) -> Result<RowidRange> {
 
 fn newest(
     c: &Connection,
-    source: &str,
+    source: &'static Source,
     query: &str,
     f: &SearchFilters,
     limit: usize,
     rowids: RowidRange,
-    messages: bool,
 ) -> Result<Vec<Found>> {
-    let table = if messages {
-        "message_search"
-    } else {
-        "doc_search"
-    };
-    // Plain comparisons (no `IS NULL OR`) so FTS5 sees the rowid bounds and seeks to them.
+    // The rowid bounds are plain comparisons in `ids` (no `IS NULL OR`), so FTS5 sees them and
+    // seeks, and ordering by the FTS table's own rowid needs no sort.
     let sql = format!(
-        "{source} AND {table}.rowid >= ?9 AND {table}.rowid <= ?10 {FILTERS}
-         ORDER BY {table}.rowid DESC LIMIT ?8"
+        "{} {FILTERS} ORDER BY {}.rowid DESC LIMIT ?8",
+        source.ids, source.table
     );
     let status = f.status.map(|s| match s {
         StatusFilter::Active => "active",
@@ -204,7 +242,7 @@ fn newest(
         ],
         |r| {
             Ok(Found {
-                messages,
+                source,
                 rowid: r.get(0)?,
                 at: r.get(1)?,
             })
@@ -213,35 +251,10 @@ fn newest(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The chat columns every hit carries, after its own four.
-const CHAT_COLUMNS: &str = "s.user_name, s.user_email, s.status, s.channel, s.assigned_agent_id,
-    r.rating, s.created_at";
-
 /// The hit `f` with its snippet; none if its row went away since it was found.
 fn hit(c: &Connection, query: &str, f: Found) -> Result<Option<SearchHit>> {
-    let sql = if f.messages {
-        format!(
-            "SELECT m.session_id, 'message', m.id, m.created_at,
-                    snippet(message_search, 0, char(2), char(3), '…', 16), {CHAT_COLUMNS}
-             FROM message_search
-             JOIN messages m ON m.seq = message_search.rowid
-             JOIN sessions s ON s.id = m.session_id
-             LEFT JOIN ratings r ON r.session_id = m.session_id
-             WHERE message_search MATCH ?1 AND message_search.rowid = ?2"
-        )
-    } else {
-        format!(
-            "SELECT d.session_id, d.source, d.item_id, d.created_at,
-                    snippet(doc_search, 0, char(2), char(3), '…', 16), {CHAT_COLUMNS}
-             FROM doc_search
-             JOIN search_docs d ON d.id = doc_search.rowid
-             JOIN sessions s ON s.id = d.session_id
-             LEFT JOIN ratings r ON r.session_id = d.session_id
-             WHERE doc_search MATCH ?1 AND doc_search.rowid = ?2"
-        )
-    };
     let hit = c
-        .prepare_cached(&sql)?
+        .prepare_cached(f.source.hit)?
         .query_row(params![query, f.rowid], |r| {
             let source: String = r.get(1)?;
             Ok(SearchHit {
