@@ -15,6 +15,7 @@ pub mod email;
 pub mod file_kind;
 pub mod hours;
 pub mod ids;
+pub mod label;
 pub mod message;
 pub mod metadata;
 pub mod note;

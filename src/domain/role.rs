@@ -32,6 +32,10 @@ pub enum Permission {
     ManageWebhooks,
     /// Send a system message into every chat going on.
     Broadcast,
+    /// Keep the list of labels (names and colours).
+    ManageLabels,
+    /// Put labels on chats and take them off.
+    LabelChats,
 }
 
 impl Role {
@@ -69,6 +73,7 @@ impl Role {
                     | WriteNotes
                     | ViewAnalytics
                     | ManageCannedResponses
+                    | LabelChats
             ),
             Role::SupportAdmin => matches!(permission, ViewChats | WriteNotes | ViewAnalytics),
         }

@@ -74,6 +74,8 @@ pub struct SearchFilters {
     /// The chat's rating, 1..=5.
     pub rating: Option<i64>,
     pub channel: Option<Channel>,
+    /// A label the chat carries.
+    pub label_id: Option<String>,
 }
 
 /// Chat states as a searcher groups them.

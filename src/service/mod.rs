@@ -13,6 +13,7 @@ pub mod chat;
 pub mod dashboard_auth;
 pub mod email;
 pub mod hours;
+pub mod labels;
 pub mod live;
 pub mod maintenance;
 pub mod notes;

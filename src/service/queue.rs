@@ -3,6 +3,7 @@
 
 use super::live::idle_rule;
 use super::{AgentPrincipal, Services};
+use crate::domain::label::Label;
 use crate::domain::session::ActiveSession;
 use crate::domain::{Permission, Priority, Timestamp};
 use crate::error::Result;
@@ -24,15 +25,23 @@ pub struct QueueEntry {
     /// The assigned agent is online.
     pub agent_active: bool,
     pub user_typing: bool,
+    /// The chat's labels, by name.
+    pub labels: Vec<Label>,
 }
 
-/// Active chats, most urgent first; within a tier, the longest waiting first.
+/// Active chats, most urgent first; within a tier, the longest waiting first. With
+/// `label_id`, only the chats that carry that label.
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
-pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<Vec<QueueEntry>> {
+pub async fn active_sessions(
+    ctx: &Services,
+    actor: &AgentPrincipal,
+    label_id: Option<&str>,
+) -> Result<Vec<QueueEntry>> {
     actor.require(Permission::ViewChats)?;
     let now = ctx.clock.now();
     let online_agents = online_agent_ids(ctx, now).await?;
     let rows = ctx.store.active_sessions().await?;
+    let mut chat_labels = ctx.store.active_chat_labels().await?;
     let idle = idle_rule(ctx);
     let mut entries: Vec<QueueEntry> = rows
         .into_iter()
@@ -45,6 +54,7 @@ pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<V
             )
         })
         .map(|row| {
+            let labels = take_labels(&mut chat_labels, &row.session.id);
             let waiting_seconds = row
                 .session
                 .awaiting_since
@@ -66,9 +76,11 @@ pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<V
                     .as_ref()
                     .is_some_and(|id| online_agents.contains(id)),
                 user_typing,
+                labels,
                 row,
             }
         })
+        .filter(|e| label_id.is_none_or(|wanted| e.labels.iter().any(|l| l.id == wanted)))
         .collect();
     entries.sort_by(|a, b| {
         b.priority
@@ -78,6 +90,13 @@ pub async fn active_sessions(ctx: &Services, actor: &AgentPrincipal) -> Result<V
             .then(a.row.session.created_at.cmp(&b.row.session.created_at))
     });
     Ok(entries)
+}
+
+/// Takes this chat's labels out of `all` (which is by chat id).
+fn take_labels(all: &mut Vec<crate::store::labels::ChatLabel>, session_id: &str) -> Vec<Label> {
+    let start = all.partition_point(|c| c.session_id.as_str() < session_id);
+    let end = start + all[start..].partition_point(|c| c.session_id == session_id);
+    all.drain(start..end).map(|c| c.label).collect()
 }
 
 /// `GET /api/admin/stats`.
@@ -144,7 +163,7 @@ async fn online_agent_ids(ctx: &Services, now: Timestamp) -> Result<Vec<String>>
 
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn stats(ctx: &Services, actor: &AgentPrincipal) -> Result<Stats> {
-    let queue = active_sessions(ctx, actor).await?;
+    let queue = active_sessions(ctx, actor, None).await?;
     let now = ctx.clock.now();
     let day_start = Timestamp(now.0 - now.0.rem_euclid(86_400_000));
     let online = online_agent_ids(ctx, now).await?.len() as i64;

@@ -29,6 +29,7 @@ pub struct SearchForm {
     pub status: Option<String>,
     pub rating: Option<String>,
     pub channel: Option<String>,
+    pub label: Option<String>,
     pub page: Option<String>,
     pub limit: Option<String>,
 }
@@ -81,6 +82,7 @@ impl SearchForm {
                     })
                 })
                 .transpose()?,
+            label_id: given(&self.label).map(str::to_string),
         };
         if let (Some(from), Some(until)) = (filters.from, filters.until)
             && from >= until

@@ -4,6 +4,7 @@
 use super::live::{self, idle_rule};
 use super::{AgentPrincipal, Services};
 use crate::domain::agent::Agent;
+use crate::domain::label::Label;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::persona::Persona;
@@ -24,6 +25,7 @@ pub struct SessionDetail {
     pub notes: Vec<Note>,
     pub rating: Option<Rating>,
     pub earlier_sessions: Vec<Session>,
+    pub labels: Vec<Label>,
     pub user_typing: bool,
 }
 
@@ -95,6 +97,7 @@ async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
         notes: record.notes,
         rating: record.rating,
         earlier_sessions: record.earlier_sessions,
+        labels: record.labels,
         user_typing,
     })
 }

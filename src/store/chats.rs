@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::domain::agent::Agent;
 use crate::domain::attachment::AttachmentId;
+use crate::domain::label::Label;
 use crate::domain::message::Message;
 use crate::domain::note::Note;
 use crate::domain::persona::Persona;
@@ -175,6 +176,8 @@ pub struct ChatRecord {
     pub notes: Vec<Note>,
     pub rating: Option<Rating>,
     pub earlier_sessions: Vec<Session>,
+    /// The chat's labels, by name.
+    pub labels: Vec<Label>,
 }
 
 /// Who asks for an assignment change, and whether they may act on chats other agents hold.

@@ -1,11 +1,12 @@
 //! Storage behind an interface named by use case. service/ talks to the traits in this module
-//! ([`ChatStore`], [`TeamStore`], [`SearchStore`] and the rest, together [`Storage`]); each engine lives in its own module
+//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`LabelStore`] and the rest, together [`Storage`]); each engine lives in its own module
 //! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
 //! module names its driver, tables or connections.
 
 pub mod attachments;
 pub mod chats;
 pub mod files;
+pub mod labels;
 pub mod outbox;
 pub mod search;
 pub mod sqlite;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
+pub use labels::LabelStore;
 pub use outbox::OutboxStore;
 pub use search::SearchStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
@@ -31,7 +33,15 @@ use crate::metrics::WriterMetrics;
 /// the conformance suite in tests/store.
 #[async_trait]
 pub trait Storage:
-    ChatStore + TeamStore + AttachmentStore + OutboxStore + SearchStore + Send + Sync + 'static
+    ChatStore
+    + TeamStore
+    + AttachmentStore
+    + OutboxStore
+    + SearchStore
+    + LabelStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Writes a consistent copy of the live data to `target`, which must not exist yet, and
     /// the attachment files that copy names into `target`'s own folder (`<target>.files/`);

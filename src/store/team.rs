@@ -13,6 +13,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
 use crate::domain::hours::BusinessHours;
+use crate::domain::label::Label;
 use crate::domain::persona::{Persona, PersonaFields};
 use crate::error::Result;
 
@@ -38,6 +39,17 @@ pub struct ReportTotals {
     pub days: Vec<DayTotals>,
     pub agents: Vec<AgentTotals>,
     pub sessions: Vec<SessionUsage>,
+    /// Every label with the sums of the chats carrying it, by name.
+    pub labels: Vec<(Label, DayTotals)>,
+}
+
+/// Which chats' numbers are asked for: those of `[from, to)`, all of them or only those
+/// carrying `label_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub label_id: Option<String>,
 }
 
 /// Storage for the team and the business's configuration.
@@ -254,19 +266,9 @@ pub trait TeamStore: Send + Sync {
 
     // ---- analytics ----
 
-    /// Analytics for `[from, to)` and who is available at `now`, from one consistent read.
-    async fn analytics_totals(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        now: Timestamp,
-    ) -> Result<AnalyticsTotals>;
+    /// Analytics of `scope` and who is available at `now`, from one consistent read.
+    async fn analytics_totals(&self, scope: Scope, now: Timestamp) -> Result<AnalyticsTotals>;
 
-    /// Report tables for `[from, to)` (at most `max_sessions` usage rows), from one read.
-    async fn report_totals(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        max_sessions: i64,
-    ) -> Result<ReportTotals>;
+    /// Report tables of `scope` (at most `max_sessions` usage rows), from one read.
+    async fn report_totals(&self, scope: Scope, max_sessions: i64) -> Result<ReportTotals>;
 }

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::http::api::answers::{EndAnswer, Nothing};
 use crate::http::envelope::{ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use crate::http::extract::{
-    AgentAuth, ApiJson, ApiPath, AppState, present, required, session_path,
+    AgentAuth, ApiJson, ApiPath, ApiQuery, AppState, present, required, session_path,
 };
 use crate::service::{assignment, broadcast, notes, queue, replies, transcript, typing};
 
@@ -21,11 +21,20 @@ fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
     SessionId::parse(&required("sessionId", raw)?)
 }
 
+/// `GET /api/admin/chat/active-sessions`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Only the chats carrying this label (a label id; an unknown one matches no chat).
+    label: Option<String>,
+}
+
 /// The queue: every active chat, most urgent first
 #[utoipa::path(
     get,
     path = "/api/admin/chat/active-sessions",
     tag = "admin: chats",
+    params(QueueQuery),
     responses(
         (status = 200, description = "The active chats", body = Envelope<ActiveSessions>),
         (status = 403, description = "`FORBIDDEN`: the role may not do this", body = ErrorEnvelope),
@@ -35,8 +44,9 @@ fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
 pub async fn active_sessions(
     State(ctx): State<AppState>,
     AgentAuth(agent): AgentAuth,
+    ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> ApiResult<ActiveSessions> {
-    let entries = queue::active_sessions(&ctx, &agent).await?;
+    let entries = queue::active_sessions(&ctx, &agent, query.label.as_deref()).await?;
     let sessions: Vec<_> = entries.iter().map(QueueEntryAnswer::from).collect();
     Ok(ApiOk::new(
         "Active sessions retrieved successfully",

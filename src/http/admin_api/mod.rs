@@ -5,6 +5,7 @@ pub mod answers;
 mod auth;
 mod chats;
 mod content;
+mod labels;
 mod manage;
 mod reports;
 mod search;
@@ -34,6 +35,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(chats::end))
         .routes(routes!(chats::add_note))
         .routes(routes!(chats::set_priority))
+        .routes(routes!(labels::add_to_chat, labels::remove_from_chat))
         .routes(routes!(search::search))
         .routes(routes!(reports::analytics))
         .routes(routes!(reports::reports))
@@ -57,6 +59,8 @@ pub fn routes() -> ApiRouter {
             content::update_canned,
             content::delete_canned
         ))
+        .routes(routes!(labels::list, labels::create))
+        .routes(routes!(labels::get, labels::update, labels::delete))
         .routes(routes!(settings::get_hours, settings::put_hours))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))

@@ -11,6 +11,11 @@ use crate::http::extract::{AgentAuth, ApiQuery, AppState};
 use crate::service::analytics::{self, Analytics, DateRange, Report, ReportTable};
 use crate::service::queue::{self, Stats};
 
+/// A filter left empty is no filter.
+fn given(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
 /// Headline numbers for the dashboard
 #[utoipa::path(
     get,
@@ -38,8 +43,10 @@ pub struct RangeQuery {
     to: Option<String>,
     /// `json` (the default) or `csv` (reports only).
     format: Option<String>,
-    /// With `format=csv`: `days` (the default), `agents` or `sessions`.
+    /// With `format=csv`: `days` (the default), `agents`, `sessions` or `labels`.
     table: Option<String>,
+    /// Only the chats carrying this label (a label id; an unknown one matches no chat).
+    label: Option<String>,
 }
 
 /// Analytics over a range of days
@@ -65,14 +72,13 @@ pub async fn analytics(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<Analytics> {
     let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
-    let data = analytics::analytics(&ctx, &agent, range).await?;
+    let data = analytics::analytics(&ctx, &agent, range, given(q.label)).await?;
     Ok(ApiOk::new("Analytics retrieved successfully", data))
 }
 
-/// JSON (all tables) or CSV (one table: `table=days|agents|sessions`).
 /// Per-day, per-agent and per-session reports
 ///
-/// JSON with every table, or CSV of one table (`format=csv&table=days|agents|sessions`).
+/// JSON with every table, or CSV of one table (`format=csv&table=days|agents|sessions|labels`).
 #[utoipa::path(
     get,
     path = "/api/admin/chat/reports",
@@ -97,7 +103,7 @@ pub async fn reports(
     if !matches!(format, "json" | "csv") {
         return Err(Error::validation("format", "format must be json or csv").into());
     }
-    let report = analytics::report(&ctx, &agent, range).await?;
+    let report = analytics::report(&ctx, &agent, range, given(q.label)).await?;
     if format == "json" {
         return Ok(ApiOk::new("Report generated successfully", report).into_response());
     }

@@ -30,6 +30,8 @@ pub struct SearchQuery {
     rating: Option<String>,
     /// `app`, `web` or `offline`.
     channel: Option<String>,
+    /// Only chats carrying this label (a label id).
+    label: Option<String>,
     /// 1 to 1,000; 1 by default.
     page: Option<String>,
     /// Hits per page, 1 to 100; 20 by default.
@@ -65,6 +67,7 @@ pub async fn search(
         status: q.status,
         rating: q.rating,
         channel: q.channel,
+        label: q.label,
         page: q.page,
         limit: q.limit,
     };

@@ -11,15 +11,23 @@ use super::charts::{BarChart, bar_chart};
 use super::error::PageResult;
 use super::hypermedia::Url;
 use super::session::DashboardAuth;
-use super::views::{Layout, span};
+use super::views::{LabelView, Layout, span};
 use crate::http::extract::AppState;
 use crate::service::analytics::{self, Analytics, DateRange, ReportTable};
+use crate::service::labels;
 
 #[derive(Deserialize)]
 pub struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
     table: Option<String>,
+    label: Option<String>,
+}
+
+impl RangeQuery {
+    fn label(&self) -> Option<String> {
+        self.label.clone().filter(|l| !l.trim().is_empty())
+    }
 }
 
 pub struct Card {
@@ -37,6 +45,9 @@ pub struct AnalyticsPage {
     cards: Vec<Card>,
     live: Vec<Card>,
     charts: Vec<BarChart>,
+    labels: Vec<LabelView>,
+    /// `&label=<id>` for the download links when a label filters the page.
+    label_query: String,
 }
 
 fn or_dash<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
@@ -164,9 +175,17 @@ pub async fn page(
     Query(q): Query<RangeQuery>,
 ) -> PageResult<AnalyticsPage> {
     let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
-    let data = analytics::analytics(&ctx, &session.agent, range).await?;
+    let data = analytics::analytics(&ctx, &session.agent, range, q.label()).await?;
     let (cards, live) = cards(&data);
+    let labels = LabelView::choices(
+        &labels::list(&ctx, &session.agent).await?,
+        q.label.as_deref(),
+    );
     Ok(AnalyticsPage {
+        label_query: LabelView::selected_id(&labels)
+            .map(|id| format!("&label={id}"))
+            .unwrap_or_default(),
+        labels,
         layout: Layout::new(&session, Url::Analytics),
         from: range.from.to_string(),
         to: range.to.to_string(),
@@ -184,7 +203,7 @@ pub async fn csv(
 ) -> PageResult<Response> {
     let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
     let table = ReportTable::parse(q.table.as_deref())?;
-    let report = analytics::report(&ctx, &session.agent, range).await?;
+    let report = analytics::report(&ctx, &session.agent, range, q.label()).await?;
     let body = analytics::report_csv(&report, table)?;
     let mut response = body.into_response();
     let headers = response.headers_mut();

@@ -31,6 +31,7 @@ pub enum Url {
     Webhooks,
     Broadcast,
     Search,
+    Labels,
 }
 
 impl Url {
@@ -53,6 +54,7 @@ impl Url {
             Url::Webhooks => "/admin/webhooks",
             Url::Broadcast => "/admin/broadcast",
             Url::Search => "/admin/search",
+            Url::Labels => "/admin/labels",
         }
     }
 }
@@ -79,6 +81,7 @@ pub enum ChatUrl {
     End,
     Priority,
     Notes,
+    Labels,
 }
 
 impl ChatUrl {
@@ -97,6 +100,7 @@ impl ChatUrl {
             ChatUrl::End => "/end",
             ChatUrl::Priority => "/priority",
             ChatUrl::Notes => "/notes",
+            ChatUrl::Labels => "/labels",
         }
     }
 
@@ -120,6 +124,8 @@ pub enum ItemUrl {
     DeletePersona,
     Canned,
     DeleteCanned,
+    Label,
+    DeleteLabel,
     Webhook,
     RotateWebhookSecret,
     DeleteWebhook,
@@ -135,6 +141,8 @@ impl ItemUrl {
             ItemUrl::DeletePersona => (Url::Personas, "/delete"),
             ItemUrl::Canned => (Url::Canned, ""),
             ItemUrl::DeleteCanned => (Url::Canned, "/delete"),
+            ItemUrl::Label => (Url::Labels, ""),
+            ItemUrl::DeleteLabel => (Url::Labels, "/delete"),
             ItemUrl::Webhook => (Url::Webhooks, ""),
             ItemUrl::RotateWebhookSecret => (Url::Webhooks, "/rotate-secret"),
             ItemUrl::DeleteWebhook => (Url::Webhooks, "/delete"),

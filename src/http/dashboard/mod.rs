@@ -69,6 +69,7 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         .route(&ChatUrl::End.route(), post(chat::end))
         .route(&ChatUrl::Priority.route(), post(chat::priority))
         .route(&ChatUrl::Notes.route(), post(chat::add_note))
+        .route(&ChatUrl::Labels.route(), post(chat::change_label))
         .route(Url::Analytics.as_str(), get(analytics_page::page))
         .route(Url::Search.as_str(), get(search_page::page))
         .route(Url::AnalyticsCsv.as_str(), get(analytics_page::csv))
@@ -96,6 +97,12 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
         )
         .route(&ItemUrl::Canned.route(), post(manage::canned::update))
         .route(&ItemUrl::DeleteCanned.route(), post(manage::canned::delete))
+        .route(
+            Url::Labels.as_str(),
+            get(manage::labels::page).post(manage::labels::create),
+        )
+        .route(&ItemUrl::Label.route(), post(manage::labels::update))
+        .route(&ItemUrl::DeleteLabel.route(), post(manage::labels::delete))
         .route(Url::Audit.as_str(), get(manage::audit::page))
         .route(
             Url::Hours.as_str(),

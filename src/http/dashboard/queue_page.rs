@@ -2,13 +2,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use serde::Deserialize;
 
 use super::error::PageResult;
 use super::hypermedia::{ChatUrl, LiveEvent, Url};
 use super::session::DashboardAuth;
-use super::views::{Layout, priority_class, shorten, span, user_label};
+use super::views::{LabelView, Layout, priority_class, shorten, span, user_label};
 use crate::http::extract::AppState;
+use crate::service::labels;
 use crate::service::queue::{self, QueueEntry};
 
 pub struct QueueRow {
@@ -29,6 +31,7 @@ pub struct QueueRow {
     pub last_user_at: i64,
     /// "App", "Web" or "Offline".
     pub channel: &'static str,
+    pub labels: Vec<LabelView>,
 }
 
 impl QueueRow {
@@ -54,6 +57,7 @@ impl QueueRow {
             typing: e.user_typing,
             mine: s.assigned_agent_id.as_deref() == Some(viewer),
             last_user_at: s.last_user_message_at.map_or(0, |t| t.0),
+            labels: e.labels.iter().map(LabelView::of).collect(),
         }
     }
 }
@@ -71,12 +75,27 @@ fn summary(entries: &[QueueEntry]) -> String {
     )
 }
 
+/// `?label=<id>`: the queue shows only the chats carrying that label.
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    label: Option<String>,
+}
+
+impl QueueQuery {
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref().filter(|l| !l.trim().is_empty())
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard/queue_page.html")]
 pub struct QueuePage {
     layout: Layout,
     rows: Vec<QueueRow>,
     summary: String,
+    labels: Vec<LabelView>,
+    /// The rows partial's address, with the page's label filter.
+    rows_url: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -89,8 +108,10 @@ pub struct QueueRowsPartial {
 pub async fn page(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
+    Query(q): Query<QueueQuery>,
 ) -> PageResult<QueuePage> {
-    let entries = queue::active_sessions(&ctx, &session.agent).await?;
+    let entries = queue::active_sessions(&ctx, &session.agent, q.label()).await?;
+    let labels = LabelView::choices(&labels::list(&ctx, &session.agent).await?, q.label());
     Ok(QueuePage {
         layout: Layout::new(&session, Url::Queue),
         summary: summary(&entries),
@@ -98,14 +119,20 @@ pub async fn page(
             .iter()
             .map(|e| QueueRow::of(e, &session.agent.id))
             .collect(),
+        rows_url: match LabelView::selected_id(&labels) {
+            Some(id) => format!("{}?label={id}", Url::QueueRows),
+            None => Url::QueueRows.to_string(),
+        },
+        labels,
     })
 }
 
 pub async fn rows(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
+    Query(q): Query<QueueQuery>,
 ) -> PageResult<QueueRowsPartial> {
-    let entries = queue::active_sessions(&ctx, &session.agent).await?;
+    let entries = queue::active_sessions(&ctx, &session.agent, q.label()).await?;
     Ok(QueueRowsPartial {
         summary: summary(&entries),
         rows: entries

@@ -8,12 +8,12 @@ use axum::extract::{Query, State};
 use super::error::PageResult;
 use super::hypermedia::{ChatUrl, Url};
 use super::session::DashboardAuth;
-use super::views::{Layout, date_time, status_label};
+use super::views::{LabelView, Layout, date_time, status_label};
 use crate::domain::Channel;
 use crate::domain::search::{HitSource, snippet_html};
 use crate::http::extract::AppState;
-use crate::service::agents;
 use crate::service::search::{self, SearchForm};
+use crate::service::{agents, labels};
 
 pub struct HitRow {
     pub chat_url: String,
@@ -43,6 +43,7 @@ pub struct SearchPage {
     rating: String,
     channel: String,
     agents: Vec<Choice>,
+    labels: Vec<LabelView>,
     searched: bool,
     hits: Vec<HitRow>,
     page: usize,
@@ -66,7 +67,12 @@ pub async fn page(
             label: a.agent.name,
         })
         .collect();
+    let labels = LabelView::choices(
+        &labels::list(&ctx, &session.agent).await?,
+        p.label.as_deref(),
+    );
     let mut page = SearchPage {
+        labels,
         layout,
         q: text(&p.q),
         from: text(&p.from),
@@ -129,6 +135,7 @@ fn page_link(p: &SearchForm, n: usize) -> String {
         ("status", &p.status),
         ("rating", &p.rating),
         ("channel", &p.channel),
+        ("label", &p.label),
         ("limit", &p.limit),
     ];
     let mut pairs: Vec<(&str, String)> = fields

@@ -2,6 +2,7 @@
 //! formatting rules every page uses. Templates escape everything; these only shape text.
 
 use super::hypermedia::{LiveEvent, Url};
+use crate::domain::label::Label;
 use crate::domain::session::Session;
 use crate::domain::{Permission, Priority, SessionStatus, Timestamp};
 use crate::service::dashboard_auth::DashboardSession;
@@ -48,6 +49,42 @@ impl Layout {
     /// their own (the frame's templates cannot import it).
     pub fn queue_event(&self) -> LiveEvent {
         LiveEvent::Queue
+    }
+}
+
+/// A label as a chip or a choice in a filter: the colour is a checked `#rrggbb`.
+pub struct LabelView {
+    pub id: String,
+    pub name: String,
+    pub colour: String,
+    /// The filter on the page is this label.
+    pub selected: bool,
+}
+
+impl LabelView {
+    pub fn of(label: &Label) -> Self {
+        LabelView {
+            id: label.id.clone(),
+            name: label.name.clone(),
+            colour: label.colour.as_str().to_string(),
+            selected: false,
+        }
+    }
+
+    /// Every label as a filter choice, `wanted` (a label id from the query) selected.
+    pub fn choices(labels: &[Label], wanted: Option<&str>) -> Vec<LabelView> {
+        labels
+            .iter()
+            .map(|l| LabelView {
+                selected: wanted == Some(l.id.as_str()),
+                ..LabelView::of(l)
+            })
+            .collect()
+    }
+
+    /// The id of the selected choice: a stored id, safe in a link as it is.
+    pub fn selected_id(choices: &[LabelView]) -> Option<&str> {
+        choices.iter().find(|c| c.selected).map(|c| c.id.as_str())
     }
 }
 

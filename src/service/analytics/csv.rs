@@ -11,6 +11,7 @@ pub enum ReportTable {
     Days,
     Agents,
     Sessions,
+    Labels,
 }
 
 impl ReportTable {
@@ -19,9 +20,10 @@ impl ReportTable {
             "days" => Ok(ReportTable::Days),
             "agents" => Ok(ReportTable::Agents),
             "sessions" => Ok(ReportTable::Sessions),
+            "labels" => Ok(ReportTable::Labels),
             _ => Err(Error::validation(
                 "table",
-                "table must be days, agents or sessions",
+                "table must be days, agents, sessions or labels",
             )),
         }
     }
@@ -31,6 +33,7 @@ impl ReportTable {
             ReportTable::Days => "days",
             ReportTable::Agents => "agents",
             ReportTable::Sessions => "sessions",
+            ReportTable::Labels => "labels",
         }
     }
 }
@@ -53,6 +56,7 @@ pub fn report_csv(report: &Report, table: ReportTable) -> Result<String> {
         ReportTable::Days => rows_to_csv(&report.days),
         ReportTable::Agents => rows_to_csv(&report.agents),
         ReportTable::Sessions => rows_to_csv(&report.sessions),
+        ReportTable::Labels => rows_to_csv(&report.labels),
     }
 }
 

@@ -12,4 +12,4 @@ pub use csv::{ReportTable, report_csv};
 pub use metrics::{DayMetrics, Metrics};
 pub use overview::{Analytics, RealTimeStats, analytics};
 pub use range::{DEFAULT_RANGE_DAYS, DateRange, MAX_RANGE_DAYS, today};
-pub use report::{AgentReportRow, MAX_USAGE_ROWS, Report, UsageRow, report};
+pub use report::{AgentReportRow, LabelReportRow, MAX_USAGE_ROWS, Report, UsageRow, report};

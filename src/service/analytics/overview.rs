@@ -23,6 +23,8 @@ pub struct RealTimeStats {
 #[serde(rename_all = "camelCase")]
 pub struct Analytics {
     pub range: DateRange,
+    /// The label the numbers are limited to, if any.
+    pub label_id: Option<String>,
     /// The whole range (named as the source document names it).
     pub daily_stats: Metrics,
     pub real_time_stats: RealTimeStats,
@@ -34,19 +36,22 @@ pub struct Analytics {
     pub busiest_hours: [i64; 24],
 }
 
-/// Analytics of `range` with live figures of now.
+/// Analytics of `range` (of the chats carrying `label_id`, if given) with live figures of now.
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
 pub async fn analytics(
     ctx: &Services,
     actor: &AgentPrincipal,
     range: DateRange,
+    label_id: Option<String>,
 ) -> Result<Analytics> {
     actor.require(Permission::ViewAnalytics)?;
-    let (from, to) = (range.start(), range.end());
     let now = ctx.clock.now();
-    let totals = ctx.store.analytics_totals(from, to, now).await?;
+    let totals = ctx
+        .store
+        .analytics_totals(range.scope(label_id.clone()), now)
+        .await?;
     let (days, sum) = day_series(range, &totals.days);
-    let live = queue::active_sessions(ctx, actor).await?;
+    let live = queue::active_sessions(ctx, actor, label_id.as_deref()).await?;
     let waiting: Vec<_> = live.iter().filter(|e| e.awaiting_reply).collect();
     let average_wait_time = if waiting.is_empty() {
         0
@@ -55,6 +60,7 @@ pub async fn analytics(
     };
     Ok(Analytics {
         range,
+        label_id,
         daily_stats: Metrics::from_totals(&sum),
         real_time_stats: RealTimeStats {
             active_sessions: live.len() as i64,

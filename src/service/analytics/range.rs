@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use crate::service::Services;
+use crate::store::team::Scope;
 
 /// Longest range one request may cover.
 pub const MAX_RANGE_DAYS: u64 = 366;
@@ -47,6 +48,15 @@ impl DateRange {
             ));
         }
         Ok(DateRange { from, to })
+    }
+
+    /// The chats of this range, all or only those carrying `label_id`.
+    pub(super) fn scope(self, label_id: Option<String>) -> Scope {
+        Scope {
+            from: self.start(),
+            to: self.end(),
+            label_id,
+        }
     }
 
     pub(super) fn start(self) -> Timestamp {

@@ -83,25 +83,60 @@ impl UsageRow {
     }
 }
 
+/// The metrics of the chats carrying one label.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelReportRow {
+    pub label_id: String,
+    pub name: String,
+    pub colour: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub range: DateRange,
+    /// The label every table but `labels` is limited to, if any.
+    pub label_id: Option<String>,
     pub totals: Metrics,
     pub days: Vec<DayMetrics>,
     pub agents: Vec<AgentReportRow>,
     pub sessions: Vec<UsageRow>,
+    /// Every label with the metrics of the chats carrying it (never limited by `labelId`).
+    pub labels: Vec<LabelReportRow>,
 }
 
-/// The report of `range`: totals, days, agents and sessions.
+/// The report of `range` (of the chats carrying `label_id`, if given): totals, days, agents
+/// and sessions, and every label's figures.
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id))]
-pub async fn report(ctx: &Services, actor: &AgentPrincipal, range: DateRange) -> Result<Report> {
+pub async fn report(
+    ctx: &Services,
+    actor: &AgentPrincipal,
+    range: DateRange,
+    label_id: Option<String>,
+) -> Result<Report> {
     actor.require(Permission::ViewAnalytics)?;
-    let (from, to, now) = (range.start(), range.end(), ctx.clock.now());
-    let totals = ctx.store.report_totals(from, to, MAX_USAGE_ROWS).await?;
+    let now = ctx.clock.now();
+    let totals = ctx
+        .store
+        .report_totals(range.scope(label_id.clone()), MAX_USAGE_ROWS)
+        .await?;
     let (days, sum) = day_series(range, &totals.days);
     Ok(Report {
         range,
+        label_id,
+        labels: totals
+            .labels
+            .into_iter()
+            .map(|(label, sums)| LabelReportRow {
+                label_id: label.id,
+                name: label.name,
+                colour: label.colour.as_str().to_string(),
+                metrics: Metrics::from_totals(&sums),
+            })
+            .collect(),
         totals: Metrics::from_totals(&sum),
         days,
         agents: totals

@@ -52,8 +52,25 @@ fn day_entry(days: &mut BTreeMap<String, DayTotals>, date: String) -> &mut DayTo
     })
 }
 
-/// Per-day sums for `[from, to)`, only days with activity, by date.
-pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<DayTotals>> {
+/// Keeps a row of `column`'s chat when no label is asked for (`?3` null) or the chat carries it.
+macro_rules! labelled {
+    ($column:literal) => {
+        concat!(
+            " AND (?3 IS NULL OR ",
+            $column,
+            " IN (SELECT session_id FROM chat_labels WHERE label_id = ?3))"
+        )
+    };
+}
+
+/// Per-day sums for `[from, to)` of every chat, or of the chats carrying `label`; only days
+/// with activity, by date.
+pub fn daily_totals(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+    label: Option<&str>,
+) -> Result<Vec<DayTotals>> {
     let mut days: BTreeMap<String, DayTotals> = BTreeMap::new();
     {
         let mut stmt = conn.prepare_cached(&format!(
@@ -63,9 +80,10 @@ pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result
                     SUM(status IN ('ended_by_user', 'ended_by_admin') AND first_response_at IS NOT NULL),
                     SUM(first_response_at IS NOT NULL),
                     COALESCE(SUM(first_response_at - first_user_message_at), 0)
-             FROM sessions WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+             FROM sessions WHERE created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
+            labelled!("id")
         ))?;
-        let mut rows = stmt.query(params![from, to])?;
+        let mut rows = stmt.query(params![from, to, label])?;
         while let Some(r) = rows.next()? {
             let d = day_entry(&mut days, r.get(0)?);
             d.sessions = r.get(1)?;
@@ -79,9 +97,10 @@ pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result
     {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DAY}, COUNT(*) FROM messages
-             WHERE sender <> 'system' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+             WHERE sender <> 'system' AND created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
+            labelled!("session_id")
         ))?;
-        let mut rows = stmt.query(params![from, to])?;
+        let mut rows = stmt.query(params![from, to, label])?;
         while let Some(r) = rows.next()? {
             day_entry(&mut days, r.get(0)?).messages = r.get(1)?;
         }
@@ -89,9 +108,10 @@ pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result
     {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DAY}, COUNT(*), SUM(rating), SUM(rating >= 4) FROM ratings
-             WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1"
+             WHERE created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
+            labelled!("session_id")
         ))?;
-        let mut rows = stmt.query(params![from, to])?;
+        let mut rows = stmt.query(params![from, to, label])?;
         while let Some(r) = rows.next()? {
             let d = day_entry(&mut days, r.get(0)?);
             d.ratings = r.get(1)?;
@@ -103,12 +123,19 @@ pub fn daily_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result
 }
 
 /// How many ratings of each value (index 0 is rating 1) were submitted in `[from, to)`.
-pub fn rating_distribution(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<[i64; 5]> {
+pub fn rating_distribution(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+    label: Option<&str>,
+) -> Result<[i64; 5]> {
     let mut counts = [0i64; 5];
-    let mut stmt = conn.prepare_cached(
-        "SELECT rating, COUNT(*) FROM ratings WHERE created_at >= ?1 AND created_at < ?2 GROUP BY rating",
-    )?;
-    let mut rows = stmt.query(params![from, to])?;
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT rating, COUNT(*) FROM ratings WHERE created_at >= ?1 AND created_at < ?2",
+        labelled!("session_id"),
+        " GROUP BY rating"
+    ))?;
+    let mut rows = stmt.query(params![from, to, label])?;
     while let Some(r) = rows.next()? {
         let rating: i64 = r.get(0)?;
         if (1..=5).contains(&rating) {
@@ -123,13 +150,16 @@ pub fn user_messages_by_hour(
     conn: &Connection,
     from: Timestamp,
     to: Timestamp,
+    label: Option<&str>,
 ) -> Result<[i64; 24]> {
     let mut counts = [0i64; 24];
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(concat!(
         "SELECT CAST(strftime('%H', created_at / 1000, 'unixepoch') AS INTEGER), COUNT(*) FROM messages
-         WHERE sender = 'user' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1",
-    )?;
-    let mut rows = stmt.query(params![from, to])?;
+         WHERE sender = 'user' AND created_at >= ?1 AND created_at < ?2",
+        labelled!("session_id"),
+        " GROUP BY 1"
+    ))?;
+    let mut rows = stmt.query(params![from, to, label])?;
     while let Some(r) = rows.next()? {
         let hour: i64 = r.get(0)?;
         if (0..24).contains(&hour) {
@@ -139,29 +169,50 @@ pub fn user_messages_by_hour(
     Ok(counts)
 }
 
-pub fn agent_totals(conn: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<AgentTotals>> {
-    let mut stmt = conn.prepare_cached(
+/// Ratings of the range (`r`) of chats agent `a` replied in.
+macro_rules! agent_rated {
+    () => {
+        concat!(
+            "r.created_at >= ?1 AND r.created_at < ?2",
+            labelled!("r.session_id"),
+            " AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)"
+        )
+    };
+}
+
+pub fn agent_totals(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+    label: Option<&str>,
+) -> Result<Vec<AgentTotals>> {
+    let mut stmt = conn.prepare_cached(concat!(
         "SELECT a.id, a.name, a.email, a.role,
             (SELECT COUNT(DISTINCT m.session_id) FROM messages m
-              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2),
-            (SELECT COUNT(*) FROM messages m
-              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2),
-            (SELECT COUNT(*) FROM sessions s
-              WHERE s.ended_by_agent_id = a.id AND s.ended_at >= ?1 AND s.ended_at < ?2),
-            (SELECT COUNT(*) FROM sessions s
-              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2),
-            (SELECT COALESCE(SUM(s.first_response_at - s.first_user_message_at), 0) FROM sessions s
-              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2),
-            (SELECT COUNT(*) FROM ratings r WHERE r.created_at >= ?1 AND r.created_at < ?2
-              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)),
-            (SELECT COALESCE(SUM(r.rating), 0) FROM ratings r WHERE r.created_at >= ?1 AND r.created_at < ?2
-              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)),
-            (SELECT COUNT(*) FROM ratings r WHERE r.rating >= 4 AND r.created_at >= ?1 AND r.created_at < ?2
-              AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id))
-         FROM agents a ORDER BY a.name, a.email",
-    )?;
+              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2",
+        labelled!("m.session_id"),
+        "), (SELECT COUNT(*) FROM messages m
+              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2",
+        labelled!("m.session_id"),
+        "), (SELECT COUNT(*) FROM sessions s
+              WHERE s.ended_by_agent_id = a.id AND s.ended_at >= ?1 AND s.ended_at < ?2",
+        labelled!("s.id"),
+        "), (SELECT COUNT(*) FROM sessions s
+              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2",
+        labelled!("s.id"),
+        "), (SELECT COALESCE(SUM(s.first_response_at - s.first_user_message_at), 0) FROM sessions s
+              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2",
+        labelled!("s.id"),
+        "), (SELECT COUNT(*) FROM ratings r WHERE ",
+        agent_rated!(),
+        "), (SELECT COALESCE(SUM(r.rating), 0) FROM ratings r WHERE ",
+        agent_rated!(),
+        "), (SELECT COUNT(*) FROM ratings r WHERE r.rating >= 4 AND ",
+        agent_rated!(),
+        ") FROM agents a ORDER BY a.name, a.email"
+    ))?;
     let rows = stmt
-        .query_map(params![from, to], |r| {
+        .query_map(params![from, to, label], |r| {
             Ok(AgentTotals {
                 agent_id: r.get(0)?,
                 name: r.get(1)?,
@@ -187,17 +238,19 @@ pub fn session_usage(
     from: Timestamp,
     to: Timestamp,
     limit: i64,
+    label: Option<&str>,
 ) -> Result<Vec<SessionUsage>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(concat!(
         "SELECT s.id, s.user_id, p.name, s.status, s.created_at, s.ended_at,
             (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.sender = 'user'),
             (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.sender = 'admin')
          FROM sessions s LEFT JOIN personas p ON p.id = s.persona_id
-         WHERE s.created_at >= ?1 AND s.created_at < ?2
-         ORDER BY s.created_at, s.id LIMIT ?3",
-    )?;
+         WHERE s.created_at >= ?1 AND s.created_at < ?2",
+        labelled!("s.id"),
+        " ORDER BY s.created_at, s.id LIMIT ?4"
+    ))?;
     let rows = stmt
-        .query_map(params![from, to, limit], |r| {
+        .query_map(params![from, to, label, limit], |r| {
             Ok(SessionUsage {
                 session_id: r.get(0)?,
                 user_id: r.get(1)?,

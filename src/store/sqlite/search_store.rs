@@ -99,14 +99,17 @@ fn has_words(c: &Connection, term: &Term) -> Result<bool> {
     }
 }
 
-/// The filters every source applies to its chat (`s`), rating (`r`) and hit time (`at`).
+/// The filters every source applies to its chat (`s`), rating (`r`), hit time (`at`) and
+/// the chat's labels.
 const FILTERS: &str = "
     AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
     AND (?4 IS NULL OR s.assigned_agent_id = ?4)
     AND (?5 IS NULL OR s.status = ?5
          OR (?5 = 'ended' AND s.status IN ('ended_by_user', 'ended_by_admin')))
     AND (?6 IS NULL OR r.rating = ?6)
-    AND (?7 IS NULL OR s.channel = ?7)";
+    AND (?7 IS NULL OR s.channel = ?7)
+    AND (?11 IS NULL OR EXISTS
+         (SELECT 1 FROM chat_labels cl WHERE cl.label_id = ?11 AND cl.session_id = s.id))";
 
 /// One FTS5 index and how its hits are read: `ids` lists matches (rowid, time) with the chat
 /// (`s`) and rating (`r`) the filters look at; `hit` reads one match with its snippet and chat.
@@ -239,6 +242,7 @@ fn newest(
             i64::try_from(limit).unwrap_or(i64::MAX),
             rowids.0,
             rowids.1,
+            f.label_id,
         ],
         |r| {
             Ok(Found {

@@ -7,10 +7,11 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{SqliteStore, agents, analytics, audit, canned, dashboard_sessions, personas};
+use super::{SqliteStore, agents, analytics, audit, canned, dashboard_sessions, labels, personas};
 use super::{is_unique_violation, server_settings, settings};
 use crate::domain::Timestamp;
 use crate::domain::agent::{AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent};
+use crate::domain::analytics::DayTotals;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
@@ -18,7 +19,7 @@ use crate::domain::hours::BusinessHours;
 use crate::domain::persona::{Persona, PersonaFields};
 use crate::error::{Error, Result};
 use crate::store::TeamStore;
-use crate::store::team::{AnalyticsTotals, ReportTotals};
+use crate::store::team::{AnalyticsTotals, ReportTotals, Scope};
 
 fn last_super_admin() -> Error {
     Error::Conflict("This is the last super admin; appoint another first".into())
@@ -485,39 +486,40 @@ impl TeamStore for SqliteStore {
         .await
     }
 
-    async fn analytics_totals(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        now: Timestamp,
-    ) -> Result<AnalyticsTotals> {
+    async fn analytics_totals(&self, scope: Scope, now: Timestamp) -> Result<AnalyticsTotals> {
         self.read(move |conn| {
             // The same rule auto-assignment asks, not a second copy of it in SQL.
             let available_agents = agents::list_loads(conn)?
                 .iter()
                 .filter(|a| a.available_for_auto(now))
                 .count() as i64;
+            let (from, to, label) = (scope.from, scope.to, scope.label_id.as_deref());
             Ok(AnalyticsTotals {
-                days: analytics::daily_totals(conn, from, to)?,
-                rating_distribution: analytics::rating_distribution(conn, from, to)?,
-                busiest_hours: analytics::user_messages_by_hour(conn, from, to)?,
+                days: analytics::daily_totals(conn, from, to, label)?,
+                rating_distribution: analytics::rating_distribution(conn, from, to, label)?,
+                busiest_hours: analytics::user_messages_by_hour(conn, from, to, label)?,
                 available_agents,
             })
         })
         .await
     }
 
-    async fn report_totals(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        max_sessions: i64,
-    ) -> Result<ReportTotals> {
+    async fn report_totals(&self, scope: Scope, max_sessions: i64) -> Result<ReportTotals> {
         self.read(move |conn| {
+            let (from, to, label) = (scope.from, scope.to, scope.label_id.as_deref());
+            let mut by_label = Vec::new();
+            for each in labels::list(conn)? {
+                let mut sum = DayTotals::default();
+                for day in analytics::daily_totals(conn, from, to, Some(&each.id))? {
+                    sum.add(&day);
+                }
+                by_label.push((each, sum));
+            }
             Ok(ReportTotals {
-                days: analytics::daily_totals(conn, from, to)?,
-                agents: analytics::agent_totals(conn, from, to)?,
-                sessions: analytics::session_usage(conn, from, to, max_sessions)?,
+                days: analytics::daily_totals(conn, from, to, label)?,
+                agents: analytics::agent_totals(conn, from, to, label)?,
+                sessions: analytics::session_usage(conn, from, to, max_sessions, label)?,
+                labels: by_label,
             })
         })
         .await

@@ -3,6 +3,7 @@
 use frontdesk::domain::Role;
 use frontdesk::domain::agent::AgentChange;
 use frontdesk::domain::audit::{AuditFilter, NewAuditEvent};
+use frontdesk::store::team::Scope;
 
 use crate::support::Fresh;
 
@@ -120,8 +121,13 @@ pub async fn analytics_count_only_agents_who_could_take_a_chat(fresh: Fresh) {
         .await
         .expect("disable");
 
+    let everything = Scope {
+        from: at(0),
+        to: now,
+        label_id: None,
+    };
     let totals = store
-        .analytics_totals(at(0), now, now)
+        .analytics_totals(everything.clone(), now)
         .await
         .expect("analytics");
     assert_eq!(totals.available_agents, 1, "only `ready` could take a chat");
@@ -129,7 +135,7 @@ pub async fn analytics_count_only_agents_who_could_take_a_chat(fresh: Fresh) {
     assert_eq!(totals.rating_distribution, [0; 5]);
     assert_eq!(totals.busiest_hours, [0; 24]);
 
-    let report = store.report_totals(at(0), now, 10).await.expect("report");
+    let report = store.report_totals(everything, 10).await.expect("report");
     assert_eq!(report.agents.len(), 6, "every agent has a report row");
     assert!(report.agents.iter().all(|a| a.messages_sent == 0));
     assert!(report.sessions.is_empty());

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod chat;
 pub mod content;
+pub mod label;
 pub mod search;
 pub mod session;
 pub mod webhook;
@@ -14,5 +15,6 @@ pub use content::{
     AuditAnswer, AuditEntry, CannedAnswer, CannedDeleted, CannedList, OneCanned, OnePersona,
     PersonaAnswer, PersonaDeleted, PersonaList,
 };
+pub use label::{ChatLabelsAnswer, LabelAnswer, LabelDeleted, LabelList, OneLabel};
 pub use search::SearchAnswer;
 pub use session::{ActiveSessions, NoteAnswer, QueueEntryAnswer, SessionDetailAnswer};

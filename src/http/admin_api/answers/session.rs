@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::content::PersonaAnswer;
+use super::label::LabelAnswer;
 use crate::auth::FileLinks;
 use crate::domain::agent::Agent;
 use crate::domain::attachment::fallback_text;
@@ -145,6 +146,7 @@ pub struct QueueEntryAnswer {
     pub unread_count: i64,
     pub last_message: Option<String>,
     pub user_typing: bool,
+    pub labels: Vec<LabelAnswer>,
 }
 
 impl From<&QueueEntry> for QueueEntryAnswer {
@@ -169,6 +171,7 @@ impl From<&QueueEntry> for QueueEntryAnswer {
             unread_count: s.unread_by_agent,
             last_message: e.row.last_message.clone(),
             user_typing: e.user_typing,
+            labels: LabelAnswer::all(&e.labels),
         }
     }
 }
@@ -318,6 +321,7 @@ pub struct SessionDetailAnswer {
     pub notes: Vec<NoteAnswer>,
     pub rating: Option<RatingSummary>,
     pub earlier_sessions: Vec<EarlierSession>,
+    pub labels: Vec<LabelAnswer>,
     pub user_typing: bool,
     pub unread_count: i64,
 }
@@ -350,6 +354,7 @@ impl SessionDetailAnswer {
                     total_messages: s.message_count,
                 })
                 .collect(),
+            labels: LabelAnswer::all(&d.labels),
             user_typing: d.user_typing,
             unread_count: d.session.unread_by_agent,
         }

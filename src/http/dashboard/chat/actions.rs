@@ -16,6 +16,7 @@ use crate::http::dashboard::hypermedia::{ChatUrl, HxRequest};
 use crate::http::dashboard::session::{DashboardAuth, see_other};
 use crate::http::extract::AppState;
 use crate::service::dashboard_auth::DashboardSession;
+use crate::service::labels::{self, LabelChange};
 use crate::service::{assignment, notes, replies, transcript, typing};
 
 /// After an action: htmx gets the refreshed details panel, a plain form goes back to the chat.
@@ -208,5 +209,29 @@ pub async fn add_note(
 ) -> PageResult<Response> {
     let id = chat_id(&id)?;
     notes::add(&ctx, &session.agent, id.as_str(), &form.note).await?;
+    after_action(&ctx, &session, hx, &id).await
+}
+
+#[derive(Deserialize)]
+pub struct LabelForm {
+    label_id: String,
+    /// `add` or `remove`.
+    change: String,
+}
+
+pub async fn change_label(
+    State(ctx): State<AppState>,
+    DashboardAuth(session): DashboardAuth,
+    hx: HxRequest,
+    Path(id): Path<String>,
+    Form(form): Form<LabelForm>,
+) -> PageResult<Response> {
+    let id = chat_id(&id)?;
+    let change = match form.change.as_str() {
+        "add" => LabelChange::Add,
+        "remove" => LabelChange::Remove,
+        _ => return Err(PageError::BadRequest("Unknown label change".into())),
+    };
+    labels::change_on_chat(&ctx, &session.agent, id.as_str(), &form.label_id, change).await?;
     after_action(&ctx, &session, hx, &id).await
 }

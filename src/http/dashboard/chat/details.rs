@@ -11,11 +11,11 @@ use crate::domain::{Permission, Priority, SessionId};
 use crate::http::dashboard::error::PageResult;
 use crate::http::dashboard::hypermedia::{ChatUrl, LiveEvent};
 use crate::http::dashboard::session::DashboardAuth;
-use crate::http::dashboard::views::{date_time, span, status_label};
+use crate::http::dashboard::views::{LabelView, date_time, span, status_label};
 use crate::http::extract::AppState;
-use crate::service::agents;
 use crate::service::dashboard_auth::DashboardSession;
 use crate::service::transcript::{self, SessionDetail};
+use crate::service::{agents, labels};
 
 pub struct NoteView {
     pub author: String,
@@ -68,6 +68,10 @@ pub struct Details {
     pub visitor: VisitorContext,
     pub rating: Option<String>,
     pub notes: Vec<NoteView>,
+    /// The chat's labels, and the ones it could still get (for those who may label).
+    pub labels: Vec<LabelView>,
+    pub other_labels: Vec<LabelView>,
+    pub can_label: bool,
     pub earlier: Vec<EarlierView>,
     pub transfer_to: Vec<AgentOption>,
     pub can_manage: bool,
@@ -119,7 +123,21 @@ pub(super) async fn details_of(
     let page_link = visitor.page_link().map(str::to_string);
     let page_text = visitor.page_url.clone().filter(|_| page_link.is_none());
     let now = ctx.clock.now();
+    let can_label = me.role.can(Permission::LabelChats);
+    let other_labels = if can_label {
+        labels::list(ctx, me)
+            .await?
+            .iter()
+            .filter(|l| !d.labels.iter().any(|on| on.id == l.id))
+            .map(LabelView::of)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Details {
+        labels: d.labels.iter().map(LabelView::of).collect(),
+        other_labels,
+        can_label,
         channel: s.channel.label(),
         page_link,
         page_text,

@@ -19,7 +19,9 @@ use crate::domain::SessionId;
 use crate::http::extract::{AppState, session_path};
 use crate::service::{canned, transcript as transcripts};
 
-pub use actions::{add_note, agent_typing, assign, end, priority, release, reply, transfer};
+pub use actions::{
+    add_note, agent_typing, assign, change_label, end, priority, release, reply, transfer,
+};
 pub use details::details_partial;
 use details::{Details, details_of};
 pub use files::upload;

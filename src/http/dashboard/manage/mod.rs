@@ -1,4 +1,4 @@
-//! Management pages: agents, personas, canned responses, business hours, webhooks and the
+//! Management pages: agents, personas, canned responses, labels, business hours, webhooks and the
 //! broadcast (plain forms, Post/Redirect/Get), and the audit log, one module each. A form error
 //! re-renders the page with the message and the status code.
 
@@ -7,6 +7,7 @@ pub mod audit;
 pub mod broadcast;
 pub mod canned;
 pub mod hours;
+pub mod labels;
 pub mod personas;
 pub mod webhook_deliveries;
 pub mod webhooks;

@@ -23,7 +23,7 @@ use crate::store::chats::{
     ReplyOutcome, SendOutcome, TransferRequest,
 };
 use crate::store::sqlite::{
-    agents, analytics, audit, messages, notes, personas, ratings, sessions,
+    agents, analytics, audit, labels, messages, notes, personas, ratings, sessions,
 };
 
 /// How many earlier chats of the same user the chat view shows.
@@ -411,6 +411,7 @@ pub fn chat_record(conn: &Connection, id: &str) -> Result<Option<ChatRecord>> {
         },
         notes: notes::for_session(conn, id)?,
         rating: ratings::for_session(conn, id)?,
+        labels: labels::of_chat(conn, id)?,
         earlier_sessions: sessions::others_of_user(
             conn,
             &SessionOwner::of(&session),

@@ -1,0 +1,177 @@
+//! [`LabelStore`] on SQLite.
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{SqliteStore, audit, is_unique_violation, labels, sessions};
+use crate::domain::Timestamp;
+use crate::domain::label::{Label, LabelFields};
+use crate::error::{Error, Result};
+use crate::store::LabelStore;
+use crate::store::labels::ChatLabel;
+
+fn name_conflict(e: rusqlite::Error) -> Error {
+    if is_unique_violation(&e) {
+        Error::Conflict("Another label already has this name".into())
+    } else {
+        e.into()
+    }
+}
+
+fn record_label_change(
+    conn: &rusqlite::Connection,
+    now: Timestamp,
+    actor: &str,
+    action: &str,
+    session_id: Option<&str>,
+    label_id: &str,
+) -> Result<()> {
+    audit::record(
+        conn,
+        now,
+        Some(actor),
+        action,
+        session_id,
+        Some(&json!({ "labelId": label_id })),
+    )
+}
+
+/// Both exist, or the error that says which does not.
+fn require_chat_and_label(
+    conn: &rusqlite::Connection,
+    session_id: &str,
+    label_id: &str,
+) -> Result<()> {
+    if sessions::get(conn, session_id)?.is_none() {
+        return Err(Error::SessionNotFound);
+    }
+    if labels::get(conn, label_id)?.is_none() {
+        return Err(Error::NotFound("Label"));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl LabelStore for SqliteStore {
+    async fn labels(&self) -> Result<Vec<Label>> {
+        self.read(labels::list).await
+    }
+
+    async fn label(&self, id: &str) -> Result<Option<Label>> {
+        let id = id.to_string();
+        self.read(move |conn| labels::get(conn, &id)).await
+    }
+
+    async fn create_label(
+        &self,
+        id: &str,
+        fields: LabelFields,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Label> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |conn| {
+            labels::insert(conn, &id, &fields, now).map_err(name_conflict)?;
+            record_label_change(conn, now, &actor, "label_create", None, &id)?;
+            labels::get(conn, &id)?.ok_or(Error::NotFound("Label"))
+        })
+        .await
+    }
+
+    async fn update_label(
+        &self,
+        id: &str,
+        fields: LabelFields,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Label> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |conn| {
+            if !labels::update(conn, &id, &fields, now).map_err(name_conflict)? {
+                return Err(Error::NotFound("Label"));
+            }
+            record_label_change(conn, now, &actor, "label_update", None, &id)?;
+            labels::get(conn, &id)?.ok_or(Error::NotFound("Label"))
+        })
+        .await
+    }
+
+    async fn delete_label(&self, id: &str, actor: &str, now: Timestamp) -> Result<()> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |conn| {
+            if !labels::delete(conn, &id)? {
+                return Err(Error::NotFound("Label"));
+            }
+            record_label_change(conn, now, &actor, "label_delete", None, &id)
+        })
+        .await
+    }
+
+    async fn chat_labels(&self, session_id: &str) -> Result<Vec<Label>> {
+        let session_id = session_id.to_string();
+        self.read(move |conn| labels::of_chat(conn, &session_id))
+            .await
+    }
+
+    async fn active_chat_labels(&self) -> Result<Vec<ChatLabel>> {
+        self.read(labels::of_active_chats).await
+    }
+
+    async fn add_chat_label(
+        &self,
+        session_id: &str,
+        label_id: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Label>> {
+        let (session_id, label_id, actor) = (
+            session_id.to_string(),
+            label_id.to_string(),
+            actor.to_string(),
+        );
+        self.write(move |conn| {
+            require_chat_and_label(conn, &session_id, &label_id)?;
+            if labels::attach(conn, &session_id, &label_id, &actor, now)? {
+                record_label_change(
+                    conn,
+                    now,
+                    &actor,
+                    "chat_label_add",
+                    Some(&session_id),
+                    &label_id,
+                )?;
+            }
+            labels::of_chat(conn, &session_id)
+        })
+        .await
+    }
+
+    async fn remove_chat_label(
+        &self,
+        session_id: &str,
+        label_id: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Label>> {
+        let (session_id, label_id, actor) = (
+            session_id.to_string(),
+            label_id.to_string(),
+            actor.to_string(),
+        );
+        self.write(move |conn| {
+            require_chat_and_label(conn, &session_id, &label_id)?;
+            if labels::detach(conn, &session_id, &label_id)? {
+                record_label_change(
+                    conn,
+                    now,
+                    &actor,
+                    "chat_label_remove",
+                    Some(&session_id),
+                    &label_id,
+                )?;
+            }
+            labels::of_chat(conn, &session_id)
+        })
+        .await
+    }
+}
