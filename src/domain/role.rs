@@ -32,6 +32,8 @@ pub enum Permission {
     ManageWebhooks,
     /// Send a system message into every chat going on.
     Broadcast,
+    /// Answer privacy requests: everything stored about one person, by their user id.
+    PrivacyRequests,
 }
 
 impl Role {
@@ -91,5 +93,8 @@ mod tests {
         assert!(Role::SuperAdmin.can(Permission::Broadcast));
         assert!(!Role::ChatAdmin.can(Permission::Broadcast));
         assert!(!Role::SupportAdmin.can(Permission::Broadcast));
+        assert!(Role::SuperAdmin.can(Permission::PrivacyRequests));
+        assert!(!Role::ChatAdmin.can(Permission::PrivacyRequests));
+        assert!(!Role::SupportAdmin.can(Permission::PrivacyRequests));
     }
 }

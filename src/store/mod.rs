@@ -1,10 +1,11 @@
 //! Storage behind an interface named by use case. service/ talks to the traits in this module
-//! ([`ChatStore`], [`TeamStore`], [`SearchStore`] and the rest, together [`Storage`]); each engine lives in its own module
+//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`ExportStore`] and the rest, together [`Storage`]); each engine lives in its own module
 //! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
 //! module names its driver, tables or connections.
 
 pub mod attachments;
 pub mod chats;
+pub mod export;
 pub mod files;
 pub mod outbox;
 pub mod search;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
+pub use export::ExportStore;
 pub use outbox::OutboxStore;
 pub use search::SearchStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
@@ -31,7 +33,15 @@ use crate::metrics::WriterMetrics;
 /// the conformance suite in tests/store.
 #[async_trait]
 pub trait Storage:
-    ChatStore + TeamStore + AttachmentStore + OutboxStore + SearchStore + Send + Sync + 'static
+    ChatStore
+    + TeamStore
+    + AttachmentStore
+    + OutboxStore
+    + SearchStore
+    + ExportStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Writes a consistent copy of the live data to `target`, which must not exist yet, and
     /// the attachment files that copy names into `target`'s own folder (`<target>.files/`);
@@ -61,6 +71,12 @@ pub struct CopySummary {
 /// interrupted restore leaves no database behind and can simply be run again.
 pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
     sqlite::restore(from, to)
+}
+
+/// Opens the database at `path` for exports only, beside a server that may be running on it:
+/// nothing is created, migrated or written.
+pub fn open_for_export(path: &Path) -> Result<Arc<dyn ExportStore>> {
+    Ok(Arc::new(SqliteStore::open_read_only(path)?))
 }
 
 /// Opens (creating and migrating) the database at `path` with the engine this build uses, its

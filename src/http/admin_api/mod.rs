@@ -5,6 +5,7 @@ pub mod answers;
 mod auth;
 mod chats;
 mod content;
+mod exports;
 mod manage;
 mod reports;
 mod search;
@@ -35,6 +36,8 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(chats::add_note))
         .routes(routes!(chats::set_priority))
         .routes(routes!(search::search))
+        .routes(routes!(exports::export_chat))
+        .routes(routes!(exports::export_user))
         .routes(routes!(reports::analytics))
         .routes(routes!(reports::reports))
         .routes(routes!(reports::stats))
