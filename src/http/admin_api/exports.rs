@@ -15,6 +15,7 @@ use crate::service::export::{self, TranscriptExport};
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `json` (the default: the document in the envelope), `csv`, `text` or `html` (a file).
+    #[param(pattern = "^(json|csv|text|html)$")]
     format: Option<String>,
 }
 
