@@ -1,6 +1,6 @@
 //! A transcript as a self-contained page to read or print: one askama template (everything
-//! escaped), its style inline, no script and nothing loaded from anywhere. The page's
-//! Content-Security-Policy allows that one style block by its hash and nothing else.
+//! escaped), its style inline, no script and nothing loaded from anywhere. The style's hash
+//! lets the page's Content-Security-Policy allow that one block and nothing else.
 
 use std::sync::LazyLock;
 
@@ -37,14 +37,10 @@ footer { margin-top: 2em; color: #7b8794; font-size: .85em; }
 }
 ";
 
-/// What a browser showing the page may do: use its own style block (by hash), nothing else.
-pub static CONTENT_POLICY: LazyLock<String> = LazyLock::new(|| {
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
-    format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'"
-    )
-});
+/// The SHA-256 of the page's style block, base64: what a Content-Security-Policy names to allow
+/// that one inline style and nothing else.
+pub static STYLE_SHA256: LazyLock<String> =
+    LazyLock::new(|| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE)));
 
 struct Line {
     class: &'static str,

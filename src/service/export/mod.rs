@@ -27,14 +27,11 @@ pub struct Download {
     pub media_type: &'static str,
     /// To show in the browser (the printable page) rather than save.
     pub inline: bool,
-    /// The Content-Security-Policy the file needs: nothing may load or run, the printable
-    /// page's own style aside.
-    pub content_policy: &'static str,
+    /// The SHA-256 (base64) of the page's one inline style block; `None` for files that are
+    /// not pages. Nothing else in a download may load or run.
+    pub style_sha256: Option<&'static str>,
     pub body: Vec<u8>,
 }
-
-/// Nothing loads, nothing runs: for the files that are not pages.
-const INERT: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
 /// The transcript of chat `session_id`, for an agent whose role may read chats. The export is
 /// audited (`chat_export`, with the format, never the content) before it is handed over.
@@ -65,24 +62,24 @@ pub async fn chat_transcript(
 
 /// `doc` as a file in `format`. JSON is the document itself, indented for people.
 pub fn render(doc: &TranscriptExport, format: TranscriptFormat) -> Result<Download> {
-    let (body, content_policy) = match format {
+    let (body, style_sha256) = match format {
         TranscriptFormat::Json => (
             serde_json::to_vec_pretty(doc)
                 .map_err(|e| Error::internal_from("writing a transcript as JSON", e))?,
-            INERT,
+            None,
         ),
-        TranscriptFormat::Csv => (csv::transcript_csv(doc)?, INERT),
-        TranscriptFormat::Text => (text::transcript_text(doc).into_bytes(), INERT),
+        TranscriptFormat::Csv => (csv::transcript_csv(doc)?, None),
+        TranscriptFormat::Text => (text::transcript_text(doc).into_bytes(), None),
         TranscriptFormat::Html => (
             html::transcript_html(doc)?.into_bytes(),
-            html::CONTENT_POLICY.as_str(),
+            Some(html::STYLE_SHA256.as_str()),
         ),
     };
     Ok(Download {
         file_name: format.file_name(&doc.transcript.chat.session_id),
         media_type: format.media_type(),
         inline: format == TranscriptFormat::Html,
-        content_policy,
+        style_sha256,
         body,
     })
 }
