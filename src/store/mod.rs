@@ -1,7 +1,8 @@
 //! Storage behind an interface named by use case. service/ talks to the traits in this module
-//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`ExportStore`] and the rest, together [`Storage`]); each engine lives in its own module
-//! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
-//! module names its driver, tables or connections.
+//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`ExportStore`] and the rest, together
+//! [`Storage`]); each engine lives in its own module (`sqlite/` today) and owns its SQL,
+//! transactions and migrations. Nothing outside an engine's module names its driver, tables or
+//! connections.
 
 pub mod attachments;
 pub mod chats;
@@ -74,7 +75,7 @@ pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
 }
 
 /// Opens the database at `path` for exports only, beside a server that may be running on it:
-/// nothing is created, migrated or written.
+/// nothing is created, migrated or written. With [`open`], the only places that pick the engine.
 pub fn open_for_export(path: &Path) -> Result<Arc<dyn ExportStore>> {
     Ok(Arc::new(SqliteStore::open_read_only(path)?))
 }
