@@ -1,10 +1,12 @@
-//! The subcommands: serve (the default), migrate, backup, restore and agent administration.
+//! The subcommands: serve (the default), migrate, backup, restore, agent administration,
+//! exports and privacy requests.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use tokio::net::TcpListener;
 
-use crate::config::{AdminCommand, Command, CommandLine, Settings};
+use crate::config::{AdminCommand, Command, CommandLine, Settings, UserCommand};
+use crate::domain::export::{ExportRange, RangeFormat};
 use crate::service::{self, Services};
 
 /// Runs the command with `settings` (resolved from `command_line`, as every command, the bare
@@ -58,7 +60,44 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
             Ok(())
         }
         Some(Command::Admin(command)) => admin(settings, command).await,
+        Some(Command::Export { from, to, format }) => export(&settings, from, to, format).await,
+        Some(Command::User(command)) => user(settings, command).await,
     }
+}
+
+/// Standard output's buffer: large writes, few system calls.
+const STDOUT_BUFFER: usize = 256 * 1024;
+
+/// `frontdesk export`: every message in the range to standard output, read beside a running
+/// server on a read-only connection, so nothing is created, migrated or written.
+async fn export(settings: &Settings, from: &str, to: &str, format: &str) -> Result<(), String> {
+    let range = ExportRange::parse(from, to).map_err(|e| e.to_string())?;
+    let format = RangeFormat::parse(format).map_err(|e| e.to_string())?;
+    let store =
+        crate::store::open_for_export(&settings.database_path).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout().lock();
+    let out = std::io::BufWriter::with_capacity(STDOUT_BUFFER, stdout);
+    let written = service::export::range::write_range(&*store, range, format, out)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(messages = written, "export written");
+    Ok(())
+}
+
+async fn user(settings: Settings, command: &UserCommand) -> Result<(), String> {
+    let services = open(settings).await?;
+    match command {
+        UserCommand::Export { user_id } => {
+            let doc = service::export::person::export_for_operator(&services, user_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(|e| format!("cannot write the document: {e}"))?;
+            writeln!(out).map_err(|e| format!("cannot write the document: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 async fn open(settings: Settings) -> Result<std::sync::Arc<Services>, String> {

@@ -23,6 +23,7 @@ use super::{GUEST_AUDIENCE, ISSUER, KIND_CLAIM_AGENT, KIND_CLAIM_GUEST};
 use crate::clock::Clock;
 use crate::config::{ExposeSecret, UserTokenSettings};
 use crate::domain::SessionOwner;
+use crate::domain::ids::MAX_USER_ID_CHARS;
 use crate::error::{Error, Result};
 
 /// The caller of a client endpoint.
@@ -51,7 +52,6 @@ impl UserPrincipal {
 
 /// Tokens longer than this are refused before any parsing.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-const MAX_USER_ID_CHARS: usize = 128;
 const CACHE_CAPACITY: usize = 200_000;
 const GUEST_KID: &str = "frontdesk-guest";
 const GUEST_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -51,6 +51,34 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         from: PathBuf,
     },
+    /// Write every message stamped from --from to --to to standard output, with its chat's
+    /// id, user and channel, sender, agent, text and time; safe beside a running server.
+    Export {
+        /// The first day (`2026-01-01`, UTC) or instant (RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The last day, included whole (`2026-01-31`, UTC), or instant (RFC 3339, included).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// `jsonl` (one JSON object a line) or `csv`.
+        #[arg(long, value_name = "jsonl|csv", default_value = "jsonl")]
+        format: String,
+    },
+    /// Privacy requests about one person.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `frontdesk user ...`.
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Print everything stored about one person as JSON (the document of
+    /// `GET /api/admin/users/{userId}/export`); audited.
+    Export {
+        /// The user id (a token's `sub`, or a guest's id).
+        #[arg(long)]
+        user_id: String,
+    },
 }
 
 /// `frontdesk admin ...`.

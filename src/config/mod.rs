@@ -7,7 +7,7 @@ mod declared;
 mod layers;
 mod settings;
 
-pub use command_line::{AdminCommand, Cli, Command, CommandLine, CommandLineError};
+pub use command_line::{AdminCommand, Cli, Command, CommandLine, CommandLineError, UserCommand};
 pub use declared::{DEFAULT_WELCOME, SettingArgs};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use settings::{

@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 /// Longest client-chosen id we accept; generous for `chat_<ms>_<uuid>` styles.
 pub const MAX_ID_LEN: usize = 128;
 
+/// Longest user id (a token's `sub`) we accept, in characters.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
 fn check_client_id(field: &'static str, raw: &str) -> Result<()> {
     if raw.is_empty() || raw.len() > MAX_ID_LEN {
         return Err(Error::validation(

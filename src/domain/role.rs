@@ -36,6 +36,8 @@ pub enum Permission {
     ManageLabels,
     /// Put labels on chats and take them off.
     LabelChats,
+    /// Answer privacy requests: everything stored about one person, by their user id.
+    PrivacyRequests,
 }
 
 impl Role {
@@ -96,5 +98,8 @@ mod tests {
         assert!(Role::SuperAdmin.can(Permission::Broadcast));
         assert!(!Role::ChatAdmin.can(Permission::Broadcast));
         assert!(!Role::SupportAdmin.can(Permission::Broadcast));
+        assert!(Role::SuperAdmin.can(Permission::PrivacyRequests));
+        assert!(!Role::ChatAdmin.can(Permission::PrivacyRequests));
+        assert!(!Role::SupportAdmin.can(Permission::PrivacyRequests));
     }
 }

@@ -248,7 +248,7 @@ fn set_file_headers(headers: &mut axum::http::HeaderMap, file: &StoredFile, vari
 
 /// `attachment; filename="a.pdf"; filename*=UTF-8''a.pdf`: an ASCII fallback plus the exact
 /// name percent-encoded (RFC 6266), so no name can break out of the header.
-fn content_disposition(name: &str, inline: bool) -> String {
+pub(crate) fn content_disposition(name: &str, inline: bool) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {

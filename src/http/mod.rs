@@ -7,6 +7,7 @@ mod assets;
 mod chat_socket;
 pub mod cors;
 pub mod dashboard;
+mod download;
 pub mod edge;
 pub mod envelope;
 pub mod extract;

@@ -12,6 +12,7 @@ pub mod canned;
 pub mod chat;
 pub mod dashboard_auth;
 pub mod email;
+pub mod export;
 pub mod hours;
 pub mod labels;
 pub mod live;

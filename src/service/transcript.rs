@@ -13,6 +13,7 @@ use crate::domain::session::Session;
 use crate::domain::{Permission, Sender, SessionStatus};
 use crate::error::{Error, Result};
 use crate::realtime::{DashboardEvent, LiveState};
+use crate::store::chats::ChatRecord;
 
 #[derive(Debug)]
 pub struct SessionDetail {
@@ -71,18 +72,8 @@ pub async fn detail(
 
 async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
     let now = ctx.clock.now();
-    let record = ctx
-        .store
-        .chat_record(session_id.to_string())
-        .await?
-        .ok_or(Error::SessionNotFound)?;
-    let mut session = record.session;
-    session.status = idle_rule(ctx).effective_status(
-        session.channel,
-        session.status,
-        session.last_activity_at,
-        now,
-    );
+    let record = current_record(ctx, session_id).await?;
+    let session = record.session;
     let user_typing = session.status == SessionStatus::Active
         && ctx
             .hub
@@ -100,6 +91,20 @@ async fn load(ctx: &Services, session_id: &str) -> Result<SessionDetail> {
         labels: record.labels,
         user_typing,
     })
+}
+
+/// The stored chat, its status as of now: a chat silent past the timeout reads as expired even
+/// before the sweeper has written it down. `SessionNotFound` when there is no such chat.
+pub(super) async fn current_record(ctx: &Services, session_id: &str) -> Result<ChatRecord> {
+    let mut record = ctx
+        .store
+        .chat_record(session_id.to_string())
+        .await?
+        .ok_or(Error::SessionNotFound)?;
+    let s = &mut record.session;
+    s.status =
+        idle_rule(ctx).effective_status(s.channel, s.status, s.last_activity_at, ctx.clock.now());
+    Ok(record)
 }
 
 /// Marks the user's messages read by support, telling the user's stream and the queue.

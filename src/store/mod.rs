@@ -1,10 +1,12 @@
 //! Storage behind an interface named by use case. service/ talks to the traits in this module
-//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`LabelStore`] and the rest, together [`Storage`]); each engine lives in its own module
-//! (`sqlite/` today) and owns its SQL, transactions and migrations. Nothing outside an engine's
-//! module names its driver, tables or connections.
+//! ([`ChatStore`], [`TeamStore`], [`SearchStore`], [`LabelStore`], [`ExportStore`] and the
+//! rest, together [`Storage`]); each engine lives in its own module (`sqlite/` today) and owns
+//! its SQL, transactions and migrations. Nothing outside an engine's module names its driver,
+//! tables or connections.
 
 pub mod attachments;
 pub mod chats;
+pub mod export;
 pub mod files;
 pub mod labels;
 pub mod outbox;
@@ -19,6 +21,7 @@ use async_trait::async_trait;
 
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
+pub use export::ExportStore;
 pub use labels::LabelStore;
 pub use outbox::OutboxStore;
 pub use search::SearchStore;
@@ -39,6 +42,7 @@ pub trait Storage:
     + OutboxStore
     + SearchStore
     + LabelStore
+    + ExportStore
     + Send
     + Sync
     + 'static
@@ -71,6 +75,12 @@ pub struct CopySummary {
 /// interrupted restore leaves no database behind and can simply be run again.
 pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
     sqlite::restore(from, to)
+}
+
+/// Opens the database at `path` for exports only, beside a server that may be running on it:
+/// nothing is created, migrated or written. With [`open`], the only places that pick the engine.
+pub fn open_for_export(path: &Path) -> Result<Arc<dyn ExportStore>> {
+    Ok(Arc::new(SqliteStore::open_read_only(path)?))
 }
 
 /// Opens (creating and migrating) the database at `path` with the engine this build uses, its

@@ -24,6 +24,7 @@ mod dashboard;
 mod edge_envelope;
 mod email;
 mod envelope;
+mod export;
 mod floods;
 mod hours;
 mod hub_consistency;

@@ -19,13 +19,13 @@ const SEARCH: &str = "/api/admin/chat/search";
 const DAY_ONE: &str = "2030-03-04";
 const DAY_TWO: &str = "2030-03-05";
 
-fn at(date: &str, hms: &str) -> Timestamp {
+pub(crate) fn at(date: &str, hms: &str) -> Timestamp {
     Timestamp::parse_rfc3339(&format!("{date}T{hms}Z")).expect("a valid timestamp")
 }
 
 /// A server whose clock stands still at `start` until the test moves it, and that greets
 /// nobody: without the welcome message every message in a chat is one the test wrote.
-async fn quiet_app(date: &str, hms: &str) -> TestApp {
+pub(crate) async fn quiet_app(date: &str, hms: &str) -> TestApp {
     let clock = Clock::fixed(at(date, hms));
     TestApp::spawn_with(|s| {
         s.clock = clock;
@@ -37,7 +37,7 @@ async fn quiet_app(date: &str, hms: &str) -> TestApp {
 }
 
 /// Moves the fixed clock forward to `date` `hms`.
-fn move_to(app: &TestApp, date: &str, hms: &str) {
+pub(crate) fn move_to(app: &TestApp, date: &str, hms: &str) {
     let now = app.clock.now();
     let target = at(date, hms);
     assert!(target >= now, "the script only moves forward: {date} {hms}");
@@ -45,13 +45,13 @@ fn move_to(app: &TestApp, date: &str, hms: &str) {
     app.clock.advance(Duration::from_millis(by));
 }
 
-fn step(app: &TestApp, minutes: u64) {
+pub(crate) fn step(app: &TestApp, minutes: u64) {
     app.clock.advance(Duration::from_secs(minutes * 60));
 }
 
 /// A user token without name or email claims, so a chat's customer record holds only what
 /// the test gives in `userInfo` (the harness's tokens name every user "User <id>").
-fn person(app: &TestApp, user: &str) -> String {
+pub(crate) fn person(app: &TestApp, user: &str) -> String {
     user_token_with(json!({ "sub": user, "exp": app.clock_secs() + 3600 }))
 }
 

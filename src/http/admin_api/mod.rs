@@ -5,6 +5,7 @@ pub mod answers;
 mod auth;
 mod chats;
 mod content;
+mod exports;
 mod labels;
 mod manage;
 mod reports;
@@ -37,6 +38,8 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(chats::set_priority))
         .routes(routes!(labels::add_to_chat, labels::remove_from_chat))
         .routes(routes!(search::search))
+        .routes(routes!(exports::export_chat))
+        .routes(routes!(exports::export_user))
         .routes(routes!(reports::analytics))
         .routes(routes!(reports::reports))
         .routes(routes!(reports::stats))

@@ -11,6 +11,8 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use crate::domain::export::TranscriptFormat;
+
 /// Dashboard pages and streams with a fixed address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Url {
@@ -82,6 +84,8 @@ pub enum ChatUrl {
     Priority,
     Notes,
     Labels,
+    /// The transcript as a file: `export.json`, `export.csv`, `export.txt`, `export.html`.
+    Export(TranscriptFormat),
 }
 
 impl ChatUrl {
@@ -101,6 +105,10 @@ impl ChatUrl {
             ChatUrl::Priority => "/priority",
             ChatUrl::Notes => "/notes",
             ChatUrl::Labels => "/labels",
+            ChatUrl::Export(TranscriptFormat::Json) => "/export.json",
+            ChatUrl::Export(TranscriptFormat::Csv) => "/export.csv",
+            ChatUrl::Export(TranscriptFormat::Text) => "/export.txt",
+            ChatUrl::Export(TranscriptFormat::Html) => "/export.html",
         }
     }
 
@@ -250,6 +258,10 @@ mod tests {
     fn addresses_match_their_routes() {
         assert_eq!(ChatUrl::Page.route(), "/admin/chats/{id}");
         assert_eq!(ChatUrl::Reply.of("chat_1"), "/admin/chats/chat_1/reply");
+        assert_eq!(
+            ChatUrl::Export(TranscriptFormat::Text).of("chat_1"),
+            "/admin/chats/chat_1/export.txt"
+        );
         assert_eq!(ItemUrl::Agent.route(), "/admin/agents/{id}");
         assert_eq!(ItemUrl::DeleteCanned.of("c1"), "/admin/canned/c1/delete");
         assert_eq!(LiveEvent::Typing.to_string(), "typing");

@@ -1,7 +1,7 @@
 //! The dashboard: server-rendered pages under /admin (askama templates compiled into the
 //! binary, htmx for live updates). Pages call the same service functions as the admin API.
 //! Every response carries a strict Content-Security-Policy: scripts and styles only from this
-//! server, no inline script or style, no framing.
+//! server, no inline script or style, no framing (a transcript download carries a stricter one).
 
 mod analytics_page;
 mod auth_pages;
@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::extract::AppState;
+use crate::domain::export::TranscriptFormat;
 use hypermedia::{ChatUrl, DeliveryUrl, ItemUrl, Url};
 
 pub use error::PageError;
@@ -35,7 +36,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes(ctx: AppState) -> Router<AppState> {
-    let pages = Router::new()
+    let mut pages = Router::new()
         .route(Url::Root.as_str(), get(auth_pages::root))
         .route("/admin/", get(auth_pages::root))
         .route(
@@ -134,10 +135,14 @@ pub fn routes(ctx: AppState) -> Router<AppState> {
             post(manage::webhook_deliveries::redeliver),
         )
         .route("/admin/{*rest}", get(not_found).post(not_found));
+    for format in TranscriptFormat::ALL {
+        pages = pages.route(&ChatUrl::Export(format).route(), chat::export_route(format));
+    }
     pages
         .layer(middleware::from_fn_with_state(ctx, session::csrf_guard))
         .layer(middleware::from_fn(session::sign_in_for_scripts))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A download sets a stricter policy of its own (nothing runs, nothing loads).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))

@@ -37,6 +37,7 @@ pub const AGENT_TOKEN: &str = "agentToken";
         (name = "admin: numbers", description = "Stats, analytics and reports"),
         (name = "admin: team", description = "Agents, personas, canned responses, audit log"),
         (name = "admin: settings", description = "Business hours"),
+        (name = "admin: privacy", description = "Privacy requests: everything stored about one person"),
         (name = "admin: webhooks", description = "Standard Webhooks endpoints and deliveries"),
         (name = "reference", description = "This document and its readable form"),
         (name = "operations", description = "Health checks for load balancers and monitors"),

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::report::Report;
+use crate::domain::spreadsheet::{formula_safe, rfc4180_writer};
 use crate::error::{Error, Result};
 
 /// Which table of a report a CSV file holds.
@@ -38,16 +39,6 @@ impl ReportTable {
     }
 }
 
-/// Spreadsheets run cells that start with these as formulas; such text cells get a leading
-/// apostrophe so a hostile user id or agent name stays text.
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
 /// One table of the report as RFC 4180 CSV (CRLF line ends, quotes where needed). Rows are
 /// the same values the JSON report carries, column names are the JSON field names in order,
 /// numbers are written as JSON writes them (`4.0` stays `4.0`) and `null` as an empty cell.
@@ -67,31 +58,18 @@ fn rows_to_csv<T: Serialize + Default>(rows: &[T]) -> Result<String> {
         Ok(_) => Err(Error::internal("csv: a report row is not an object")),
         Err(e) => Err(csv_error(&e)),
     };
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut out = rfc4180_writer(Vec::new());
     let header = as_object(rows.first().unwrap_or(&T::default()))?;
     out.write_record(header.keys()).map_err(|e| csv_error(&e))?;
     for row in rows {
         let cells = as_object(row)?.into_iter().map(|(_, value)| match value {
             serde_json::Value::Null => String::new(),
-            serde_json::Value::String(text) => cell(&text),
+            // A hostile user id or agent name stays text in a spreadsheet.
+            serde_json::Value::String(text) => formula_safe(&text).into_owned(),
             other => other.to_string(),
         });
         out.write_record(cells).map_err(|e| csv_error(&e))?;
     }
     let bytes = out.into_inner().map_err(|e| csv_error(&e))?;
     String::from_utf8(bytes).map_err(|e| csv_error(&e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_stay_text() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("@sum"), "'@sum");
-        assert_eq!(cell("Ann"), "Ann");
-    }
 }

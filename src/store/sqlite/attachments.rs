@@ -8,6 +8,7 @@ use crate::domain::attachment::{Attachment, AttachmentId};
 use crate::domain::{FileKind, SessionOwner, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::attachments::Uploader;
+use crate::store::export::Upload;
 
 /// One file as a message row stores it.
 #[derive(Serialize, Deserialize)]
@@ -127,6 +128,26 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<UploadRow>> {
         .prepare_cached(&format!("SELECT {COLUMNS} FROM attachments WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?)
+}
+
+/// Every upload made to session `session_id`, sent or not, oldest first.
+pub fn in_session(conn: &Connection, session_id: &str) -> Result<Vec<Upload>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, uploader_kind = 'agent', created_at FROM attachments
+         WHERE session_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([session_id], |r| {
+            let row = from_row(r)?;
+            Ok(Upload {
+                attachment: row.attachment,
+                message_id: row.message_id,
+                by_agent: r.get(11)?,
+                created_at: r.get(12)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 pub fn count_in_session(conn: &Connection, session_id: &str) -> Result<i64> {

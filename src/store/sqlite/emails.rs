@@ -4,6 +4,7 @@ use rusqlite::{Connection, params};
 
 use crate::domain::Timestamp;
 use crate::error::Result;
+use crate::store::export::EmailRecord;
 use crate::store::outbox::{AttemptResult, NewEmail, QueuedEmail};
 
 /// Queues `e` due now; false when its dedupe key is taken (nothing changes).
@@ -67,4 +68,27 @@ pub fn record_attempt(conn: &Connection, id: i64, r: &AttemptResult) -> Result<(
     )?
     .execute(params![id, status, r.retry_at, r.error, r.at])?;
     Ok(())
+}
+
+/// The emails queued about session `session_id`, oldest first.
+pub fn about(conn: &Connection, session_id: &str) -> Result<Vec<EmailRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT session_id, kind, to_address, subject, text_body, status, created_at, sent_at
+         FROM email_outbox WHERE session_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([session_id], |r| {
+            Ok(EmailRecord {
+                session_id: r.get(0)?,
+                kind: r.get(1)?,
+                to: r.get(2)?,
+                subject: r.get(3)?,
+                text: r.get(4)?,
+                status: r.get(5)?,
+                created_at: r.get(6)?,
+                sent_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

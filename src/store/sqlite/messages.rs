@@ -229,3 +229,45 @@ pub fn all(conn: &Connection, session_id: &str) -> Result<Vec<Message>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Global `seq` values from and to, inclusive.
+pub type SeqRange = (i64, i64);
+
+/// How far [`seqs_stamped_between`] widens the times before it looks up their `seq` bounds.
+const CLOCK_STEP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The `seq` range holding the messages stamped in `[from, until)` (either end open when
+/// `None`), from two index lookups: the first message stamped at or after a day before `from`,
+/// the last one stamped before a day after `until`. Messages are stored in time order (`seq`
+/// grows with the clock), so a reader can seek to this range instead of walking messages
+/// outside it; the time filter must still apply exactly inside it. The day's margin covers
+/// the server clock stepping back (an NTP correction); a message would be missed only if the
+/// clock stepped back while it was stored and no message at all was stored in the margin's
+/// day (see docs/decisions.md, "Search").
+pub fn seqs_stamped_between(
+    c: &Connection,
+    from: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<SeqRange> {
+    let mut range = (i64::MIN, i64::MAX);
+    if let Some(from) = from {
+        let first: Option<i64> = c
+            .prepare_cached(
+                "SELECT seq FROM messages WHERE created_at >= ?1 ORDER BY created_at, seq LIMIT 1",
+            )?
+            .query_row([from.0.saturating_sub(CLOCK_STEP_MS)], |r| r.get(0))
+            .optional()?;
+        range.0 = first.unwrap_or(i64::MAX);
+    }
+    if let Some(until) = until {
+        let last: Option<i64> = c
+            .prepare_cached(
+                "SELECT seq FROM messages WHERE created_at < ?1
+                 ORDER BY created_at DESC, seq DESC LIMIT 1",
+            )?
+            .query_row([until.0.saturating_add(CLOCK_STEP_MS)], |r| r.get(0))
+            .optional()?;
+        range.1 = last.unwrap_or(i64::MIN);
+    }
+    Ok(range)
+}

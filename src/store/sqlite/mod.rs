@@ -7,6 +7,7 @@ mod attachments;
 mod chat;
 mod chat_store;
 mod codec;
+mod export_store;
 mod label_store;
 mod migrate;
 mod outbox_store;
@@ -95,7 +96,8 @@ pub struct SqliteStore {
     readers: r2d2::Pool<SqliteConnectionManager>,
     /// Reads started so far; lets tests prove that a path never touches SQLite.
     reads: Arc<AtomicU64>,
-    writer: Arc<Writer>,
+    /// `None` when opened read-only: every write is then refused.
+    writer: Option<Arc<Writer>>,
     /// The attachment folder beside the database file.
     files: FileDir,
 }
@@ -121,28 +123,45 @@ impl SqliteStore {
         let files = FileDir::beside(path);
         files.create()?;
 
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )
-            .with_init(|c| {
-                configure(c)?;
-                c.execute_batch("PRAGMA query_only = ON;")
-            });
-        let readers = r2d2::Pool::builder()
-            .max_size(READ_POOL_SIZE)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
-
         Ok(SqliteStore {
             path: Arc::from(path),
-            readers,
+            readers: reader_pool(path)?,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Arc::new(Writer::start(conn, metrics)?),
+            writer: Some(Arc::new(Writer::start(conn, metrics)?)),
             files,
+        })
+    }
+
+    /// Opens the database at `path` for reading only, beside a server that may be running on
+    /// it: nothing is created, migrated or written, and every write is refused. The file must
+    /// exist and be at this binary's schema version (or newer).
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        let refuse = |why: String| Error::validation("db", why);
+        if !path.is_file() {
+            return Err(refuse(format!(
+                "there is no database at {}",
+                path.display()
+            )));
+        }
+        let probe = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| refuse(format!("{} cannot be opened: {e}", path.display())))?;
+        let version: i64 = probe
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| refuse(format!("{} is not a database: {e}", path.display())))?;
+        if usize::try_from(version).unwrap_or(0) < *MIGRATION_COUNT {
+            return Err(refuse(format!(
+                "{} is at schema version {version}, older than this binary's {}; run `frontdesk migrate` first",
+                path.display(),
+                *MIGRATION_COUNT
+            )));
+        }
+        drop(probe);
+        Ok(SqliteStore {
+            path: Arc::from(path),
+            readers: reader_pool(path)?,
+            reads: Arc::new(AtomicU64::new(0)),
+            writer: None,
+            files: FileDir::beside(path),
         })
     }
 
@@ -171,11 +190,30 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.writer
-            .submit(f)
-            .instrument(tracing::Span::current())
-            .await
+        let Some(writer) = &self.writer else {
+            return Err(Error::internal("the database was opened read-only"));
+        };
+        writer.submit(f).instrument(tracing::Span::current()).await
     }
+}
+
+/// The pool of read-only connections reads run on.
+fn reader_pool(path: &Path) -> Result<r2d2::Pool<SqliteConnectionManager>> {
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .with_init(|c| {
+            configure(c)?;
+            c.execute_batch("PRAGMA query_only = ON;")
+        });
+    Ok(r2d2::Pool::builder()
+        .max_size(READ_POOL_SIZE)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?)
 }
 
 #[async_trait]

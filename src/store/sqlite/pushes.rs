@@ -4,6 +4,7 @@ use rusqlite::{Connection, params};
 
 use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
+use crate::store::export::{PushDevice, PushNotice};
 use crate::store::outbox::{AttemptResult, NewPush, QueuedPush};
 
 pub fn register(
@@ -99,4 +100,49 @@ pub fn record_attempt(conn: &Connection, id: i64, r: &AttemptResult) -> Result<(
     )?
     .execute(params![id, status, r.retry_at, r.error])?;
     Ok(())
+}
+
+/// The devices registered to `user_id` (in one namespace, or both when `is_guest` is `None`).
+pub fn devices_of(
+    conn: &Connection,
+    user_id: &str,
+    is_guest: Option<bool>,
+) -> Result<Vec<PushDevice>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT token, platform, is_guest, created_at, updated_at FROM push_tokens
+         WHERE user_id = ?1 AND (?2 IS NULL OR is_guest = ?2) ORDER BY created_at, token",
+    )?;
+    let rows = stmt
+        .query_map(params![user_id, is_guest], |r| {
+            Ok(PushDevice {
+                token: r.get(0)?,
+                platform: r.get(1)?,
+                is_guest: r.get(2)?,
+                created_at: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The pushes queued about session `session_id`, oldest first.
+pub fn notices_about(conn: &Connection, session_id: &str) -> Result<Vec<PushNotice>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT session_id, message_id, title, body, status, created_at FROM push_outbox
+         WHERE session_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([session_id], |r| {
+            Ok(PushNotice {
+                session_id: r.get(0)?,
+                message_id: r.get(1)?,
+                title: r.get(2)?,
+                body: r.get(3)?,
+                status: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

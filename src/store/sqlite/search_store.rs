@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, messages};
 use crate::domain::Timestamp;
 use crate::domain::search::{HitSource, SearchFilters, StatusFilter, Term};
 use crate::error::Result;
@@ -43,7 +43,7 @@ fn search(c: &Connection, request: &SearchRequest) -> Result<Vec<SearchHit>> {
     }
     let query = fts5_query(&terms);
     let wanted = request.offset.saturating_add(request.limit);
-    let seqs = message_seqs_in(c, &request.filters)?;
+    let seqs = messages::seqs_stamped_between(c, request.filters.from, request.filters.until)?;
     let mut found = newest(c, &MESSAGES, &query, &request.filters, wanted, seqs)?;
     found.extend(newest(
         c,
@@ -174,41 +174,6 @@ static DOCS: Source = Source {
 /// Rowids from and to, inclusive.
 type RowidRange = (i64, i64);
 const ALL_ROWIDS: RowidRange = (i64::MIN, i64::MAX);
-
-/// How far [`message_seqs_in`] widens the dates before it looks up their `seq` bounds.
-const CLOCK_STEP_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// The `seq` range holding the messages inside the date filters, from two index lookups: the
-/// first message stamped at or after a day before `from`, the last one stamped before a day
-/// after `until`. Messages are stored in time order (`seq` grows with the clock), so the index
-/// can seek to this range instead of walking every match of a word from the newest down to
-/// the dates asked for; the time filter still applies exactly inside it. The day's margin
-/// covers the server clock stepping back (an NTP correction); a message would be missed only
-/// if the clock stepped back while it was stored and no message at all was stored in the
-/// margin's day (see docs/decisions.md, "Search").
-fn message_seqs_in(c: &Connection, f: &SearchFilters) -> Result<RowidRange> {
-    let mut range = ALL_ROWIDS;
-    if let Some(from) = f.from {
-        let first: Option<i64> = c
-            .prepare_cached(
-                "SELECT seq FROM messages WHERE created_at >= ?1 ORDER BY created_at, seq LIMIT 1",
-            )?
-            .query_row([from.0.saturating_sub(CLOCK_STEP_MS)], |r| r.get(0))
-            .optional()?;
-        range.0 = first.unwrap_or(i64::MAX);
-    }
-    if let Some(until) = f.until {
-        let last: Option<i64> = c
-            .prepare_cached(
-                "SELECT seq FROM messages WHERE created_at < ?1
-                 ORDER BY created_at DESC, seq DESC LIMIT 1",
-            )?
-            .query_row([until.0.saturating_add(CLOCK_STEP_MS)], |r| r.get(0))
-            .optional()?;
-        range.1 = last.unwrap_or(i64::MIN);
-    }
-    Ok(range)
-}
 
 fn newest(
     c: &Connection,

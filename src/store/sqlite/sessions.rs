@@ -188,6 +188,23 @@ pub fn count_for_user(conn: &Connection, owner: &SessionOwner) -> Result<i64> {
         .query_row(params![&*owner.user_id, owner.is_guest], |r| r.get(0))?)
 }
 
+/// The ids of the sessions of `user_id` (in one namespace, or both when `is_guest` is
+/// `None`), oldest first.
+pub fn ids_of_user(
+    conn: &Connection,
+    user_id: &str,
+    is_guest: Option<bool>,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR is_guest = ?2)
+         ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt
+        .query_map(params![user_id, is_guest], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// Earlier sessions of the same owner (for the agent's context), newest first.
 pub fn others_of_user(
     conn: &Connection,

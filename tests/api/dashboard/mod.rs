@@ -8,6 +8,7 @@ pub(crate) mod client;
 mod attachments;
 mod broadcast_page;
 mod csrf_escaping;
+mod exports;
 mod fixes;
 mod forms;
 mod hours_page;

@@ -4,6 +4,7 @@
 
 mod actions;
 mod details;
+mod export;
 mod files;
 mod transcript;
 
@@ -24,6 +25,8 @@ pub use actions::{
 };
 pub use details::details_partial;
 use details::{Details, details_of};
+pub use export::export_route;
+use export::{ExportLink, export_links};
 pub use files::upload;
 use transcript::{MessageView, messages_of};
 pub use transcript::{transcript_partial, typing_partial};
@@ -54,6 +57,7 @@ pub struct ChatPage {
     /// An offline-form chat: what happens to a reply (emailed, or only shown in the widget).
     offline_note: Option<&'static str>,
     details: Details,
+    exports: Vec<ExportLink>,
 }
 
 fn chat_id(raw: &str) -> PageResult<SessionId> {
@@ -102,5 +106,6 @@ pub async fn page(
             }
         }),
         details: details_of(&ctx, &session, &d).await?,
+        exports: export_links(&s.id),
     })
 }
