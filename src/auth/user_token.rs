@@ -51,7 +51,7 @@ impl UserPrincipal {
 
 /// Tokens longer than this are refused before any parsing.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-const MAX_USER_ID_CHARS: usize = 128;
+use crate::domain::owner::MAX_USER_ID_CHARS;
 const CACHE_CAPACITY: usize = 200_000;
 const GUEST_KID: &str = "frontdesk-guest";
 const GUEST_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use super::session::Session;
 
+/// The longest user id a token may carry (characters).
+pub const MAX_USER_ID_CHARS: usize = 128;
+
 /// A session's owner: an id within its namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionOwner {
@@ -21,6 +24,21 @@ impl SessionOwner {
             user_id: Arc::from(user_id),
             is_guest: false,
         }
+    }
+
+    /// The person a privacy request names: a user id of 1..=128 characters, in the guests'
+    /// namespace when `is_guest`.
+    pub fn named(raw: &str, is_guest: bool) -> crate::error::Result<Self> {
+        if raw.is_empty() || raw.chars().count() > MAX_USER_ID_CHARS {
+            return Err(crate::error::Error::validation(
+                "userId",
+                format!("userId must be 1 to {MAX_USER_ID_CHARS} characters"),
+            ));
+        }
+        Ok(SessionOwner {
+            user_id: Arc::from(raw),
+            is_guest,
+        })
     }
 
     /// A guest the server issued a token to.

@@ -36,6 +36,8 @@ pub enum Permission {
     ManageLabels,
     /// Put labels on chats and take them off.
     LabelChats,
+    /// Export or erase everything stored about one person (privacy requests).
+    HandlePrivacyRequests,
 }
 
 impl Role {

@@ -284,6 +284,24 @@ impl Hub {
         }
     }
 
+    /// Ends a session that no longer exists (erased or deleted): its watchers wake to an end,
+    /// and eviction drops the cell once nobody watches. A session the hub does not know is
+    /// left unknown.
+    pub fn end_removed(&self, session_id: &str) {
+        if let Some(cell) = self.get(session_id) {
+            cell.state.send_if_modified(|live| {
+                live.agent_typing_until = None;
+                live.user_typing_until = None;
+                if !live.snapshot.status.is_active() {
+                    return false;
+                }
+                live.snapshot.status = SessionStatus::EndedByAdmin;
+                live.snapshot.end_reason = Some(Arc::from("deleted"));
+                true
+            });
+        }
+    }
+
     /// Long-polls or streams held open right now, by everyone.
     pub fn held(&self, kind: HoldKind) -> usize {
         self.total(kind).load(Ordering::Relaxed)

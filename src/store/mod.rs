@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod chats;
 pub mod files;
 pub mod labels;
+pub mod lifecycle;
 pub mod outbox;
 pub mod search;
 pub mod sqlite;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
 pub use labels::LabelStore;
+pub use lifecycle::LifecycleStore;
 pub use outbox::OutboxStore;
 pub use search::SearchStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
@@ -39,6 +41,7 @@ pub trait Storage:
     + OutboxStore
     + SearchStore
     + LabelStore
+    + LifecycleStore
     + Send
     + Sync
     + 'static

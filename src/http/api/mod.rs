@@ -3,6 +3,7 @@
 pub mod answers;
 mod availability;
 mod ending;
+mod erasure;
 mod messages;
 mod offline;
 mod session;
@@ -31,4 +32,5 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(stream::stream))
         .routes(routes!(offline::leave_message))
         .routes(routes!(availability::availability))
+        .routes(routes!(erasure::erase_me))
 }

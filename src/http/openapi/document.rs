@@ -38,6 +38,7 @@ pub const AGENT_TOKEN: &str = "agentToken";
         (name = "admin: team", description = "Agents, personas, canned responses, audit log"),
         (name = "admin: settings", description = "Business hours"),
         (name = "admin: webhooks", description = "Standard Webhooks endpoints and deliveries"),
+        (name = "admin: privacy", description = "Privacy requests: one person's data, exported or erased"),
         (name = "reference", description = "This document and its readable form"),
         (name = "operations", description = "Health checks for load balancers and monitors"),
     )
