@@ -41,6 +41,12 @@ impl LabelFields {
     }
 }
 
+/// Whether two label names are the same name ignoring case, in every script (not only the
+/// ASCII letters SQLite's `NOCASE` folds): `Rückgabe` and `RÜCKGABE` are one label.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// A colour as `#rrggbb`, lower case: safe to put in a style attribute as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Colour(String);
@@ -92,5 +98,13 @@ mod tests {
         assert!(LabelFields::parse(&"x".repeat(41), "#000000").is_err());
         assert!(LabelFields::parse("a\u{7}b", "#000000").is_err());
         assert!(LabelFields::parse(&"é".repeat(40), "#000000").is_ok());
+    }
+
+    #[test]
+    fn names_are_the_same_ignoring_case_in_any_script() {
+        assert!(same_name("Refund", "rEFUND"));
+        assert!(same_name("Rückgabe", "RÜCKGABE"));
+        assert!(same_name("Éléphant", "éLÉPHANT"));
+        assert!(!same_name("Refund", "Refunds"));
     }
 }

@@ -18,12 +18,17 @@ pub enum DashboardEvent {
     /// An agent came online, went offline, was disabled or had its capacity changed: who can
     /// take a waiting chat may have changed.
     AgentsChanged,
+    /// A label was added, renamed, recoloured or deleted: every chat view shows the list (its
+    /// chat's labels and the ones it could still get).
+    LabelsChanged,
 }
 
 impl DashboardEvent {
     pub fn session_id(&self) -> Option<&str> {
         match self {
-            DashboardEvent::QueueChanged | DashboardEvent::AgentsChanged => None,
+            DashboardEvent::QueueChanged
+            | DashboardEvent::AgentsChanged
+            | DashboardEvent::LabelsChanged => None,
             DashboardEvent::Transcript(id)
             | DashboardEvent::UserTyping(id)
             | DashboardEvent::SessionDetails(id) => Some(id),

@@ -25,7 +25,10 @@ pub async fn create(ctx: &Services, actor: &AgentPrincipal, fields: LabelFields)
     actor.require(Permission::ManageLabels)?;
     let now = ctx.clock.now();
     let id = crate::domain::ids::generate("label", now.0);
-    ctx.store.create_label(&id, fields, &actor.id, now).await
+    let label = ctx.store.create_label(&id, fields, &actor.id, now).await?;
+    // Open chats offer it.
+    ctx.bus.publish(DashboardEvent::LabelsChanged);
+    Ok(label)
 }
 
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"), fields(agent_id = %actor.id, id = %id))]
@@ -42,6 +45,7 @@ pub async fn update(
         .await?;
     // Queue rows and open chats show the label's name and colour.
     ctx.bus.publish(DashboardEvent::QueueChanged);
+    ctx.bus.publish(DashboardEvent::LabelsChanged);
     Ok(label)
 }
 
@@ -52,6 +56,7 @@ pub async fn delete(ctx: &Services, actor: &AgentPrincipal, id: &str) -> Result<
         .delete_label(id, &actor.id, ctx.clock.now())
         .await?;
     ctx.bus.publish(DashboardEvent::QueueChanged);
+    ctx.bus.publish(DashboardEvent::LabelsChanged);
     Ok(())
 }
 

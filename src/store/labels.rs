@@ -22,8 +22,9 @@ pub trait LabelStore: Send + Sync {
     /// The label with this id, if it exists.
     async fn label(&self, id: &str) -> Result<Option<Label>>;
 
-    /// Inserts a label (audit `label_create`); a name already taken, ignoring case, is
-    /// `Error::Conflict` and stores nothing.
+    /// Inserts a label (audit `label_create`); a name already taken, ignoring case in any
+    /// script ([`same_name`](crate::domain::label::same_name)), is `Error::Conflict` and
+    /// stores nothing.
     async fn create_label(
         &self,
         id: &str,

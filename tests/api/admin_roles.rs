@@ -58,6 +58,17 @@ async fn every_role_against_every_admin_endpoint() {
         .as_str()
         .unwrap()
         .to_string();
+    let label = app
+        .post_ok(
+            "/api/admin/labels",
+            &root,
+            json!({ "name": "Refund", "colour": "#3b82f6" }),
+        )
+        .await;
+    let label = label["data"]["label"]["labelId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let target = app
         .create_agent("target@example.com", "Target", "chat_admin")
         .await;
@@ -247,6 +258,49 @@ async fn every_role_against_every_admin_endpoint() {
                 None,
                 WORKERS,
                 404,
+            ),
+            case(Method::GET, "/api/admin/labels", None, ALL, 200),
+            case(
+                Method::POST,
+                "/api/admin/labels",
+                Some(json!({ "name": format!("Label {index}"), "colour": "#000000" })),
+                SUPER,
+                200,
+            ),
+            case(
+                Method::GET,
+                format!("/api/admin/labels/{label}"),
+                None,
+                ALL,
+                200,
+            ),
+            case(
+                Method::PUT,
+                format!("/api/admin/labels/{label}"),
+                Some(json!({ "name": "Refund", "colour": "#2563eb" })),
+                SUPER,
+                200,
+            ),
+            case(
+                Method::DELETE,
+                "/api/admin/labels/label_missing",
+                None,
+                SUPER,
+                404,
+            ),
+            case(
+                Method::PUT,
+                format!("/api/admin/chat/session/{s}/labels/{label}"),
+                None,
+                WORKERS,
+                200,
+            ),
+            case(
+                Method::DELETE,
+                format!("/api/admin/chat/session/{s}/labels/{label}"),
+                None,
+                WORKERS,
+                200,
             ),
             case(Method::POST, "/api/admin/logout", None, ALL, 200),
         ];

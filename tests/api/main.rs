@@ -27,6 +27,7 @@ mod envelope;
 mod floods;
 mod hours;
 mod hub_consistency;
+mod labels;
 mod login_throttle;
 mod metrics;
 mod openapi;

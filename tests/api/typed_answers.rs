@@ -223,6 +223,7 @@ async fn admin_answers_have_exactly_their_keys() {
         "unreadCount",
         "lastMessage",
         "userTyping",
+        "labels",
     ]);
     assert_keys("queue entry", &active["data"]["sessions"][0], &queue_keys);
     let sent = app.agent_reply(&agent, "chat_k2", "hello").await;
@@ -247,6 +248,7 @@ async fn admin_answers_have_exactly_their_keys() {
         "notes",
         "rating",
         "earlierSessions",
+        "labels",
         "userTyping",
         "unreadCount",
     ]);

@@ -4,7 +4,9 @@
 //! the chat, and what the user's phone sees. `live_chat`: live updates keep what the agent is
 //! typing, keep the scroll position, and add new messages to an aria-live log. `confirm`:
 //! destructive actions ask first. `search`: the top bar's search box, highlighted and escaped
-//! snippets, the filters, and a hit's link. Screenshots go to target/screenshots/ (and to
+//! snippets, the filters, and a hit's link. `labels`: making a label, putting it on a chat and
+//! taking it off from the details panel, the queue filtered by it, and what a support admin
+//! sees. Screenshots go to target/screenshots/ (and to
 //! docs/screenshots/ with FRONTDESK_UPDATE_SCREENSHOTS=1).
 //!
 //! Needs `chromedriver` and `chromium` on the PATH (`scripts/install-test-deps.sh`). Without
@@ -16,6 +18,7 @@
 mod helpers;
 
 mod confirm;
+mod labels;
 mod live_chat;
 mod notify;
 mod search;
@@ -293,4 +296,50 @@ async fn user_chat(app: &TestApp, user: &str, id: &str, name: &str, text: &str) 
 async fn user_says(app: &TestApp, token: &str, session: &str, message_id: &str, text: &str) {
     let (status, body) = app.send(token, session, message_id, text).await;
     assert_eq!(status.as_u16(), 200, "send {message_id}: {body}");
+}
+
+/// Leaves a mark on the page's window; the next page loaded has none.
+async fn mark_page(c: &Client) {
+    js(c, "window.fdSamePage = true; return true").await;
+}
+
+/// Waits until the browser has loaded a page after the one `mark_page` marked.
+async fn wait_for_next_page(c: &Client, what: &str) {
+    wait_for_js(
+        c,
+        "return window.fdSamePage !== true && document.readyState === 'complete'",
+        what,
+    )
+    .await;
+}
+
+/// Picks the option with `value` in the select `css`.
+async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} = {value:?}: {e}"));
+}
+
+/// The `value` property of the field `css`.
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Where the browser is: the path and the query's pairs, decoded.
+async fn path_of(c: &Client) -> (String, Vec<(String, String)>) {
+    let url = c.current_url().await.unwrap();
+    let pairs = url
+        .query_pairs()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    (url.path().to_string(), pairs)
 }

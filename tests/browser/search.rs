@@ -49,21 +49,6 @@ fn hit_for<'a>(hits: &'a [Value], chat: &str) -> &'a Value {
     hit
 }
 
-/// Leaves a mark on the page's window; the next page loaded has none.
-async fn mark_page(c: &Client) {
-    js(c, "window.fdSamePage = true; return true").await;
-}
-
-/// Waits until the browser has loaded a page after the one `mark_page` marked.
-async fn wait_for_next_page(c: &Client, what: &str) {
-    wait_for_js(
-        c,
-        "return window.fdSamePage !== true && document.readyState === 'complete'",
-        what,
-    )
-    .await;
-}
-
 /// Submits the search page's filter form and waits for the page it loads.
 async fn submit_filters(c: &Client, what: &str) {
     mark_page(c).await;
@@ -81,35 +66,6 @@ async fn type_query(c: &Client, q: &str) {
     let input = c.find(Locator::Css("#search-q")).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(q).await.unwrap();
-}
-
-async fn select(c: &Client, css: &str, value: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .select_by_value(value)
-        .await
-        .unwrap_or_else(|e| panic!("{css} = {value:?}: {e}"));
-}
-
-async fn value_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-/// Where the browser is: the path and the query's pairs, decoded.
-async fn path_of(c: &Client) -> (String, Vec<(String, String)>) {
-    let url = c.current_url().await.unwrap();
-    let pairs = url
-        .query_pairs()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect();
-    (url.path().to_string(), pairs)
 }
 
 #[tokio::test]

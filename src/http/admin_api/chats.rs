@@ -25,7 +25,8 @@ fn session_field(raw: Option<String>) -> Result<SessionId, Error> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
-    /// Only the chats carrying this label (a label id; an unknown one matches no chat).
+    /// Only the chats carrying this label (a label id; an unknown one matches no chat, an
+    /// empty one is no filter).
     label: Option<String>,
 }
 
@@ -46,7 +47,9 @@ pub async fn active_sessions(
     AgentAuth(agent): AgentAuth,
     ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> ApiResult<ActiveSessions> {
-    let entries = queue::active_sessions(&ctx, &agent, query.label.as_deref()).await?;
+    // Blank is no filter, as in search, analytics and reports.
+    let label = query.label.as_deref().filter(|l| !l.trim().is_empty());
+    let entries = queue::active_sessions(&ctx, &agent, label).await?;
     let sessions: Vec<_> = entries.iter().map(QueueEntryAnswer::from).collect();
     Ok(ApiOk::new(
         "Active sessions retrieved successfully",

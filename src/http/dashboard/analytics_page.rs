@@ -190,17 +190,18 @@ pub async fn page(
     Query(q): Query<RangeQuery>,
 ) -> PageResult<AnalyticsPage> {
     let range = DateRange::parse(q.from.as_deref(), q.to.as_deref(), analytics::today(&ctx))?;
-    let data = analytics::analytics(&ctx, &session.agent, range, q.label()).await?;
-    let (cards, live) = cards(&data);
     let labels = LabelView::choices(
         &labels::list(&ctx, &session.agent).await?,
         q.label.as_deref(),
     );
+    // The figures are those of the label the select shows: an unknown one (deleted since the
+    // link was made) limits nothing, on the page and in its downloads.
+    let label = LabelView::selected_id(&labels).map(str::to_string);
+    let data = analytics::analytics(&ctx, &session.agent, range, label.clone()).await?;
+    let (cards, live) = cards(&data);
     Ok(AnalyticsPage {
         retention: retention_policy(ctx.settings.retention_days),
-        label_query: LabelView::selected_id(&labels)
-            .map(|id| format!("&label={id}"))
-            .unwrap_or_default(),
+        label_query: label.map(|id| format!("&label={id}")).unwrap_or_default(),
         labels,
         layout: Layout::new(&session, Url::Analytics),
         from: range.from.to_string(),

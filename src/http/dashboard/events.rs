@@ -123,8 +123,9 @@ pub async fn queue_events(
     )))
 }
 
-/// A chat page's stream: `transcript`, `details` and `typing` for that chat only, and `queue`
-/// so the page can notify the agent of new chats and of messages in their other chats.
+/// A chat page's stream: `transcript`, `details` and `typing` for that chat only (`details`
+/// also when the labels change), and `queue` so the page can notify the agent of new chats and
+/// of messages in their other chats.
 pub async fn chat_events(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
@@ -136,6 +137,7 @@ pub async fn chat_events(
         DashboardEvent::Transcript(s) if **s == *watched => vec![LiveEvent::Transcript],
         DashboardEvent::SessionDetails(s) if **s == *watched => vec![LiveEvent::Details],
         DashboardEvent::UserTyping(s) if **s == *watched => vec![LiveEvent::Typing],
+        DashboardEvent::LabelsChanged => vec![LiveEvent::Details],
         DashboardEvent::QueueChanged => vec![LiveEvent::Queue],
         _ => Vec::new(),
     });

@@ -110,8 +110,11 @@ pub async fn page(
     DashboardAuth(session): DashboardAuth,
     Query(q): Query<QueueQuery>,
 ) -> PageResult<QueuePage> {
-    let entries = queue::active_sessions(&ctx, &session.agent, q.label()).await?;
     let labels = LabelView::choices(&labels::list(&ctx, &session.agent).await?, q.label());
+    // The filter is the label the select shows: an unknown one (deleted since the link was
+    // made) filters nothing, on the page and in the rows it refreshes.
+    let label = LabelView::selected_id(&labels).map(str::to_string);
+    let entries = queue::active_sessions(&ctx, &session.agent, label.as_deref()).await?;
     Ok(QueuePage {
         layout: Layout::new(&session, Url::Queue),
         summary: summary(&entries),
@@ -119,7 +122,7 @@ pub async fn page(
             .iter()
             .map(|e| QueueRow::of(e, &session.agent.id))
             .collect(),
-        rows_url: match LabelView::selected_id(&labels) {
+        rows_url: match label {
             Some(id) => format!("{}?label={id}", Url::QueueRows),
             None => Url::QueueRows.to_string(),
         },

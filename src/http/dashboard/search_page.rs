@@ -54,7 +54,7 @@ pub struct SearchPage {
 pub async fn page(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
-    Query(p): Query<SearchForm>,
+    Query(mut p): Query<SearchForm>,
 ) -> PageResult<SearchPage> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut layout = Layout::new(&session, Url::Search);
@@ -71,6 +71,9 @@ pub async fn page(
         &labels::list(&ctx, &session.agent).await?,
         p.label.as_deref(),
     );
+    // Search with the label the select shows: an unknown one (deleted since the link was made)
+    // is no filter, here and in the page links.
+    p.label = LabelView::selected_id(&labels).map(str::to_string);
     let mut page = SearchPage {
         labels,
         layout,

@@ -131,6 +131,8 @@ async fn follow_bus(ctx: AppState, s: SocketRef, conn: Arc<AgentConn>) {
             DashboardEvent::SessionDetails(id) => {
                 forward_new_messages(&ctx, &s, &conn, &id).await;
             }
+            // The queue event published with it tells socket clients already.
+            DashboardEvent::LabelsChanged => {}
         }
     }
 }

@@ -10,12 +10,24 @@ use crate::error::{Error, Result};
 use crate::store::LabelStore;
 use crate::store::labels::ChatLabel;
 
+fn name_is_taken() -> Error {
+    Error::Conflict("Another label already has this name".into())
+}
+
 fn name_conflict(e: rusqlite::Error) -> Error {
     if is_unique_violation(&e) {
-        Error::Conflict("Another label already has this name".into())
+        name_is_taken()
     } else {
         e.into()
     }
+}
+
+/// Refuses a name another label than `except` has, ignoring case in any script.
+fn refuse_taken_name(conn: &rusqlite::Connection, name: &str, except: Option<&str>) -> Result<()> {
+    if labels::name_taken(conn, name, except)? {
+        return Err(name_is_taken());
+    }
+    Ok(())
 }
 
 fn record_label_change(
@@ -71,6 +83,7 @@ impl LabelStore for SqliteStore {
     ) -> Result<Label> {
         let (id, actor) = (id.to_string(), actor.to_string());
         self.write(move |conn| {
+            refuse_taken_name(conn, &fields.name, None)?;
             labels::insert(conn, &id, &fields, now).map_err(name_conflict)?;
             record_label_change(conn, now, &actor, "label_create", None, &id)?;
             labels::get(conn, &id)?.ok_or(Error::NotFound("Label"))
@@ -87,6 +100,10 @@ impl LabelStore for SqliteStore {
     ) -> Result<Label> {
         let (id, actor) = (id.to_string(), actor.to_string());
         self.write(move |conn| {
+            if labels::get(conn, &id)?.is_none() {
+                return Err(Error::NotFound("Label"));
+            }
+            refuse_taken_name(conn, &fields.name, Some(&id))?;
             if !labels::update(conn, &id, &fields, now).map_err(name_conflict)? {
                 return Err(Error::NotFound("Label"));
             }

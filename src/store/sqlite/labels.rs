@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::Timestamp;
-use crate::domain::label::{Colour, Label, LabelFields};
+use crate::domain::label::{Colour, Label, LabelFields, same_name};
 use crate::error::Result;
 use crate::store::labels::ChatLabel;
 
@@ -43,6 +43,21 @@ pub fn list(conn: &Connection) -> Result<Vec<Label>> {
         .query_map([], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Whether a label other than `except` has `name`, ignoring case in every script. The UNIQUE
+/// index folds only ASCII letters; the writer's transaction keeps this check and the write
+/// that follows it together.
+pub fn name_taken(conn: &Connection, name: &str, except: Option<&str>) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM labels")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (id, other): (String, String) = (r.get(0)?, r.get(1)?);
+        if except != Some(id.as_str()) && same_name(&other, name) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// False when there is no such label; a taken name is a UNIQUE violation.

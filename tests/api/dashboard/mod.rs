@@ -11,6 +11,7 @@ mod csrf_escaping;
 mod fixes;
 mod forms;
 mod hours_page;
+mod labels;
 mod notify;
 mod pages;
 mod sessions;
