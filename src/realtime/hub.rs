@@ -284,11 +284,17 @@ impl Hub {
         }
     }
 
-    /// Ends a session that no longer exists (erased or deleted): its watchers wake to an end,
-    /// and eviction drops the cell once nobody watches. A session the hub does not know is
-    /// left unknown.
+    /// Forgets a session that no longer exists (erased or deleted): its watchers, who keep
+    /// the cell they hold, wake to an end, and the hub drops it at once, so the next look
+    /// finds nothing (404) and a new chat started with the same id gets a cell of its own
+    /// (an end is final for a cell).
     pub fn end_removed(&self, session_id: &str) {
-        if let Some(cell) = self.get(session_id) {
+        let removed = self
+            .shard(session_id)
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(session_id);
+        if let Some(cell) = removed {
             cell.state.send_if_modified(|live| {
                 live.agent_typing_until = None;
                 live.user_typing_until = None;

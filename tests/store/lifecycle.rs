@@ -19,6 +19,7 @@ macro_rules! lifecycle_suite {
             case!(labelling_a_chat_of_a_written_day_moves_its_figures);
             case!(retention_deletes_old_ended_chats_of_written_days_only);
             case!(erasing_a_person_leaves_nothing_of_them);
+            case!(nothing_of_an_erased_chat_is_queued_after_the_erasure);
         }
     };
 }
@@ -29,10 +30,12 @@ pub mod cases {
     use frontdesk::domain::audit::AuditFilter;
     use frontdesk::domain::label::LabelFields;
     use frontdesk::domain::search::{SearchFilters, parse_terms};
+    use frontdesk::domain::webhook::{EndpointFields, EventType};
     use frontdesk::domain::{Role, SessionOwner, Timestamp};
     use frontdesk::store::Storage;
     use frontdesk::store::chats::NewRating;
     use frontdesk::store::lifecycle::ErasureBy;
+    use frontdesk::store::outbox::{NewEmail, RenderedEvent};
     use frontdesk::store::search::SearchRequest;
     use frontdesk::store::team::{AnalyticsTotals, ReportTotals, Scope};
 
@@ -436,5 +439,109 @@ pub mod cases {
             .await
             .expect("erase again");
         assert!(again.session_ids.is_empty() && again.messages == 0);
+    }
+
+    /// The outbox dispatcher reads an event, renders it and queues what it sends in a later
+    /// unit of work; an erasure committed in between must win: nothing naming the erased chat
+    /// is queued after it (an email written from a chat read before it neither).
+    pub async fn nothing_of_an_erased_chat_is_queued_after_the_erasure(s: Fresh) {
+        agent(&s).await;
+        s.store
+            .set_wanted_events(vec![EventType::MessageCreated])
+            .await
+            .expect("wanted");
+        let endpoint = s
+            .store
+            .create_endpoint(
+                "wh_1",
+                EndpointFields {
+                    url: "https://hooks.example/in".into(),
+                    description: String::new(),
+                    events: vec![EventType::MessageCreated],
+                    active: true,
+                },
+                "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
+                "agent",
+                DAY_ONE,
+            )
+            .await
+            .expect("an endpoint");
+        finished_chat(&s.store, "chat_ann", "ann", DAY_ONE).await;
+        finished_chat(&s.store, "chat_bob", "bob", DAY_ONE).await;
+        let read = s.store.unsent_events(100).await.expect("unsent events");
+        assert_eq!(read.events.len(), 4, "two messages in each chat");
+        let rendered: Vec<RenderedEvent> = read
+            .events
+            .iter()
+            .map(|e| RenderedEvent {
+                seq: e.seq,
+                event: e.event,
+                message_id: format!("evt_{}", e.seq),
+                body: format!(
+                    "{{\"data\":{{\"session\":{{\"sessionId\":\"{}\",\"userName\":\"{}\"}}}}}}",
+                    e.session.id,
+                    e.session.user_name.clone().unwrap_or_default()
+                ),
+                emails: vec![email_about(&e.session.id, &format!("evt_{}", e.seq))],
+                push: None,
+            })
+            .collect();
+
+        s.store
+            .erase_person(SessionOwner::user("ann"), ErasureBy::CommandLine, day(1))
+            .await
+            .expect("erase");
+        s.store
+            .fan_out(rendered, read.orphaned, day(1))
+            .await
+            .expect("fan out");
+        let deliveries = s.store.deliveries(&endpoint.id, 100).await.expect("list");
+        assert_eq!(
+            deliveries.len(),
+            2,
+            "Bob's two events are delivered, none of Ann's: {deliveries:?}"
+        );
+        assert!(
+            deliveries.iter().all(|d| !d.body.contains("ann")),
+            "{deliveries:?}"
+        );
+        let emails = s
+            .store
+            .due_emails(day(2), 100, Vec::new())
+            .await
+            .expect("emails");
+        assert_eq!(emails.len(), 2, "Bob's two emails only: {emails:?}");
+        assert!(
+            !s.store
+                .queue_email(email_about("chat_ann", "late"), day(1))
+                .await
+                .expect("queue"),
+            "an email about an erased chat is not queued"
+        );
+        assert!(
+            s.store
+                .queue_email(email_about("chat_bob", "late"), day(1))
+                .await
+                .expect("queue"),
+            "one about a chat that exists is"
+        );
+        assert_eq!(
+            s.store.outbox_backlog().await.expect("backlog"),
+            5,
+            "Bob's deliveries and emails"
+        );
+    }
+
+    fn email_about(session_id: &str, key: &str) -> NewEmail {
+        NewEmail {
+            kind: "transcript",
+            dedupe_key: format!("{session_id}:{key}"),
+            session_id: Some(session_id.to_string()),
+            to: "someone@example.com".into(),
+            reply_to: None,
+            subject: format!("About {session_id}"),
+            text: format!("About {session_id}"),
+            html: format!("<p>About {session_id}</p>"),
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::service::privacy;
     tag = "client",
     responses(
         (status = 200, description = "What was erased", body = Envelope<ErasureAnswer>),
-        (status = 401, description = "`UNAUTHENTICATED`: no valid user token", body = ErrorEnvelope),
+        (status = 401, description = "`AUTHENTICATION_FAILED`: no valid user token", body = ErrorEnvelope),
     ),
     security(("bearerAuth" = [])),
 )]

@@ -10,20 +10,31 @@ use crate::error::Result;
 /// What deleting chats removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Removed {
-    pub chats: u64,
+    /// The chats deleted: those of the ids asked for that still existed.
+    pub session_ids: Vec<String>,
     pub messages: u64,
     /// Hashes of stored files no remaining upload uses: their rows are gone, the caller
-    /// removes the files once the transaction has committed.
+    /// removes the files at the end of the same unit of work.
     pub unused_files: Vec<String>,
 }
 
 /// Deletes the chats `ids` (a JSON array of session ids, so any number binds as one value)
-/// with everything in them.
+/// with everything in them; ids of chats that are gone already (erased or deleted since the
+/// caller looked) are passed over and not counted.
 pub fn remove_chats(conn: &Connection, ids: &[String]) -> Result<Removed> {
     if ids.is_empty() {
         return Ok(Removed::default());
     }
     let ids = serde_json::to_string(ids).expect("a list of strings serializes");
+    let session_ids: Vec<String> = conn
+        .prepare_cached(
+            "SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+        )?
+        .query_map([&ids], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if session_ids.is_empty() {
+        return Ok(Removed::default());
+    }
     let run = |sql: &str| -> Result<u64> { Ok(conn.prepare_cached(sql)?.execute([&ids])? as u64) };
     const IN_IDS: &str = "(SELECT value FROM json_each(?1))";
     // An erased chat may still be going on: its agent's load must drop with it, as an end
@@ -54,9 +65,9 @@ pub fn remove_chats(conn: &Connection, ids: &[String]) -> Result<Removed> {
     run(&format!(
         "UPDATE audit_events SET detail = NULL WHERE session_id IN {IN_IDS} AND detail IS NOT NULL"
     ))?;
-    let chats = run(&format!("DELETE FROM sessions WHERE id IN {IN_IDS}"))?;
+    run(&format!("DELETE FROM sessions WHERE id IN {IN_IDS}"))?;
     Ok(Removed {
-        chats,
+        session_ids,
         messages,
         unused_files: drop_unused_blobs(conn, &files)?,
     })

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::chat_removal::{Removed, remove_chats};
 use super::{SqliteStore, audit, day_stats};
 use crate::domain::{SessionOwner, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::files::FileDir;
 use crate::store::lifecycle::{
     ErasureBy, LifecycleStore, Removal, RetentionBatch, RetentionCursor,
@@ -27,8 +27,10 @@ fn forget_devices(conn: &Connection, owner: &SessionOwner) -> Result<u64> {
         .execute(params![&*owner.user_id, owner.is_guest])? as u64)
 }
 
-/// Removes the files whose rows a committed deletion dropped. A file that cannot be removed
-/// now is left for the hourly sweep, which removes files no row names.
+/// Removes the files whose rows the deletion dropped, inside the writer's job that drops
+/// them (as the upload sweep does), so an upload of the same bytes queued behind it puts its
+/// file back in place after this, never before. A file that cannot be removed now is left for
+/// the hourly sweep, which removes files no row names.
 fn remove_files(dir: &FileDir, hashes: &[String]) -> u64 {
     let mut removed = 0;
     for hash in hashes {
@@ -102,15 +104,6 @@ fn days_written(written: &std::collections::BTreeSet<String>, first: &str, last:
         .all(|d| written.contains(&d.format("%Y-%m-%d").to_string()))
 }
 
-impl SqliteStore {
-    async fn remove_files(&self, hashes: Vec<String>) -> Result<u64> {
-        let dir = self.files.clone();
-        tokio::task::spawn_blocking(move || remove_files(&dir, &hashes))
-            .await
-            .map_err(|e| Error::internal_from("removing deleted files failed", e))
-    }
-}
-
 #[async_trait]
 impl LifecycleStore for SqliteStore {
     async fn write_finished_days(&self, today: Timestamp) -> Result<usize> {
@@ -166,19 +159,19 @@ impl LifecycleStore for SqliteStore {
             .filter(|(_, ready)| *ready)
             .map(|(cursor, _)| cursor.session_id)
             .collect();
-        let removed = self
+        let dir = self.files.clone();
+        let (removed, files) = self
             .write(move |conn| {
                 // Ended chats stay ended, and written days stay written: what the read
-                // found is still true.
+                // found is still true of the chats still there.
                 let removed = remove_chats(conn, &ids)?;
-                Ok((ids, removed))
+                let files = remove_files(&dir, &removed.unused_files);
+                Ok((removed, files))
             })
             .await?;
-        let (session_ids, removed) = removed;
-        let files = self.remove_files(removed.unused_files).await?;
         Ok(RetentionBatch {
             removal: Removal {
-                session_ids,
+                session_ids: removed.session_ids,
                 messages: removed.messages,
                 files,
                 devices: 0,
@@ -193,7 +186,8 @@ impl LifecycleStore for SqliteStore {
         by: ErasureBy,
         now: Timestamp,
     ) -> Result<Removal> {
-        let (session_ids, removed, devices) = self
+        let dir = self.files.clone();
+        let (removed, files, devices) = self
             .write(move |conn| {
                 let ids = chats_of(conn, &owner)?;
                 let removed: Removed = remove_chats(conn, &ids)?;
@@ -204,18 +198,19 @@ impl LifecycleStore for SqliteStore {
                 };
                 let detail = json!({
                     "by": by.as_str(),
-                    "chats": removed.chats,
+                    "chats": removed.session_ids.len(),
                     "messages": removed.messages,
                     "files": removed.unused_files.len(),
                     "devices": devices,
                 });
                 audit::record(conn, now, agent, "user_erase", None, Some(&detail))?;
-                Ok((ids, removed, devices))
+                // Last, once nothing in this job can fail any more.
+                let files = remove_files(&dir, &removed.unused_files);
+                Ok((removed, files, devices))
             })
             .await?;
-        let files = self.remove_files(removed.unused_files).await?;
         Ok(Removal {
-            session_ids,
+            session_ids: removed.session_ids,
             messages: removed.messages,
             files,
             devices,

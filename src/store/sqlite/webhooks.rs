@@ -34,10 +34,12 @@ pub fn oldest_events(conn: &Connection, limit: usize) -> Result<Vec<EventRow>> {
     Ok(rows)
 }
 
-pub fn delete_event(conn: &Connection, seq: i64) -> Result<()> {
-    conn.prepare_cached("DELETE FROM outbox_events WHERE seq = ?1")?
-        .execute([seq])?;
-    Ok(())
+/// Deletes an event; false when it was gone already (fanned out, or its chat deleted).
+pub fn delete_event(conn: &Connection, seq: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM outbox_events WHERE seq = ?1")?
+        .execute([seq])?
+        == 1)
 }
 
 /// A pending delivery of the event to each active endpoint subscribed to its type, filed
