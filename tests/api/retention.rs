@@ -656,3 +656,52 @@ async fn a_file_shared_with_a_kept_chat_stays() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bytes, SAME);
 }
+
+#[tokio::test]
+async fn one_upkeep_deletes_every_batch_and_passes_over_chats_not_ready() {
+    let app = still_app(None, DAY_A, "10:00:00", Some(30)).await;
+    let (_, root) = app.agent("root@example.com", "super_admin").await;
+    let many = frontdesk::service::retention::BATCH + 5;
+    // First in the walk (it ends first), but rated only today: today's figures are not
+    // written yet, so it waits, and the chats after it are deleted all the same.
+    app.start_session(&user(&app, "late"), Some("chat_0000_late"))
+        .await;
+    end_by_user(&app, "late", "chat_0000_late").await;
+    move_to(&app, DAY_A, "10:01:00");
+    for i in 0..many {
+        let (who, id) = (format!("u{i}"), format!("chat_{i:04}"));
+        app.start_session(&user(&app, &who), Some(&id)).await;
+        end_by_user(&app, &who, &id).await;
+    }
+    move_to(&app, TODAY, "10:00:00");
+    rate(&app, "late", "chat_0000_late", 4, "better late").await;
+
+    let done = run_upkeep(&app).await;
+    assert_eq!(done.chats_deleted, many, "{done:?}");
+    let events = audit_of(&app, &root, "retention_delete").await;
+    assert_eq!(events.len(), 1, "one event for the whole run: {events:?}");
+    assert_eq!(events[0]["detail"]["chats"], many);
+    for id in ["chat_0000", &format!("chat_{:04}", many - 1)] {
+        let (status, body) = app
+            .get(&format!("/api/admin/chat/session/{id}"), &root)
+            .await;
+        assert_error(status, &body, 404, "SESSION_NOT_FOUND");
+    }
+    app.get_ok("/api/admin/chat/session/chat_0000_late", &root)
+        .await;
+
+    move_to(&app, "2030-04-15", "10:00:00");
+    let done = run_upkeep(&app).await;
+    assert_eq!(
+        (done.days_written, done.chats_deleted),
+        (1, 1),
+        "once the rating's day is written, the late chat goes too: {done:?}"
+    );
+    let (analytics, _) = numbers(&app, &root, None).await;
+    assert_eq!(
+        day(&analytics, DAY_A)["totalSessions"],
+        many + 1,
+        "{analytics}"
+    );
+    assert_eq!(day(&analytics, TODAY)["ratingsCount"], 1, "{analytics}");
+}
