@@ -96,6 +96,20 @@ async fn user(settings: Settings, command: &UserCommand) -> Result<(), String> {
                 .map_err(|e| format!("cannot write the document: {e}"))?;
             writeln!(out).map_err(|e| format!("cannot write the document: {e}"))?;
         }
+        UserCommand::Erase { user_id, guest } => {
+            let owner =
+                crate::domain::SessionOwner::named(user_id, *guest).map_err(|e| e.to_string())?;
+            let removal = service::privacy::erase_from_command_line(&services, owner)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "erased {} chats, {} messages and {} files, and forgot {} devices",
+                removal.session_ids.len(),
+                removal.messages,
+                removal.files,
+                removal.devices
+            );
+        }
     }
     Ok(())
 }

@@ -79,6 +79,18 @@ pub enum UserCommand {
         #[arg(long)]
         user_id: String,
     },
+    /// Erase everything stored about one person (their chats with messages, files, notes and
+    /// ratings, and their devices), as `DELETE /api/admin/users/{userId}` does; audited with
+    /// the counts only. Prefer the API while the server runs: it also ends their open chats
+    /// for whoever watches them.
+    Erase {
+        /// The user id (a token's `sub`).
+        #[arg(long)]
+        user_id: String,
+        /// The id is a guest's (a website visitor without an account).
+        #[arg(long)]
+        guest: bool,
+    },
 }
 
 /// `frontdesk admin ...`.

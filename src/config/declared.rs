@@ -239,6 +239,18 @@ pub struct SettingArgs {
     #[arg(long, env = "FCM_ENDPOINT", global = true, value_name = "URL")]
     pub fcm_endpoint: Option<String>,
 
+    /// Delete chats that ended more than this many days ago (messages, files, notes and
+    /// ratings; analytics keep their daily figures), once a day; 0 keeps everything.
+    #[arg(
+        long,
+        env = "RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS",
+        default_value_t = 0
+    )]
+    #[serde(deserialize_with = "within::<0, 36_500, _, _>")]
+    pub retention_days: u32,
+
     /// Return a chat to the queue when its agent leaves the user waiting this long; 0 is off.
     #[arg(
         long,

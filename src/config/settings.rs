@@ -154,6 +154,8 @@ pub struct Settings {
     pub push: Option<PushSettings>,
     /// `None` turns reassignment of silent chats off.
     pub reassign_after: Option<Duration>,
+    /// Chats that ended longer ago than this are deleted daily; `None` keeps everything.
+    pub retention_days: Option<u32>,
     pub max_held_polls_per_user: usize,
     pub dashboard_idle: Duration,
     pub agent_token_ttl: Duration,
@@ -297,6 +299,7 @@ impl Settings {
                 args.notify_email,
                 args.alert_after_minutes,
             )?,
+            retention_days: (args.retention_days > 0).then_some(args.retention_days),
             reassign_after: (args.reassign_after_minutes > 0)
                 .then(|| Duration::from_secs(60 * u64::from(args.reassign_after_minutes))),
             max_held_polls_per_user: args.max_held_polls_per_user,

@@ -41,6 +41,79 @@ impl DayTotals {
     }
 }
 
+/// A day's sums with the two distributions the analytics page draws.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DayFigures {
+    pub totals: DayTotals,
+    /// Ratings submitted that day by value; index 0 is rating 1.
+    pub rating_counts: [i64; 5],
+    /// User messages sent that day by UTC hour.
+    pub user_messages_by_hour: [i64; 24],
+}
+
+impl DayFigures {
+    /// Adds `other` times `sign` (1 to add a chat's share, -1 to take it away).
+    pub fn add_scaled(&mut self, other: &DayFigures, sign: i64) {
+        let t = &other.totals;
+        let scaled = DayTotals {
+            date: String::new(),
+            sessions: t.sessions * sign,
+            ended: t.ended * sign,
+            duration_ms_sum: t.duration_ms_sum * sign,
+            resolved: t.resolved * sign,
+            answered: t.answered * sign,
+            first_response_ms_sum: t.first_response_ms_sum * sign,
+            messages: t.messages * sign,
+            ratings: t.ratings * sign,
+            rating_sum: t.rating_sum * sign,
+            ratings_good: t.ratings_good * sign,
+        };
+        self.totals.add(&scaled);
+        for (mine, theirs) in self.rating_counts.iter_mut().zip(other.rating_counts) {
+            *mine += theirs * sign;
+        }
+        for (mine, theirs) in self
+            .user_messages_by_hour
+            .iter_mut()
+            .zip(other.user_messages_by_hour)
+        {
+            *mine += theirs * sign;
+        }
+    }
+}
+
+/// One agent's work on a day (or, summed, in a range), without who the agent is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentWork {
+    /// Chats the agent sent a message in that day; a range sums its days, so a chat worked
+    /// on over two days counts twice.
+    pub chats_handled: i64,
+    pub messages_sent: i64,
+    pub chats_ended: i64,
+    pub first_responses: i64,
+    pub first_response_ms_sum: i64,
+    pub ratings: i64,
+    pub rating_sum: i64,
+    pub ratings_good: i64,
+}
+
+impl AgentWork {
+    pub fn add_scaled(&mut self, other: &AgentWork, sign: i64) {
+        self.chats_handled += other.chats_handled * sign;
+        self.messages_sent += other.messages_sent * sign;
+        self.chats_ended += other.chats_ended * sign;
+        self.first_responses += other.first_responses * sign;
+        self.first_response_ms_sum += other.first_response_ms_sum * sign;
+        self.ratings += other.ratings * sign;
+        self.rating_sum += other.rating_sum * sign;
+        self.ratings_good += other.ratings_good * sign;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == AgentWork::default()
+    }
+}
+
 /// One agent's work in a range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentTotals {

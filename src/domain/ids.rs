@@ -12,6 +12,17 @@ pub const MAX_ID_LEN: usize = 128;
 /// Longest user id (a token's `sub`) we accept, in characters.
 pub const MAX_USER_ID_CHARS: usize = 128;
 
+/// A user id a request names (a privacy request's `userId`): 1 to 128 characters.
+pub fn check_user_id(raw: &str) -> Result<()> {
+    if raw.is_empty() || raw.chars().count() > MAX_USER_ID_CHARS {
+        return Err(Error::validation(
+            "userId",
+            format!("userId must be 1 to {MAX_USER_ID_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_client_id(field: &'static str, raw: &str) -> Result<()> {
     if raw.is_empty() || raw.len() > MAX_ID_LEN {
         return Err(Error::validation(

@@ -23,6 +23,16 @@ impl SessionOwner {
         }
     }
 
+    /// The person a privacy request names: a user id of 1..=128 characters, in the guests'
+    /// namespace when `is_guest`.
+    pub fn named(raw: &str, is_guest: bool) -> crate::error::Result<Self> {
+        super::ids::check_user_id(raw)?;
+        Ok(SessionOwner {
+            user_id: Arc::from(raw),
+            is_guest,
+        })
+    }
+
     /// A guest the server issued a token to.
     pub fn guest(guest_id: &str) -> Self {
         SessionOwner {

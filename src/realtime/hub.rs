@@ -284,6 +284,30 @@ impl Hub {
         }
     }
 
+    /// Forgets a session that no longer exists (erased or deleted): its watchers, who keep
+    /// the cell they hold, wake to an end, and the hub drops it at once, so the next look
+    /// finds nothing (404) and a new chat started with the same id gets a cell of its own
+    /// (an end is final for a cell).
+    pub fn end_removed(&self, session_id: &str) {
+        let removed = self
+            .shard(session_id)
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(session_id);
+        if let Some(cell) = removed {
+            cell.state.send_if_modified(|live| {
+                live.agent_typing_until = None;
+                live.user_typing_until = None;
+                if !live.snapshot.status.is_active() {
+                    return false;
+                }
+                live.snapshot.status = SessionStatus::EndedByAdmin;
+                live.snapshot.end_reason = Some(Arc::from("deleted"));
+                true
+            });
+        }
+    }
+
     /// Long-polls or streams held open right now, by everyone.
     pub fn held(&self, kind: HoldKind) -> usize {
         self.total(kind).load(Ordering::Relaxed)

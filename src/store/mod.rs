@@ -9,6 +9,7 @@ pub mod chats;
 pub mod export;
 pub mod files;
 pub mod labels;
+pub mod lifecycle;
 pub mod outbox;
 pub mod search;
 pub mod sqlite;
@@ -23,6 +24,7 @@ pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
 pub use export::ExportStore;
 pub use labels::LabelStore;
+pub use lifecycle::LifecycleStore;
 pub use outbox::OutboxStore;
 pub use search::SearchStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
@@ -43,6 +45,7 @@ pub trait Storage:
     + SearchStore
     + LabelStore
     + ExportStore
+    + LifecycleStore
     + Send
     + Sync
     + 'static

@@ -135,7 +135,8 @@ pub trait OutboxStore: Send + Sync {
 
     /// In one unit of work: a pending delivery of each event to every active endpoint that
     /// subscribes to its type (due at `now`), and the events deleted, together with those in
-    /// `dropped`. An event is fanned out once however often this runs.
+    /// `dropped`. An event is fanned out once however often this runs, and not at all once
+    /// its chat is erased or deleted (the event went with it).
     async fn fan_out(
         &self,
         events: Vec<RenderedEvent>,
@@ -143,7 +144,8 @@ pub trait OutboxStore: Send + Sync {
         now: Timestamp,
     ) -> Result<()>;
 
-    /// Queues an email; false when one with its key was queued before (nothing changes).
+    /// Queues an email; false when one with its key was queued before, or when the chat it
+    /// is about no longer exists (nothing changes).
     async fn queue_email(&self, email: NewEmail, now: Timestamp) -> Result<bool>;
 
     /// Pending emails due at `now`, oldest first, at most `limit`, leaving out those in `skip`.

@@ -316,6 +316,20 @@ async fn every_role_against_every_admin_endpoint() {
                 WORKERS,
                 200,
             ),
+            case(
+                Method::DELETE,
+                format!("/api/admin/users/nobody_for_{role}"),
+                None,
+                SUPER,
+                200,
+            ),
+            case(
+                Method::DELETE,
+                format!("/api/admin/users/nobody_for_{role}?guest=true"),
+                None,
+                SUPER,
+                200,
+            ),
             case(Method::POST, "/api/admin/logout", None, ALL, 200),
         ];
         for c in cases {
@@ -359,6 +373,7 @@ async fn admin_endpoints_need_an_agent_token() {
         (Method::GET, "/api/admin/agents"),
         (Method::PUT, "/api/admin/me/status"),
         (Method::GET, "/api/admin/audit"),
+        (Method::DELETE, "/api/admin/users/u1"),
     ] {
         let (status, body) = app
             .request(method.clone(), path, None, Some(json!({})))

@@ -33,6 +33,7 @@ mod login_throttle;
 mod metrics;
 mod openapi;
 mod operations;
+mod privacy;
 mod process;
 mod push;
 mod realtime;
@@ -40,6 +41,7 @@ mod settings;
 mod socketio;
 
 mod request_ids;
+mod retention;
 mod schemathesis;
 mod search;
 mod shipped_client;

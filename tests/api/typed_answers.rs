@@ -160,6 +160,20 @@ async fn client_answers_have_exactly_their_keys() {
         history["data"]["pagination"]["totalSessions"].is_i64(),
         "{history}"
     );
+
+    let erased = app.delete_ok("/api/chat/me", &token).await;
+    assert_keys(
+        "erase me",
+        &erased["data"],
+        &[
+            "userId",
+            "isGuest",
+            "chatsErased",
+            "messagesErased",
+            "filesErased",
+            "devicesForgotten",
+        ],
+    );
 }
 
 #[tokio::test]
@@ -270,6 +284,20 @@ async fn admin_answers_have_exactly_their_keys() {
             "deliveredAt",
             "readAt",
             "attachments",
+        ],
+    );
+
+    let erased = app.delete_ok("/api/admin/users/u1", &agent).await;
+    assert_keys(
+        "erase a person",
+        &erased["data"],
+        &[
+            "userId",
+            "isGuest",
+            "chatsErased",
+            "messagesErased",
+            "filesErased",
+            "devicesForgotten",
         ],
     );
 }

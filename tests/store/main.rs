@@ -1,9 +1,9 @@
 //! The store conformance suite: every case talks to the storage traits directly (no HTTP, no
 //! services), so a second engine proves itself by adding one line per suite below.
 //!
-//! Cases live in `chats.rs`, `export.rs`, `labels.rs`, `search.rs` and `team.rs`; each defines
-//! a `*_suite!` macro that expands to one `#[tokio::test]` per case for an engine, given a
-//! function that opens a fresh, empty store.
+//! Cases live in `chats.rs`, `export.rs`, `labels.rs`, `lifecycle.rs`, `search.rs` and
+//! `team.rs`; each defines a `*_suite!` macro that expands to one `#[tokio::test]` per case for
+//! an engine, given a function that opens a fresh, empty store.
 
 mod support;
 
@@ -14,6 +14,8 @@ mod export;
 #[macro_use]
 mod labels;
 #[macro_use]
+mod lifecycle;
+#[macro_use]
 mod search;
 #[macro_use]
 mod team;
@@ -21,5 +23,6 @@ mod team;
 chats_suite!(sqlite_chats, crate::support::open_sqlite);
 export_suite!(sqlite_export, crate::support::open_sqlite);
 labels_suite!(sqlite_labels, crate::support::open_sqlite);
+lifecycle_suite!(sqlite_lifecycle, crate::support::open_sqlite);
 search_suite!(sqlite_search, crate::support::open_sqlite);
 team_suite!(sqlite_team, crate::support::open_sqlite);

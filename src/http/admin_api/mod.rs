@@ -5,6 +5,7 @@ pub mod answers;
 mod auth;
 mod chats;
 mod content;
+mod erasure;
 mod exports;
 mod labels;
 mod manage;
@@ -70,4 +71,5 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(erasure::erase_person))
 }

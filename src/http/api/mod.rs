@@ -3,6 +3,7 @@
 pub mod answers;
 mod availability;
 mod ending;
+mod erasure;
 mod me;
 mod messages;
 mod offline;
@@ -33,4 +34,5 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(offline::leave_message))
         .routes(routes!(availability::availability))
         .routes(routes!(me::export_me))
+        .routes(routes!(erasure::erase_me))
 }

@@ -48,6 +48,8 @@ pub struct AnalyticsPage {
     labels: Vec<LabelView>,
     /// `&label=<id>` for the download links when a label filters the page.
     label_query: String,
+    /// The data retention policy, in words.
+    retention: String,
 }
 
 fn or_dash<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
@@ -169,6 +171,19 @@ fn charts(a: &Analytics) -> Vec<BarChart> {
     ]
 }
 
+fn retention_policy(days: Option<u32>) -> String {
+    match days {
+        Some(1) => "Chats are deleted a day after they end (RETENTION_DAYS=1), with their \
+                    messages, files, notes and ratings. The figures of past days stay."
+            .into(),
+        Some(n) => format!(
+            "Chats are deleted {n} days after they end (RETENTION_DAYS={n}), with their \
+             messages, files, notes and ratings. The figures of past days stay."
+        ),
+        None => "Every chat is kept: no retention period is set (RETENTION_DAYS).".into(),
+    }
+}
+
 pub async fn page(
     State(ctx): State<AppState>,
     DashboardAuth(session): DashboardAuth,
@@ -185,6 +200,7 @@ pub async fn page(
     let data = analytics::analytics(&ctx, &session.agent, range, label.clone()).await?;
     let (cards, live) = cards(&data);
     Ok(AnalyticsPage {
+        retention: retention_policy(ctx.settings.retention_days),
         label_query: label.map(|id| format!("&label={id}")).unwrap_or_default(),
         labels,
         layout: Layout::new(&session, Url::Analytics),

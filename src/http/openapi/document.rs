@@ -39,6 +39,7 @@ pub const AGENT_TOKEN: &str = "agentToken";
         (name = "admin: settings", description = "Business hours"),
         (name = "admin: privacy", description = "Privacy requests: everything stored about one person"),
         (name = "admin: webhooks", description = "Standard Webhooks endpoints and deliveries"),
+        (name = "admin: privacy", description = "Privacy requests: one person's data, exported or erased"),
         (name = "reference", description = "This document and its readable form"),
         (name = "operations", description = "Health checks for load balancers and monitors"),
     )

@@ -12,9 +12,9 @@ use super::transcript::ChatTranscript;
 use super::{AgentPrincipal, Services};
 use crate::auth::UserPrincipal;
 use crate::domain::audit::NewAuditEvent;
-use crate::domain::ids::MAX_USER_ID_CHARS;
+use crate::domain::ids::check_user_id;
 use crate::domain::{Permission, Timestamp};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::export::{
     EmailRecord, Person, PersonChat, PersonRecord, PushDevice, PushNotice, Upload,
 };
@@ -155,12 +155,7 @@ pub async fn export_own(ctx: &Services, user: &UserPrincipal) -> Result<PersonEx
 }
 
 fn checked_user_id(raw: &str) -> Result<String> {
-    if raw.is_empty() || raw.chars().count() > MAX_USER_ID_CHARS {
-        return Err(Error::validation(
-            "userId",
-            format!("userId must be 1 to {MAX_USER_ID_CHARS} characters"),
-        ));
-    }
+    check_user_id(raw)?;
     Ok(raw.to_string())
 }
 

@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{Days, NaiveDate};
 use rusqlite::{Connection, params};
 
+use super::day_figures::{Chats, Counted, count};
+use super::day_stats::{self, day_of, start_of};
 use crate::domain::Timestamp;
-use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
+use crate::domain::analytics::{AgentTotals, AgentWork, DayTotals, SessionUsage};
 use crate::error::Result;
 
 /// Mean first-response time, in whole seconds, of the `last` most recently answered sessions.
@@ -43,193 +46,136 @@ pub fn agent_messages_between(conn: &Connection, from: Timestamp, to: Timestamp)
         .query_row(params![from, to], |r| r.get(0))?)
 }
 
-const DAY: &str = "date(created_at / 1000, 'unixepoch')";
-
-fn day_entry(days: &mut BTreeMap<String, DayTotals>, date: String) -> &mut DayTotals {
-    days.entry(date.clone()).or_insert_with(|| DayTotals {
-        date,
-        ..DayTotals::default()
-    })
-}
-
-/// Keeps a row of `column`'s chat when no label is asked for (`?3` null) or the chat carries it.
-macro_rules! labelled {
-    ($column:literal) => {
-        concat!(
-            " AND (?3 IS NULL OR ",
-            $column,
-            " IN (SELECT session_id FROM chat_labels WHERE label_id = ?3))"
-        )
+/// The figures of `chats` (every chat, one label's, or each label's) over the whole UTC
+/// days of `[from, to)`: written days from `day_stats`, the rest counted now.
+pub fn figures(
+    conn: &Connection,
+    chats: Chats<'_>,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Counted> {
+    let (first, last) = (day_of(from), day_of(Timestamp(to.0 - 1)));
+    if last < first {
+        return Ok(Counted::default());
+    }
+    let key = match chats {
+        Chats::All => Some(day_stats::ALL),
+        Chats::Label(id) => Some(id),
+        Chats::EveryLabel => None,
+        Chats::One(_) => unreachable!("one chat is never asked for by range"),
     };
-}
-
-/// Per-day sums for `[from, to)` of every chat, or of the chats carrying `label`; only days
-/// with activity, by date.
-pub fn daily_totals(
-    conn: &Connection,
-    from: Timestamp,
-    to: Timestamp,
-    label: Option<&str>,
-) -> Result<Vec<DayTotals>> {
-    let mut days: BTreeMap<String, DayTotals> = BTreeMap::new();
-    {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DAY}, COUNT(*),
-                    SUM(status <> 'active'),
-                    COALESCE(SUM(CASE WHEN ended_at IS NOT NULL THEN ended_at - created_at END), 0),
-                    SUM(status IN ('ended_by_user', 'ended_by_admin') AND first_response_at IS NOT NULL),
-                    SUM(first_response_at IS NOT NULL),
-                    COALESCE(SUM(first_response_at - first_user_message_at), 0)
-             FROM sessions WHERE created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
-            labelled!("id")
-        ))?;
-        let mut rows = stmt.query(params![from, to, label])?;
-        while let Some(r) = rows.next()? {
-            let d = day_entry(&mut days, r.get(0)?);
-            d.sessions = r.get(1)?;
-            d.ended = r.get(2)?;
-            d.duration_ms_sum = r.get(3)?;
-            d.resolved = r.get(4)?;
-            d.answered = r.get(5)?;
-            d.first_response_ms_sum = r.get(6)?;
+    let written = day_stats::written_days(conn, first, last)?;
+    let mut out = day_stats::read(conn, key, first, last)?;
+    let mut run: Option<(NaiveDate, NaiveDate)> = None;
+    let count_run = |run: Option<(NaiveDate, NaiveDate)>, out: &mut Counted| -> Result<()> {
+        if let Some((a, b)) = run {
+            let now = count(conn, chats, start_of(a), start_of(b + Days::new(1)))?;
+            merge(out, now);
         }
-    }
-    {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DAY}, COUNT(*) FROM messages
-             WHERE sender <> 'system' AND created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
-            labelled!("session_id")
-        ))?;
-        let mut rows = stmt.query(params![from, to, label])?;
-        while let Some(r) = rows.next()? {
-            day_entry(&mut days, r.get(0)?).messages = r.get(1)?;
-        }
-    }
-    {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DAY}, COUNT(*), SUM(rating), SUM(rating >= 4) FROM ratings
-             WHERE created_at >= ?1 AND created_at < ?2 {} GROUP BY 1",
-            labelled!("session_id")
-        ))?;
-        let mut rows = stmt.query(params![from, to, label])?;
-        while let Some(r) = rows.next()? {
-            let d = day_entry(&mut days, r.get(0)?);
-            d.ratings = r.get(1)?;
-            d.rating_sum = r.get(2)?;
-            d.ratings_good = r.get(3)?;
-        }
-    }
-    Ok(days.into_values().collect())
-}
-
-/// How many ratings of each value (index 0 is rating 1) were submitted in `[from, to)`.
-pub fn rating_distribution(
-    conn: &Connection,
-    from: Timestamp,
-    to: Timestamp,
-    label: Option<&str>,
-) -> Result<[i64; 5]> {
-    let mut counts = [0i64; 5];
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT rating, COUNT(*) FROM ratings WHERE created_at >= ?1 AND created_at < ?2",
-        labelled!("session_id"),
-        " GROUP BY rating"
-    ))?;
-    let mut rows = stmt.query(params![from, to, label])?;
-    while let Some(r) = rows.next()? {
-        let rating: i64 = r.get(0)?;
-        if (1..=5).contains(&rating) {
-            counts[(rating - 1) as usize] = r.get(1)?;
-        }
-    }
-    Ok(counts)
-}
-
-/// User messages per UTC hour of day (index = hour) in `[from, to)`.
-pub fn user_messages_by_hour(
-    conn: &Connection,
-    from: Timestamp,
-    to: Timestamp,
-    label: Option<&str>,
-) -> Result<[i64; 24]> {
-    let mut counts = [0i64; 24];
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT CAST(strftime('%H', created_at / 1000, 'unixepoch') AS INTEGER), COUNT(*) FROM messages
-         WHERE sender = 'user' AND created_at >= ?1 AND created_at < ?2",
-        labelled!("session_id"),
-        " GROUP BY 1"
-    ))?;
-    let mut rows = stmt.query(params![from, to, label])?;
-    while let Some(r) = rows.next()? {
-        let hour: i64 = r.get(0)?;
-        if (0..24).contains(&hour) {
-            counts[hour as usize] = r.get(1)?;
-        }
-    }
-    Ok(counts)
-}
-
-/// Ratings of the range (`r`) of chats agent `a` replied in.
-macro_rules! agent_rated {
-    () => {
-        concat!(
-            "r.created_at >= ?1 AND r.created_at < ?2",
-            labelled!("r.session_id"),
-            " AND EXISTS (SELECT 1 FROM messages m WHERE m.session_id = r.session_id AND m.agent_id = a.id)"
-        )
+        Ok(())
     };
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        if written.contains(&day.format("%Y-%m-%d").to_string()) {
+            count_run(run.take(), &mut out)?;
+        } else {
+            run = Some(run.map_or((day, day), |(a, _)| (a, day)));
+        }
+    }
+    count_run(run, &mut out)?;
+    Ok(out)
 }
 
+fn merge(into: &mut Counted, from: Counted) {
+    for (key, figures) in from.days {
+        into.days.entry(key).or_default().add_scaled(&figures, 1);
+    }
+    for (key, work) in from.agents {
+        into.agents.entry(key).or_default().add_scaled(&work, 1);
+    }
+}
+
+/// The analytics page's sums of `[from, to)`: days with activity (by date), ratings by value
+/// and user messages by hour.
+pub fn totals(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+    label: Option<&str>,
+) -> Result<(Vec<DayTotals>, [i64; 5], [i64; 24])> {
+    let chats = label.map_or(Chats::All, Chats::Label);
+    let counted = figures(conn, chats, from, to)?;
+    let mut ratings = [0; 5];
+    let mut hours = [0; 24];
+    let mut days = Vec::new();
+    for ((_, day), f) in counted.days {
+        for (sum, n) in ratings.iter_mut().zip(f.rating_counts) {
+            *sum += n;
+        }
+        for (sum, n) in hours.iter_mut().zip(f.user_messages_by_hour) {
+            *sum += n;
+        }
+        if f.totals != DayTotals::default() {
+            days.push(DayTotals {
+                date: day,
+                ..f.totals
+            });
+        }
+    }
+    Ok((days, ratings, hours))
+}
+
+/// Every agent's work in `[from, to)`, by name; agents who did nothing get a row of zeros.
 pub fn agent_totals(
     conn: &Connection,
     from: Timestamp,
     to: Timestamp,
     label: Option<&str>,
 ) -> Result<Vec<AgentTotals>> {
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT a.id, a.name, a.email, a.role,
-            (SELECT COUNT(DISTINCT m.session_id) FROM messages m
-              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2",
-        labelled!("m.session_id"),
-        "), (SELECT COUNT(*) FROM messages m
-              WHERE m.agent_id = a.id AND m.created_at >= ?1 AND m.created_at < ?2",
-        labelled!("m.session_id"),
-        "), (SELECT COUNT(*) FROM sessions s
-              WHERE s.ended_by_agent_id = a.id AND s.ended_at >= ?1 AND s.ended_at < ?2",
-        labelled!("s.id"),
-        "), (SELECT COUNT(*) FROM sessions s
-              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2",
-        labelled!("s.id"),
-        "), (SELECT COALESCE(SUM(s.first_response_at - s.first_user_message_at), 0) FROM sessions s
-              WHERE s.first_responder_id = a.id AND s.created_at >= ?1 AND s.created_at < ?2",
-        labelled!("s.id"),
-        "), (SELECT COUNT(*) FROM ratings r WHERE ",
-        agent_rated!(),
-        "), (SELECT COALESCE(SUM(r.rating), 0) FROM ratings r WHERE ",
-        agent_rated!(),
-        "), (SELECT COUNT(*) FROM ratings r WHERE r.rating >= 4 AND ",
-        agent_rated!(),
-        ") FROM agents a ORDER BY a.name, a.email"
-    ))?;
+    let chats = label.map_or(Chats::All, Chats::Label);
+    let mut work: BTreeMap<String, AgentWork> = BTreeMap::new();
+    for ((_, _, agent), w) in figures(conn, chats, from, to)?.agents {
+        work.entry(agent).or_default().add_scaled(&w, 1);
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, email, role FROM agents ORDER BY name, email")?;
     let rows = stmt
-        .query_map(params![from, to, label], |r| {
-            Ok(AgentTotals {
-                agent_id: r.get(0)?,
-                name: r.get(1)?,
-                email: r.get(2)?,
-                role: r.get(3)?,
-                chats_handled: r.get(4)?,
-                messages_sent: r.get(5)?,
-                chats_ended: r.get(6)?,
-                first_responses: r.get(7)?,
-                first_response_ms_sum: r.get(8)?,
-                ratings: r.get(9)?,
-                rating_sum: r.get(10)?,
-                ratings_good: r.get(11)?,
-            })
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        .collect::<rusqlite::Result<Vec<(String, String, String, String)>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(agent_id, name, email, role)| {
+            let w = work.remove(&agent_id).unwrap_or_default();
+            AgentTotals {
+                agent_id,
+                name,
+                email,
+                role,
+                chats_handled: w.chats_handled,
+                messages_sent: w.messages_sent,
+                chats_ended: w.chats_ended,
+                first_responses: w.first_responses,
+                first_response_ms_sum: w.first_response_ms_sum,
+                ratings: w.ratings,
+                rating_sum: w.rating_sum,
+                ratings_good: w.ratings_good,
+            }
+        })
+        .collect())
+}
+
+/// Each label's sums over `[from, to)`, by label id.
+pub fn label_totals(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<BTreeMap<String, DayTotals>> {
+    let mut sums: BTreeMap<String, DayTotals> = BTreeMap::new();
+    for ((label, _), f) in figures(conn, Chats::EveryLabel, from, to)?.days {
+        sums.entry(label).or_default().add(&f.totals);
+    }
+    Ok(sums)
 }
 
 /// Sessions created in `[from, to)`, oldest first, at most `limit`.
@@ -246,7 +192,7 @@ pub fn session_usage(
             (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.sender = 'admin')
          FROM sessions s LEFT JOIN personas p ON p.id = s.persona_id
          WHERE s.created_at >= ?1 AND s.created_at < ?2",
-        labelled!("s.id"),
+        " AND (?3 IS NULL OR s.id IN (SELECT session_id FROM chat_labels WHERE label_id = ?3))",
         " ORDER BY s.created_at, s.id LIMIT ?4"
     ))?;
     let rows = stmt

@@ -7,14 +7,16 @@ use crate::error::Result;
 use crate::store::export::EmailRecord;
 use crate::store::outbox::{AttemptResult, NewEmail, QueuedEmail};
 
-/// Queues `e` due now; false when its dedupe key is taken (nothing changes).
+/// Queues `e` due now; false when its dedupe key is taken, or when the chat it is about no
+/// longer exists (erased or deleted since the email was written): nothing changes.
 pub fn insert(conn: &Connection, e: &NewEmail, now: Timestamp) -> Result<bool> {
     Ok(conn
         .prepare_cached(
             "INSERT OR IGNORE INTO email_outbox
                  (kind, dedupe_key, session_id, to_address, subject, text_body, html_body,
                   next_attempt_at, created_at, reply_to)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9
+             WHERE ?3 IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = ?3)",
         )?
         .execute(params![
             e.kind,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{SqliteStore, audit, is_unique_violation, labels, sessions};
+use super::{SqliteStore, audit, day_stats, is_unique_violation, labels, sessions};
 use crate::domain::Timestamp;
 use crate::domain::label::{Label, LabelFields};
 use crate::error::{Error, Result};
@@ -149,6 +149,7 @@ impl LabelStore for SqliteStore {
         self.write(move |conn| {
             require_chat_and_label(conn, &session_id, &label_id)?;
             if labels::attach(conn, &session_id, &label_id, &actor, now)? {
+                day_stats::shift_chat(conn, &session_id, &label_id, 1)?;
                 record_label_change(
                     conn,
                     now,
@@ -178,6 +179,7 @@ impl LabelStore for SqliteStore {
         self.write(move |conn| {
             require_chat_and_label(conn, &session_id, &label_id)?;
             if labels::detach(conn, &session_id, &label_id)? {
+                day_stats::shift_chat(conn, &session_id, &label_id, -1)?;
                 record_label_change(
                     conn,
                     now,

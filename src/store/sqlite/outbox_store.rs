@@ -70,6 +70,11 @@ impl OutboxStore for SqliteStore {
     ) -> Result<()> {
         self.write(move |c| {
             for e in &events {
+                // An event that is gone was fanned out already, or its chat was erased or
+                // deleted since it was read: nothing of the chat may be queued again.
+                if !webhooks::delete_event(c, e.seq)? {
+                    continue;
+                }
                 webhooks::enqueue(c, e.event, &e.message_id, &e.body, now)?;
                 for email in &e.emails {
                     emails::insert(c, email, now)?;
@@ -77,7 +82,6 @@ impl OutboxStore for SqliteStore {
                 if let Some(push) = &e.push {
                     pushes::queue(c, push, now)?;
                 }
-                webhooks::delete_event(c, e.seq)?;
             }
             for seq in dropped {
                 webhooks::delete_event(c, seq)?;

@@ -11,7 +11,6 @@ use super::{SqliteStore, agents, analytics, audit, canned, dashboard_sessions, l
 use super::{is_unique_violation, server_settings, settings};
 use crate::domain::Timestamp;
 use crate::domain::agent::{AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent};
-use crate::domain::analytics::DayTotals;
 use crate::domain::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use crate::domain::canned::{CannedFields, CannedResponse};
 use crate::domain::dashboard_session::DashboardSessionRecord;
@@ -493,11 +492,12 @@ impl TeamStore for SqliteStore {
                 .iter()
                 .filter(|a| a.available_for_auto(now))
                 .count() as i64;
-            let (from, to, label) = (scope.from, scope.to, scope.label_id.as_deref());
+            let (days, rating_distribution, busiest_hours) =
+                analytics::totals(conn, scope.from, scope.to, scope.label_id.as_deref())?;
             Ok(AnalyticsTotals {
-                days: analytics::daily_totals(conn, from, to, label)?,
-                rating_distribution: analytics::rating_distribution(conn, from, to, label)?,
-                busiest_hours: analytics::user_messages_by_hour(conn, from, to, label)?,
+                days,
+                rating_distribution,
+                busiest_hours,
                 available_agents,
             })
         })
@@ -507,16 +507,16 @@ impl TeamStore for SqliteStore {
     async fn report_totals(&self, scope: Scope, max_sessions: i64) -> Result<ReportTotals> {
         self.read(move |conn| {
             let (from, to, label) = (scope.from, scope.to, scope.label_id.as_deref());
-            let mut by_label = Vec::new();
-            for each in labels::list(conn)? {
-                let mut sum = DayTotals::default();
-                for day in analytics::daily_totals(conn, from, to, Some(&each.id))? {
-                    sum.add(&day);
-                }
-                by_label.push((each, sum));
-            }
+            let mut sums = analytics::label_totals(conn, from, to)?;
+            let by_label = labels::list(conn)?
+                .into_iter()
+                .map(|l| {
+                    let sum = sums.remove(&l.id).unwrap_or_default();
+                    (l, sum)
+                })
+                .collect();
             Ok(ReportTotals {
-                days: analytics::daily_totals(conn, from, to, label)?,
+                days: analytics::totals(conn, from, to, label)?.0,
                 agents: analytics::agent_totals(conn, from, to, label)?,
                 sessions: analytics::session_usage(conn, from, to, max_sessions, label)?,
                 labels: by_label,

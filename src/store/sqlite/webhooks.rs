@@ -34,13 +34,16 @@ pub fn oldest_events(conn: &Connection, limit: usize) -> Result<Vec<EventRow>> {
     Ok(rows)
 }
 
-pub fn delete_event(conn: &Connection, seq: i64) -> Result<()> {
-    conn.prepare_cached("DELETE FROM outbox_events WHERE seq = ?1")?
-        .execute([seq])?;
-    Ok(())
+/// Deletes an event; false when it was gone already (fanned out, or its chat deleted).
+pub fn delete_event(conn: &Connection, seq: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM outbox_events WHERE seq = ?1")?
+        .execute([seq])?
+        == 1)
 }
 
-/// A pending delivery of the event to each active endpoint subscribed to its type.
+/// A pending delivery of the event to each active endpoint subscribed to its type, filed
+/// under the chat its payload names (so erasing or deleting the chat finds it).
 pub fn enqueue(
     conn: &Connection,
     event: EventType,
@@ -50,8 +53,9 @@ pub fn enqueue(
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO webhook_deliveries
-             (endpoint_id, message_id, type, body, next_attempt_at, created_at)
-         SELECT e.id, ?1, ?2, ?3, ?4, ?4 FROM webhook_endpoints e
+             (endpoint_id, message_id, type, body, next_attempt_at, created_at, session_id)
+         SELECT e.id, ?1, ?2, ?3, ?4, ?4, json_extract(?3, '$.data.session.sessionId')
+         FROM webhook_endpoints e
          WHERE e.active = 1 AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE value = ?2)",
     )?
     .execute(params![message_id, event.as_str(), body, now])?;

@@ -4,6 +4,7 @@
 pub mod attachment;
 pub mod availability;
 pub mod ending;
+pub mod erasure;
 pub mod message;
 pub mod page;
 pub mod realtime;
@@ -12,6 +13,7 @@ pub mod session;
 pub use attachment::AttachmentAnswer;
 pub use availability::AvailabilityAnswer;
 pub use ending::{EndAnswer, RatingAnswer, TranscriptAnswer};
+pub use erasure::ErasureAnswer;
 pub use message::{ClientMessage, MessagesAnswer, PollAnswer, SendAnswer};
 pub use page::{EventsPage, MessagesPage, SessionsPage};
 pub use realtime::{

@@ -1,0 +1,106 @@
+//! The hourly data upkeep: write the figures of finished days (what analytics read and what
+//! survives deletion), then, with `RETENTION_DAYS`, delete chats that ended longer ago than
+//! that, in small batches so the writer serves everyone else in between.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::Services;
+use crate::domain::Timestamp;
+use crate::domain::audit::NewAuditEvent;
+use crate::error::Result;
+
+/// Chats deleted per unit of work.
+pub const BATCH: usize = 200;
+/// How often the upkeep runs (retention's "daily", at most an hour late).
+const EVERY: Duration = Duration::from_secs(3600);
+const DAY_MS: i64 = 86_400_000;
+
+/// What one upkeep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Upkeep {
+    pub days_written: usize,
+    pub chats_deleted: usize,
+    pub messages_deleted: u64,
+    pub files_deleted: u64,
+    /// The longest one batch of deletions took, in ms: how long it could hold up the writer.
+    pub slowest_batch_ms: u64,
+}
+
+pub fn spawn(ctx: Arc<Services>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(EVERY);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ctx.shutdown.cancelled() => return,
+                _ = interval.tick() => {}
+            }
+            let began = std::time::Instant::now();
+            match upkeep(&ctx).await {
+                Ok(done) if done != Upkeep::default() => tracing::info!(
+                    days_written = done.days_written,
+                    chats_deleted = done.chats_deleted,
+                    messages_deleted = done.messages_deleted,
+                    files_deleted = done.files_deleted,
+                    slowest_batch_ms = done.slowest_batch_ms,
+                    elapsed_ms = began.elapsed().as_millis() as u64,
+                    "data upkeep"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "data upkeep failed"),
+            }
+        }
+    });
+}
+
+/// One upkeep, now (tests call it after moving the clock).
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+pub async fn upkeep(ctx: &Services) -> Result<Upkeep> {
+    let now = ctx.clock.now();
+    let mut done = Upkeep {
+        days_written: ctx.store.write_finished_days(now).await?,
+        ..Upkeep::default()
+    };
+    let Some(days) = ctx.settings.retention_days else {
+        return Ok(done);
+    };
+    let cutoff = Timestamp(now.0 - i64::from(days) * DAY_MS);
+    let mut after = None;
+    loop {
+        let began = std::time::Instant::now();
+        let batch = ctx.store.delete_ended_chats(cutoff, after, BATCH).await?;
+        done.slowest_batch_ms = done
+            .slowest_batch_ms
+            .max(began.elapsed().as_millis() as u64);
+        super::privacy::forget_live(ctx, &batch.removal.session_ids);
+        done.chats_deleted += batch.removal.session_ids.len();
+        done.messages_deleted += batch.removal.messages;
+        done.files_deleted += batch.removal.files;
+        match batch.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        // Let the requests queued behind this batch go first.
+        tokio::task::yield_now().await;
+    }
+    if done.chats_deleted > 0 {
+        ctx.store
+            .record_audit(NewAuditEvent {
+                at: now,
+                agent_id: None,
+                action: "retention_delete".into(),
+                session_id: None,
+                detail: Some(json!({
+                    "retentionDays": days,
+                    "chats": done.chats_deleted,
+                    "messages": done.messages_deleted,
+                    "files": done.files_deleted,
+                })),
+            })
+            .await?;
+    }
+    Ok(done)
+}
