@@ -1,11 +1,12 @@
 //! Privacy requests (SPEC.md section 12): a super admin erases one person
 //! (`DELETE /api/admin/users/{userId}`, `?guest=true` for a guest) and a person erases
-//! themselves (`DELETE /api/chat/me`). What is erased is gone from every answer, from the
+//! themselves (`DELETE /api/chat/me`), or the command line does (`frontdesk user erase`). What is erased is gone from every answer, from the
 //! database file and from the files folder; everyone else's chats stay as they were.
 //!
 //! `requests` drives the routes (who may, what goes, what stays, bad input); `traces` puts
 //! one marker word everywhere a person leaves text and scans the disk for it afterwards.
 
+mod command_line;
 mod requests;
 mod traces;
 
