@@ -16,6 +16,9 @@ use crate::error::Result;
 pub const BATCH: usize = 200;
 /// How often the upkeep runs (retention's "daily", at most an hour late).
 const EVERY: Duration = Duration::from_secs(3600);
+/// The first upkeep waits this long after start, so a restart serves first and catches up
+/// after.
+const FIRST_AFTER: Duration = Duration::from_secs(60);
 const DAY_MS: i64 = 86_400_000;
 
 /// What one upkeep did.
@@ -31,7 +34,8 @@ pub struct Upkeep {
 
 pub fn spawn(ctx: Arc<Services>) {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(EVERY);
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + FIRST_AFTER, EVERY);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use serde_json::json;
 
-use super::chat_removal::{Removed, remove_chats};
+use super::chat_removal::{Removed, SearchErasure, remove_chats};
 use super::{SqliteStore, audit, day_stats};
 use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
@@ -164,7 +164,7 @@ impl LifecycleStore for SqliteStore {
             .write(move |conn| {
                 // Ended chats stay ended, and written days stay written: what the read
                 // found is still true of the chats still there.
-                let removed = remove_chats(conn, &ids)?;
+                let removed = remove_chats(conn, &ids, SearchErasure::AtNextMerge)?;
                 let files = remove_files(&dir, &removed.unused_files);
                 Ok((removed, files))
             })
@@ -190,7 +190,7 @@ impl LifecycleStore for SqliteStore {
         let (removed, files, devices) = self
             .write(move |conn| {
                 let ids = chats_of(conn, &owner)?;
-                let removed: Removed = remove_chats(conn, &ids)?;
+                let removed: Removed = remove_chats(conn, &ids, SearchErasure::AtOnce)?;
                 let devices = forget_devices(conn, &owner)?;
                 let agent = match &by {
                     ErasureBy::Agent(id) => Some(id.as_str()),
