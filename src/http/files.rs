@@ -16,6 +16,7 @@ use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
 use super::api::answers::AttachmentAnswer;
+use super::download::content_disposition;
 use super::envelope::{ApiError, ApiOk, ApiResult, Envelope, ErrorEnvelope};
 use super::extract::{AgentAuth, AppState, UserAuth, bearer_token};
 use super::openapi::ApiRouter;
@@ -243,49 +244,5 @@ fn set_file_headers(headers: &mut axum::http::HeaderMap, file: &StoredFile, vari
     let disposition = content_disposition(&file.attachment.name, inline);
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-}
-
-/// `attachment; filename="a.pdf"; filename*=UTF-8''a.pdf`: an ASCII fallback plus the exact
-/// name percent-encoded (RFC 6266), so no name can break out of the header.
-pub(crate) fn content_disposition(name: &str, inline: bool) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let kind = if inline { "inline" } else { "attachment" };
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::content_disposition;
-
-    #[test]
-    fn names_cannot_break_out_of_the_header() {
-        assert_eq!(
-            content_disposition("a b.pdf", false),
-            "attachment; filename=\"a b.pdf\"; filename*=UTF-8''a%20b.pdf"
-        );
-        let hostile = content_disposition("x\";\r\nSet-Cookie: a=b.pdf", false);
-        assert!(!hostile.contains('\r') && !hostile.contains('\n'));
-        assert!(hostile.starts_with("attachment; filename=\"x_;__Set-Cookie: a=b.pdf\""));
-        assert!(content_disposition("föto.png", true).contains("filename*=UTF-8''f%C3%B6to.png"));
     }
 }
