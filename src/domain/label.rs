@@ -47,7 +47,8 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
-/// A colour as `#rrggbb`, lower case: safe to put in a style attribute as it is.
+/// A colour as `#rrggbb`, lower case: safe in an SVG `fill` attribute as it is (the pages allow
+/// no inline style).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Colour(String);
 
