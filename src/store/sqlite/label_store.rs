@@ -141,27 +141,8 @@ impl LabelStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<Vec<Label>> {
-        let (session_id, label_id, actor) = (
-            session_id.to_string(),
-            label_id.to_string(),
-            actor.to_string(),
-        );
-        self.write(move |conn| {
-            require_chat_and_label(conn, &session_id, &label_id)?;
-            if labels::attach(conn, &session_id, &label_id, &actor, now)? {
-                day_stats::shift_chat(conn, &session_id, &label_id, 1)?;
-                record_label_change(
-                    conn,
-                    now,
-                    &actor,
-                    "chat_label_add",
-                    Some(&session_id),
-                    &label_id,
-                )?;
-            }
-            labels::of_chat(conn, &session_id)
-        })
-        .await
+        self.change_chat_label(session_id, label_id, actor, now, true)
+            .await
     }
 
     async fn remove_chat_label(
@@ -171,6 +152,22 @@ impl LabelStore for SqliteStore {
         actor: &str,
         now: Timestamp,
     ) -> Result<Vec<Label>> {
+        self.change_chat_label(session_id, label_id, actor, now, false)
+            .await
+    }
+}
+
+impl SqliteStore {
+    /// Puts the label on the chat (`on`) or takes it off; a real change moves the chat's
+    /// share of written days and is audited, in the same unit of work.
+    async fn change_chat_label(
+        &self,
+        session_id: &str,
+        label_id: &str,
+        actor: &str,
+        now: Timestamp,
+        on: bool,
+    ) -> Result<Vec<Label>> {
         let (session_id, label_id, actor) = (
             session_id.to_string(),
             label_id.to_string(),
@@ -178,16 +175,19 @@ impl LabelStore for SqliteStore {
         );
         self.write(move |conn| {
             require_chat_and_label(conn, &session_id, &label_id)?;
-            if labels::detach(conn, &session_id, &label_id)? {
-                day_stats::shift_chat(conn, &session_id, &label_id, -1)?;
-                record_label_change(
-                    conn,
-                    now,
-                    &actor,
-                    "chat_label_remove",
-                    Some(&session_id),
-                    &label_id,
-                )?;
+            let changed = if on {
+                labels::attach(conn, &session_id, &label_id, &actor, now)?
+            } else {
+                labels::detach(conn, &session_id, &label_id)?
+            };
+            if changed {
+                day_stats::shift_chat(conn, &session_id, &label_id, if on { 1 } else { -1 })?;
+                let action = if on {
+                    "chat_label_add"
+                } else {
+                    "chat_label_remove"
+                };
+                record_label_change(conn, now, &actor, action, Some(&session_id), &label_id)?;
             }
             labels::of_chat(conn, &session_id)
         })
