@@ -16,13 +16,11 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
     match &command_line.cli.command {
         None | Some(Command::Serve) => serve(settings).await,
         Some(Command::Migrate) => {
-            crate::store::open(&settings.database_path, Default::default())
+            let location = service::database_location(&settings);
+            crate::store::open(&location, Default::default())
+                .await
                 .map_err(|e| e.to_string())?;
-            println!(
-                "database {} is at schema version {}",
-                settings.database_path.display(),
-                *crate::store::MIGRATION_COUNT
-            );
+            println!("database {} is migrated", location.describe());
             Ok(())
         }
         Some(Command::Backup { path }) => {
@@ -127,7 +125,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the file-descriptor limit"),
     }
     let bind = settings.bind_addr;
-    let db = settings.database_path.clone();
+    let db = service::database_location(&settings).describe();
     let app = crate::app::build(settings)
         .await
         .map_err(|e| e.to_string())?;
@@ -135,7 +133,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let address = listener.local_addr().map_or(bind, |a| a);
-    tracing::info!(%address, database = %db.display(), "frontdesk is serving");
+    tracing::info!(%address, database = %db, "frontdesk is serving");
     crate::app::run(app, listener, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -91,11 +91,23 @@ pub struct Services {
     pub metrics: Metrics,
 }
 
+/// Where `settings` put the data: the PostgreSQL database when `DATABASE_URL` is set, else
+/// the SQLite file.
+pub fn database_location(settings: &Settings) -> crate::store::Location {
+    match &settings.database_url {
+        Some(url) => crate::store::Location::Postgres {
+            url: url.clone(),
+            files: settings.files_dir.clone(),
+        },
+        None => crate::store::Location::Sqlite(settings.database_path.clone()),
+    }
+}
+
 impl Services {
     /// Opens the database (creating and migrating it) and builds the services.
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
         let writer_metrics = WriterMetrics::default();
-        let store = crate::store::open(&settings.database_path, writer_metrics.clone())?;
+        let store = crate::store::open(&database_location(&settings), writer_metrics.clone()).await?;
         let secret = store
             .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;

@@ -12,13 +12,15 @@ pub mod labels;
 pub mod lifecycle;
 pub mod outbox;
 pub mod search;
+pub mod postgres;
 pub mod sqlite;
 pub mod team;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
 
 pub use attachments::AttachmentStore;
 pub use chats::ChatStore;
@@ -26,12 +28,14 @@ pub use export::ExportStore;
 pub use labels::LabelStore;
 pub use lifecycle::LifecycleStore;
 pub use outbox::OutboxStore;
+pub use postgres::PgStore;
 pub use search::SearchStore;
 pub use sqlite::{MIGRATION_COUNT, SqliteStore};
 pub use team::TeamStore;
 
 use crate::error::Result;
 use crate::metrics::WriterMetrics;
+use files::FileDir;
 
 /// Everything service/ needs from storage: the use-case traits plus the engine-level chores
 /// (backup, integrity, a read counter for tests). A second engine implements all three and runs
@@ -86,8 +90,39 @@ pub fn open_for_export(path: &Path) -> Result<Arc<dyn ExportStore>> {
     Ok(Arc::new(SqliteStore::open_read_only(path)?))
 }
 
-/// Opens (creating and migrating) the database at `path` with the engine this build uses, its
-/// writes measured into `metrics`. The one place that picks the engine.
-pub fn open(path: &Path, metrics: WriterMetrics) -> Result<Arc<dyn Storage>> {
-    Ok(Arc::new(SqliteStore::open_measured(path, metrics)?))
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Location {
+    /// One SQLite file; uploaded files in the folder beside it.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database several replicas may share; uploaded files in `files`, a folder
+    /// every replica mounts.
+    Postgres { url: SecretString, files: PathBuf },
+}
+
+impl Location {
+    /// Names the place for logs and messages, without the password a URL may carry.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres { url, .. } => {
+                let url = url.expose_secret();
+                match url.rsplit_once('@') {
+                    Some((_, host)) => format!("postgres://…@{host}"),
+                    None => url.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Opens (creating and migrating) the database at `location`, its writes measured into
+/// `metrics` (SQLite's single writer reports them). The one place that picks the engine.
+pub async fn open(location: &Location, metrics: WriterMetrics) -> Result<Arc<dyn Storage>> {
+    match location {
+        Location::Sqlite(path) => Ok(Arc::new(SqliteStore::open_measured(path, metrics)?)),
+        Location::Postgres { url, files } => Ok(Arc::new(
+            PgStore::open(url.expose_secret(), FileDir::at(files)).await?,
+        )),
+    }
 }

@@ -5,6 +5,8 @@
 //! `team.rs`; each defines a `*_suite!` macro that expands to one `#[tokio::test]` per case for
 //! an engine, given a function that opens a fresh, empty store.
 
+#[path = "../shared/postgres.rs"]
+mod postgres;
 mod support;
 
 #[macro_use]
@@ -26,3 +28,10 @@ labels_suite!(sqlite_labels, crate::support::open_sqlite);
 lifecycle_suite!(sqlite_lifecycle, crate::support::open_sqlite);
 search_suite!(sqlite_search, crate::support::open_sqlite);
 team_suite!(sqlite_team, crate::support::open_sqlite);
+
+chats_suite!(postgres_chats, crate::support::open_postgres);
+export_suite!(postgres_export, crate::support::open_postgres);
+labels_suite!(postgres_labels, crate::support::open_postgres);
+lifecycle_suite!(postgres_lifecycle, crate::support::open_postgres);
+search_suite!(postgres_search, crate::support::open_postgres);
+team_suite!(postgres_team, crate::support::open_postgres);

@@ -7,7 +7,8 @@ use frontdesk::domain::agent::NewAgent;
 use frontdesk::domain::session::IdleRule;
 use frontdesk::domain::{Channel, Role, Timestamp};
 use frontdesk::store::chats::{AssignRequest, StartSession};
-use frontdesk::store::{SqliteStore, Storage};
+use frontdesk::store::files::FileDir;
+use frontdesk::store::{PgStore, SqliteStore, Storage};
 
 /// A fresh store in its own temporary directory; the directory lives as long as the store.
 pub struct Fresh {
@@ -18,6 +19,19 @@ pub struct Fresh {
 pub async fn open_sqlite() -> Fresh {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("conformance.db")).expect("open sqlite store");
+    Fresh {
+        store: Arc::new(store),
+        _dir: dir,
+    }
+}
+
+/// A fresh, empty database of the tests' throwaway PostgreSQL cluster.
+pub async fn open_postgres() -> Fresh {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::postgres::Cluster::get().fresh_database().await;
+    let store = PgStore::open(&url, FileDir::at(&dir.path().join("files")))
+        .await
+        .expect("open postgres store");
     Fresh {
         store: Arc::new(store),
         _dir: dir,

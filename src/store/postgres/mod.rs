@@ -1,0 +1,185 @@
+//! The PostgreSQL engine: the only code that knows PostgreSQL's SQL. Several replicas may
+//! write at once, so every write runs in a SERIALIZABLE transaction that is retried whole when
+//! PostgreSQL reports a serialization failure or a deadlock: each unit of work then behaves as
+//! if it had run alone, which is what the SQLite engine gets from its single writer. Reads run
+//! on pooled connections, each statement on its own snapshot (as SQLite's reads do).
+
+mod codec;
+mod db;
+mod migrate;
+mod lifecycle_store;
+mod export_store;
+mod label_store;
+mod search_store;
+mod attachment_store;
+mod outbox_store;
+mod team_store;
+mod chat_store;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::error::{Error, Result};
+use crate::store::files::FileDir;
+
+pub(crate) use db::{Finish, finish, is_unique_violation, start_write};
+
+/// Connections this replica keeps open at most. Each replica holds its own pool, so the
+/// server's `max_connections` must cover every replica's (plus the listener's one each).
+const POOL_SIZE: usize = 16;
+
+/// How long a request waits for a free pooled connection before failing.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+/// Most times one unit of work is run again after a serialization failure.
+pub(crate) const MAX_ATTEMPTS: u32 = 20;
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Error::internal_from("postgres", e)
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Error::internal_from("postgres connection pool", e)
+    }
+}
+
+/// Handle to the database: cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    /// Reads started so far; lets tests prove that a path never reads.
+    reads: Arc<AtomicU64>,
+    /// The attachment folder: shared storage every replica mounts at the same place.
+    files: FileDir,
+}
+
+impl PgStore {
+    /// Connects to `url` (a `postgres://` URL), applies the migrations this binary has and
+    /// the database lacks, and keeps uploaded files in `files`.
+    pub async fn open(url: &str, files: FileDir) -> Result<PgStore> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| Error::validation("DATABASE_URL", format!("not a PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::internal_from("building the PostgreSQL pool", e))?;
+        let store = PgStore {
+            pool,
+            reads: Arc::new(AtomicU64::new(0)),
+            files,
+        };
+        let mut client = store.client().await?;
+        migrate::apply(&mut client).await?;
+        store.files.create()?;
+        Ok(store)
+    }
+
+    /// A pooled connection for work that is not a counted read (writes start their own
+    /// transaction on it).
+    pub(crate) async fn client(&self) -> Result<Object> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// A pooled connection for a read; counted, so tests can prove a path never reads.
+    pub(crate) async fn reader(&self) -> Result<Object> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.client().await
+    }
+
+    pub(crate) fn files(&self) -> &FileDir {
+        &self.files
+    }
+
+    pub(crate) fn reads_counted(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs `$body` (an expression that may `.await` and use `$tx`, a SERIALIZABLE
+/// [`deadpool_postgres::Transaction`]) as one unit of work and evaluates to its `Result`
+/// once the transaction has committed. A serialization failure or deadlock, reported by any
+/// statement or by the commit, runs the whole body again on a fresh transaction, so the body
+/// must do nothing but database work. A body that answers `Err` is rolled back.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            let mut client = $store.client().await?;
+            let $tx = $crate::store::postgres::start_write(&mut client).await?;
+            let outcome = async { $body }.await;
+            match $crate::store::postgres::finish($tx, outcome).await {
+                $crate::store::postgres::Finish::Done(answer) => break answer,
+                $crate::store::postgres::Finish::Retry(cause) => {
+                    attempt += 1;
+                    if attempt >= $crate::store::postgres::MAX_ATTEMPTS {
+                        break Err(cause);
+                    }
+                }
+            }
+        }
+    }};
+}
+pub(crate) use write_tx;
+
+#[async_trait::async_trait]
+impl crate::store::Storage for PgStore {
+    /// PostgreSQL's own tools copy a live database consistently (`pg_dump`, base backups and
+    /// WAL archiving) and the files are on shared storage that is backed up with it, so the
+    /// built-in copy, which writes one SQLite file, is refused with directions.
+    async fn backup_to(&self, _target: &std::path::Path) -> Result<crate::store::CopySummary> {
+        Err(Error::validation(
+            "path",
+            "this server keeps its data in PostgreSQL: back it up with pg_dump (or a base \
+             backup) and copy the files folder (FILES_DIR) beside it",
+        ))
+    }
+
+    /// Every table this binary reads answers a query: the connection works and the schema is
+    /// the one the migrations made. PostgreSQL checks its own pages with checksums.
+    async fn integrity_check(&self) -> Result<()> {
+        let client = self.reader().await?;
+        let version: i32 = db::row(
+            &client,
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await?
+        .get(0);
+        if version as usize != migrate::MIGRATION_COUNT {
+            return Err(Error::internal(format!(
+                "schema version {version}, expected {}",
+                migrate::MIGRATION_COUNT
+            )));
+        }
+        Ok(())
+    }
+
+    async fn check_writable(&self) -> Result<()> {
+        write_tx!(self, |tx| {
+            db::exec(&tx, "SELECT 1", &[]).await?;
+            Ok(())
+        })
+    }
+
+    fn reads_started(&self) -> u64 {
+        self.reads_counted()
+    }
+}
