@@ -28,6 +28,7 @@ pub mod queue;
 pub mod rate_limit;
 pub mod ratings;
 pub mod receipts;
+pub mod replicas;
 pub mod replies;
 pub mod retention;
 pub mod search;
@@ -64,6 +65,8 @@ pub struct Services {
     pub store: Arc<dyn Storage>,
     pub hub: Arc<Hub>,
     pub bus: EventBus,
+    /// Tells the other replicas (on PostgreSQL) what changed here.
+    pub relay: replicas::Relay,
     pub user_tokens: UserTokenVerifier,
     pub agent_tokens: AgentTokens,
     pub login_throttle: LoginThrottle,
@@ -132,6 +135,7 @@ impl Services {
             store,
             hub: Arc::new(Hub::default()),
             bus: EventBus::default(),
+            relay: replicas::Relay::default(),
             user_tokens,
             agent_tokens,
             login_throttle: LoginThrottle::new(LoginPolicy {

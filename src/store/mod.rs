@@ -7,6 +7,7 @@
 pub mod attachments;
 pub mod chats;
 pub mod export;
+pub mod feed;
 pub mod files;
 pub mod labels;
 pub mod lifecycle;
@@ -67,6 +68,12 @@ pub trait Storage:
 
     /// How many reads have started since the store opened; lets tests prove a path never reads.
     fn reads_started(&self) -> u64;
+
+    /// Notices between replicas sharing this database; `None` when only one process can
+    /// use it (SQLite).
+    fn change_feed(&self) -> Option<Arc<dyn feed::ChangeFeed>> {
+        None
+    }
 }
 
 /// What a backup or a restore copied.

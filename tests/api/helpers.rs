@@ -1,5 +1,6 @@
-//! Test harness: every test gets its own server on a random port with its own SQLite file in
-//! a temporary directory, and typed helpers to talk HTTP to it.
+//! Test harness: every test gets its own server on a random port with its own database (a
+//! SQLite file in a temporary directory, or with `FRONTDESK_TEST_DB=postgres` a database of its
+//! own in the tests' PostgreSQL cluster), and typed helpers to talk HTTP to it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,11 @@ impl TestApp {
             database_path: dir.path().join("frontdesk.db"),
             ..Settings::default()
         };
+        if let Some(url) = postgres_url_for(dir.path()).await {
+            settings.database_url = Some(url.into());
+            // Where the SQLite engine keeps them, so tests that look at files find them.
+            settings.files_dir = dir.path().join("frontdesk.db.files");
+        }
         settings.user_tokens.jwt_secret = Some(JWT_SECRET.into());
         adjust(&mut settings);
         let clock = settings.clock.clone();
@@ -371,11 +377,63 @@ impl TestApp {
         .await;
     }
 
-    /// Counts rows of a table straight from the database file.
+    /// Counts rows of a table straight from the database (any one-number query).
     pub fn count_rows(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        match std::fs::read_to_string(self.dir.path().join(POSTGRES_URL_FILE)) {
+            Ok(url) => postgres_number(&url, sql),
+            Err(_) => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
+                conn.query_row(sql, [], |r| r.get(0)).unwrap()
+            }
+        }
     }
+}
+
+/// Names the PostgreSQL database of a test directory, so a restart finds the same data.
+const POSTGRES_URL_FILE: &str = "postgres-url";
+
+/// True when the suite runs on PostgreSQL (`FRONTDESK_TEST_DB=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("FRONTDESK_TEST_DB").is_ok_and(|engine| engine == "postgres")
+}
+
+/// On PostgreSQL, the database of the test directory `dir`: made on first use, the same one
+/// on every restart. `None` on SQLite.
+async fn postgres_url_for(dir: &std::path::Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let file = dir.join(POSTGRES_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = crate::postgres::Cluster::get().fresh_database().await;
+    std::fs::write(&file, &url).expect("remember the test database");
+    Some(url)
+}
+
+/// Runs a one-number query on PostgreSQL from synchronous test code.
+fn postgres_number(url: &str, sql: &str) -> i64 {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the query");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+            tokio::spawn(connection);
+            client
+                .query_one(&sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get::<_, i64>(0)
+        })
+    })
+    .join()
+    .expect("the query thread")
 }
 
 pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {

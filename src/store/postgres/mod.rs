@@ -6,6 +6,7 @@
 
 mod codec;
 mod db;
+mod feed;
 mod migrate;
 mod lifecycle_store;
 mod export_store;
@@ -55,6 +56,8 @@ impl From<deadpool_postgres::PoolError> for Error {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// How to connect, for the change feed's own connection.
+    config: Arc<tokio_postgres::Config>,
     /// Reads started so far; lets tests prove that a path never reads.
     reads: Arc<AtomicU64>,
     /// The attachment folder: shared storage every replica mounts at the same place.
@@ -68,7 +71,7 @@ impl PgStore {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| Error::validation("DATABASE_URL", format!("not a PostgreSQL URL: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -83,6 +86,7 @@ impl PgStore {
             .map_err(|e| Error::internal_from("building the PostgreSQL pool", e))?;
         let store = PgStore {
             pool,
+            config: Arc::new(config),
             reads: Arc::new(AtomicU64::new(0)),
             files,
         };
@@ -102,6 +106,10 @@ impl PgStore {
     pub(crate) async fn reader(&self) -> Result<Object> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.client().await
+    }
+
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.config
     }
 
     pub(crate) fn files(&self) -> &FileDir {
@@ -181,5 +189,9 @@ impl crate::store::Storage for PgStore {
 
     fn reads_started(&self) -> u64 {
         self.reads_counted()
+    }
+
+    fn change_feed(&self) -> Option<Arc<dyn crate::store::feed::ChangeFeed>> {
+        Some(Arc::new(self.clone()))
     }
 }
