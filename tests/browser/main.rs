@@ -14,6 +14,8 @@
 //! missing browser fails the test.
 
 #[allow(dead_code)]
+#[path = "../shared/postgres.rs"]
+mod postgres;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
