@@ -54,6 +54,25 @@ impl TestApp {
         Self::spawn_on(listener, dir, adjust).await
     }
 
+    /// Two replicas of one business on one PostgreSQL database (whatever engine the rest of
+    /// the suite runs on), sharing one files folder, as behind a load balancer.
+    #[allow(dead_code)]
+    pub async fn spawn_replicas(adjust: impl Fn(&mut Settings)) -> (TestApp, TestApp) {
+        let first = tempfile::tempdir().expect("temp dir");
+        let url = use_postgres_for(&first.path().join("frontdesk.db"));
+        let second = tempfile::tempdir().expect("temp dir");
+        std::fs::write(url_file(&second.path().join("frontdesk.db")), &url)
+            .expect("point the second replica at the database");
+        let files = first.path().join("frontdesk.db.files");
+        let a = Self::spawn_in(first, &adjust).await;
+        let b = Self::spawn_in(second, |settings| {
+            adjust(settings);
+            settings.files_dir = files;
+        })
+        .await;
+        (a, b)
+    }
+
     /// Spawns on an existing directory's database at a given address (a restart that clients
     /// already pointed at the old address can find). Used by the browser tests.
     #[allow(dead_code)]
@@ -78,7 +97,7 @@ impl TestApp {
             database_path: dir.path().join("frontdesk.db"),
             ..Settings::default()
         };
-        if let Some(url) = postgres_url_for(dir.path()).await {
+        if let Some(url) = postgres_url_of(&dir.path().join("frontdesk.db")) {
             settings.database_url = Some(url.into());
             // Where the SQLite engine keeps them, so tests that look at files find them.
             settings.files_dir = dir.path().join("frontdesk.db.files");
@@ -379,7 +398,7 @@ impl TestApp {
 
     /// Counts rows of a table straight from the database (any one-number query).
     pub fn count_rows(&self, sql: &str) -> i64 {
-        match std::fs::read_to_string(self.dir.path().join(POSTGRES_URL_FILE)) {
+        match std::fs::read_to_string(url_file(&self.dir.path().join("frontdesk.db"))) {
             Ok(url) => postgres_number(&url, sql),
             Err(_) => {
                 let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
@@ -389,27 +408,40 @@ impl TestApp {
     }
 }
 
-/// Names the PostgreSQL database of a test directory, so a restart finds the same data.
-const POSTGRES_URL_FILE: &str = "postgres-url";
-
 /// True when the suite runs on PostgreSQL (`FRONTDESK_TEST_DB=postgres`).
 pub fn on_postgres() -> bool {
     std::env::var("FRONTDESK_TEST_DB").is_ok_and(|engine| engine == "postgres")
 }
 
-/// On PostgreSQL, the database of the test directory `dir`: made on first use, the same one
-/// on every restart. `None` on SQLite.
-async fn postgres_url_for(dir: &std::path::Path) -> Option<String> {
-    if !on_postgres() {
-        return None;
-    }
-    let file = dir.join(POSTGRES_URL_FILE);
+/// Where the URL of the PostgreSQL database standing in for the SQLite file `db` is kept, so
+/// a restart, a second replica or a command-line run on the same `db` finds the same data.
+fn url_file(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".postgres-url");
+    std::path::PathBuf::from(name)
+}
+
+/// The PostgreSQL database standing in for the SQLite file `db`: the one named beside it, or
+/// on PostgreSQL runs a fresh one (named beside it from now on). `None`: use the SQLite file.
+pub fn postgres_url_of(db: &std::path::Path) -> Option<String> {
+    let file = url_file(db);
     if let Ok(url) = std::fs::read_to_string(&file) {
         return Some(url);
     }
-    let url = crate::postgres::Cluster::get().fresh_database().await;
+    if !on_postgres() {
+        return None;
+    }
+    let url = crate::postgres::Cluster::get().fresh_database_blocking();
     std::fs::write(&file, &url).expect("remember the test database");
     Some(url)
+}
+
+/// Puts `db`'s stand-in on PostgreSQL in place, whichever engine the suite runs on: for tests
+/// of several replicas, which only PostgreSQL can serve.
+pub fn use_postgres_for(db: &std::path::Path) -> String {
+    let url = crate::postgres::Cluster::get().fresh_database_blocking();
+    std::fs::write(url_file(db), &url).expect("remember the test database");
+    url
 }
 
 /// Runs a one-number query on PostgreSQL from synchronous test code.

@@ -41,6 +41,7 @@ mod privacy;
 mod process;
 mod push;
 mod realtime;
+mod replicas;
 mod settings;
 mod socketio;
 

@@ -20,6 +20,11 @@ fn command(db: &Path) -> Command {
         .env("RUST_LOG", "frontdesk=info")
         .arg("--db")
         .arg(db);
+    if let Some(url) = postgres_url_of(db) {
+        let mut files = db.as_os_str().to_owned();
+        files.push(".files");
+        cmd.env("DATABASE_URL", url).env("FILES_DIR", files);
+    }
     cmd
 }
 

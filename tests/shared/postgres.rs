@@ -64,6 +64,19 @@ impl Cluster {
         self.url(&name)
     }
 
+    /// As [`Cluster::fresh_database`], for synchronous code (a thread with its own runtime).
+    pub fn fresh_database_blocking(&'static self) -> String {
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the set-up")
+                .block_on(self.fresh_database())
+        })
+        .join()
+        .expect("create a test database")
+    }
+
     fn start() -> Cluster {
         let bin = server_bin_dir();
         remove_stale_clusters();
