@@ -110,7 +110,8 @@ impl Services {
     /// Opens the database (creating and migrating it) and builds the services.
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
         let writer_metrics = WriterMetrics::default();
-        let store = crate::store::open(&database_location(&settings), writer_metrics.clone()).await?;
+        let store =
+            crate::store::open(&database_location(&settings), writer_metrics.clone()).await?;
         let secret = store
             .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;

@@ -10,6 +10,7 @@
 //! what reaches this replica (docs/scale.md says what that means for limits).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -36,9 +37,16 @@ enum Change {
 #[derive(Default)]
 pub struct Relay {
     tx: OnceLock<mpsc::UnboundedSender<Change>>,
+    /// Times the feed came back after a loss and this replica re-read what it watches.
+    resumed: AtomicU64,
 }
 
 impl Relay {
+    /// How many times the feed was lost and this replica caught up again.
+    pub fn times_resumed(&self) -> u64 {
+        self.resumed.load(Ordering::Relaxed)
+    }
+
     pub fn session_changed(&self, session_id: &str) {
         self.send(Change::Session(session_id.into()));
     }
@@ -135,7 +143,8 @@ impl Batch {
                 self.sessions.insert(id);
             }
             Change::Typing(id, who, until) => {
-                self.typing.insert((id, typist_code(who)), until.map(|t| t.0));
+                self.typing
+                    .insert((id, typist_code(who)), until.map(|t| t.0));
             }
             Change::Removed(id) => {
                 self.removed.insert(id);
@@ -161,7 +170,9 @@ impl Batch {
         let mut used = 0;
         let mut room = |wire: &mut Wire, size: usize, done: &mut Vec<String>| {
             if used + size > budget {
-                done.push(serde_json::to_string(&std::mem::replace(wire, fresh())).unwrap_or_default());
+                done.push(
+                    serde_json::to_string(&std::mem::replace(wire, fresh())).unwrap_or_default(),
+                );
                 used = 0;
             }
             used += size;
@@ -179,7 +190,11 @@ impl Batch {
             wire.x.push(id.to_string());
         }
         for (kind, id) in self.events {
-            room(&mut wire, kind.len() + id.as_ref().map_or(4, |i| i.len()) + 8, &mut done);
+            room(
+                &mut wire,
+                kind.len() + id.as_ref().map_or(4, |i| i.len()) + 8,
+                &mut done,
+            );
             wire.d.push((kind, id));
         }
         done.push(serde_json::to_string(&wire).unwrap_or_default());
@@ -206,6 +221,7 @@ async fn apply(ctx: Arc<Services>, replica: String, mut notices: mpsc::Receiver<
                 ] {
                     ctx.bus.publish_local(event);
                 }
+                ctx.relay.resumed.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -213,7 +229,11 @@ async fn apply(ctx: Arc<Services>, replica: String, mut notices: mpsc::Receiver<
 
 async fn apply_wire(ctx: &Services, wire: Wire) {
     // Only sessions somebody watches here are worth a read; the rest load on their next look.
-    let watched = wire.s.iter().map(String::as_str).filter(|id| ctx.hub.get(id).is_some());
+    let watched = wire
+        .s
+        .iter()
+        .map(String::as_str)
+        .filter(|id| ctx.hub.get(id).is_some());
     reload(ctx, watched).await;
     for (id, who, until) in wire.t {
         if let Some(who) = typist_from(&who) {
@@ -318,7 +338,11 @@ mod tests {
             batch.add_event(DashboardEvent::QueueChanged);
             batch.add_event(DashboardEvent::UserTyping("s1".into()));
         }
-        batch.add_change(Change::Typing("s1".into(), Typist::User, Some(Timestamp(5))));
+        batch.add_change(Change::Typing(
+            "s1".into(),
+            Typist::User,
+            Some(Timestamp(5)),
+        ));
         batch.add_change(Change::Typing("s1".into(), Typist::User, None));
         let payloads = batch.payloads("r");
         assert_eq!(payloads.len(), 1);

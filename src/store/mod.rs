@@ -12,8 +12,8 @@ pub mod files;
 pub mod labels;
 pub mod lifecycle;
 pub mod outbox;
-pub mod search;
 pub mod postgres;
+pub mod search;
 pub mod sqlite;
 pub mod team;
 

@@ -58,10 +58,21 @@ impl TestApp {
     /// the suite runs on), sharing one files folder, as behind a load balancer.
     #[allow(dead_code)]
     pub async fn spawn_replicas(adjust: impl Fn(&mut Settings)) -> (TestApp, TestApp) {
+        let url = crate::postgres::Cluster::get().fresh_database().await;
+        Self::spawn_replicas_on(&url, adjust).await
+    }
+
+    /// As [`TestApp::spawn_replicas`], on the PostgreSQL database at `url`.
+    #[allow(dead_code)]
+    pub async fn spawn_replicas_on(
+        url: &str,
+        adjust: impl Fn(&mut Settings),
+    ) -> (TestApp, TestApp) {
         let first = tempfile::tempdir().expect("temp dir");
-        let url = use_postgres_for(&first.path().join("frontdesk.db"));
+        std::fs::write(url_file(&first.path().join("frontdesk.db")), url)
+            .expect("point the first replica at the database");
         let second = tempfile::tempdir().expect("temp dir");
-        std::fs::write(url_file(&second.path().join("frontdesk.db")), &url)
+        std::fs::write(url_file(&second.path().join("frontdesk.db")), url)
             .expect("point the second replica at the database");
         let files = first.path().join("frontdesk.db.files");
         let a = Self::spawn_in(first, &adjust).await;
@@ -401,7 +412,8 @@ impl TestApp {
         match std::fs::read_to_string(url_file(&self.dir.path().join("frontdesk.db"))) {
             Ok(url) => postgres_number(&url, sql),
             Err(_) => {
-                let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
+                let conn =
+                    rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
                 conn.query_row(sql, [], |r| r.get(0)).unwrap()
             }
         }
@@ -436,12 +448,11 @@ pub fn postgres_url_of(db: &std::path::Path) -> Option<String> {
     Some(url)
 }
 
-/// Puts `db`'s stand-in on PostgreSQL in place, whichever engine the suite runs on: for tests
-/// of several replicas, which only PostgreSQL can serve.
-pub fn use_postgres_for(db: &std::path::Path) -> String {
-    let url = crate::postgres::Cluster::get().fresh_database_blocking();
-    std::fs::write(url_file(db), &url).expect("remember the test database");
-    url
+/// Makes `url` the stand-in for the SQLite file `db`, whichever engine the suite runs on: for
+/// tests of several replicas, which only PostgreSQL can serve.
+#[allow(dead_code)]
+pub fn use_postgres_for(db: &std::path::Path, url: &str) {
+    std::fs::write(url_file(db), url).expect("remember the test database");
 }
 
 /// Runs a one-number query on PostgreSQL from synchronous test code.

@@ -13,11 +13,11 @@
 //! them each test says what to install and passes as skipped, except under `CI=true`, where a
 //! missing browser fails the test.
 
+#[path = "../api/helpers.rs"]
+mod helpers;
 #[allow(dead_code)]
 #[path = "../shared/postgres.rs"]
 mod postgres;
-#[path = "../api/helpers.rs"]
-mod helpers;
 
 mod confirm;
 mod labels;

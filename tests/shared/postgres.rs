@@ -42,7 +42,11 @@ impl Cluster {
 
     /// A URL for database `name` of this cluster.
     pub fn url(&self, name: &str) -> String {
-        let socket_dir = self.dir.to_str().expect("a UTF-8 temp path").replace('/', "%2F");
+        let socket_dir = self
+            .dir
+            .to_str()
+            .expect("a UTF-8 temp path")
+            .replace('/', "%2F");
         format!("postgres://{ROLE}@{socket_dir}/{name}")
     }
 
@@ -53,9 +57,10 @@ impl Cluster {
             std::process::id(),
             NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
         );
-        let (admin, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test cluster");
+        let (admin, connection) =
+            tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test cluster");
         tokio::spawn(connection);
         admin
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
@@ -78,40 +83,11 @@ impl Cluster {
     }
 
     fn start() -> Cluster {
-        let bin = server_bin_dir();
         remove_stale_clusters();
         let dir = std::env::temp_dir().join(format!("frontdesk-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the cluster folder");
-        let runner = Runner::for_this_process();
-        runner.give(&dir);
-        let data = dir.join("data");
-        let status = runner
-            .command(&bin.join("initdb"))
-            .args(["-A", "trust", "-U", ROLE, "-E", "UTF8", "--no-sync", "--no-instructions"])
-            .arg("-D")
-            .arg(&data)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run initdb");
-        assert!(status.success(), "initdb failed");
-        let server: Child = runner
-            .server(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-c", "listen_addresses="])
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", dir.display()))
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
-            .args(["-c", "shared_buffers=64MB", "-c", "log_min_messages=fatal"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.join("server.log")).expect("server log"),
-            ))
-            .spawn()
-            .expect("start postgres");
-        std::mem::forget(server);
+        let server = Server::init(&dir);
+        // Runs until this process ends (it gets SIGQUIT then).
+        let _ = server.spawn();
         let cluster = Cluster { dir };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -123,29 +99,18 @@ impl Cluster {
 
     /// Waits for the server to take connections, then creates and migrates the template.
     async fn make_template(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let admin = loop {
-            match tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls).await {
-                Ok((client, connection)) => {
-                    tokio::spawn(connection);
-                    break client;
-                }
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("the test cluster takes no connections: {e}"),
-            }
-        };
+        let admin = connect_when_up(&self.url("postgres")).await;
         admin
             .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
             .await
             .expect("create the template database");
         let files = self.dir.join("template-files");
-        let store =
-            frontdesk::store::PgStore::open(&self.url(TEMPLATE), frontdesk::store::files::FileDir::at(&files))
-                .await
-                .expect("migrate the template database");
+        let store = frontdesk::store::PgStore::open(
+            &self.url(TEMPLATE),
+            frontdesk::store::files::FileDir::at(&files),
+        )
+        .await
+        .expect("migrate the template database");
         drop(store);
         // A template must have no connections when it is copied: wait for the store's to go.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -161,9 +126,153 @@ impl Cluster {
             if open == 0 {
                 break;
             }
-            assert!(Instant::now() < deadline, "the template keeps {open} connections");
+            assert!(
+                Instant::now() < deadline,
+                "the template keeps {open} connections"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// Connects to `url` once the server takes connections (it may still be starting).
+async fn connect_when_up(url: &str) -> tokio_postgres::Client {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                return client;
+            }
+            Err(e) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the test cluster takes no connections: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// One cluster's folder and how to run its server.
+struct Server {
+    dir: PathBuf,
+    bin: PathBuf,
+    runner: Runner,
+}
+
+impl Server {
+    /// A new cluster in `dir` (emptied first), owned by the user the server runs as.
+    fn init(dir: &Path) -> Server {
+        let bin = server_bin_dir();
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("create the cluster folder");
+        let runner = Runner::for_this_process();
+        runner.give(dir);
+        let status = runner
+            .command(&bin.join("initdb"))
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                ROLE,
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ])
+            .arg("-D")
+            .arg(dir.join("data"))
+            .stdout(Stdio::null())
+            .status()
+            .expect("run initdb");
+        assert!(status.success(), "initdb failed");
+        Server {
+            dir: dir.to_path_buf(),
+            bin,
+            runner,
+        }
+    }
+
+    /// Starts the server; it dies with the thread that called this.
+    fn spawn(&self) -> Child {
+        self.runner
+            .server(&self.bin.join("postgres"))
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-c", "listen_addresses="])
+            .arg("-c")
+            .arg(format!("unix_socket_directories={}", self.dir.display()))
+            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+            .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
+            .args(["-c", "shared_buffers=64MB", "-c", "log_min_messages=fatal"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.join("server.log"))
+                    .expect("server log"),
+            ))
+            .spawn()
+            .expect("start postgres")
+    }
+}
+
+/// A cluster of one test's own, which the test may restart: for what a restart of the
+/// database does to the servers using it. Stopped and removed when dropped.
+#[allow(dead_code)]
+pub struct PrivateCluster {
+    server: Server,
+    child: Child,
+}
+
+#[allow(dead_code)]
+impl PrivateCluster {
+    pub async fn start() -> PrivateCluster {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "frontdesk-pg-{}-private-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let server = Server::init(&dir);
+        let child = server.spawn();
+        let cluster = PrivateCluster { server, child };
+        let admin = connect_when_up(&cluster.url("postgres")).await;
+        admin
+            .batch_execute("CREATE DATABASE frontdesk")
+            .await
+            .expect("create the database");
+        cluster
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        Cluster {
+            dir: self.server.dir.clone(),
+        }
+        .url(name)
+    }
+
+    /// Stops the server as an operator would (fast shutdown: sessions are cut, committed data
+    /// stays), starts it again and waits until it takes connections.
+    pub async fn restart(&mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        self.child.wait().expect("the server stops");
+        self.child = self.server.spawn();
+        connect_when_up(&self.url("postgres")).await;
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.server.dir);
     }
 }
 
@@ -183,7 +292,10 @@ fn server_bin_dir() -> PathBuf {
         .filter(|(_, bin)| bin.join("postgres").is_file())
         .collect();
     versions.sort();
-    versions.pop().expect("a PostgreSQL server under /usr/lib/postgresql").1
+    versions
+        .pop()
+        .expect("a PostgreSQL server under /usr/lib/postgresql")
+        .1
 }
 
 /// Clusters left by test processes that are gone (their servers died with them).

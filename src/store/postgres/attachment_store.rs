@@ -1,13 +1,13 @@
 //! The PostgreSQL side of [`crate::store::AttachmentStore`].
 
-use async_trait::async_trait;
 use crate::domain::attachment::{Attachment, AttachmentId};
 use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
-use std::path::PathBuf;
-use crate::store::files::{FileDir, StagedFile};
 use crate::store::attachments::*;
+use crate::store::files::{FileDir, StagedFile};
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
+use std::path::PathBuf;
 
 #[async_trait]
 impl AttachmentStore for PgStore {
@@ -30,5 +30,4 @@ impl AttachmentStore for PgStore {
     async fn stored_bytes(&self) -> Result<u64> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -1,6 +1,5 @@
 //! The PostgreSQL side of [`crate::store::ChatStore`].
 
-use async_trait::async_trait;
 use crate::domain::agent::Agent;
 use crate::domain::attachment::AttachmentId;
 use crate::domain::label::Label;
@@ -12,9 +11,10 @@ use crate::domain::session::ActiveSession;
 use crate::domain::session::{IdleRule, Session, SessionState};
 use crate::domain::{Channel, Priority, SendAs, SessionOwner, Timestamp};
 use crate::error::Result;
-use std::collections::HashMap;
 use crate::store::chats::*;
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
+use std::collections::HashMap;
 
 #[async_trait]
 impl ChatStore for PgStore {
@@ -54,8 +54,11 @@ impl ChatStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn message_position(&self, _session_id: String, _message_id: String)
-    -> Result<Option<i64>> {
+    async fn message_position(
+        &self,
+        _session_id: String,
+        _message_id: String,
+    ) -> Result<Option<i64>> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
@@ -68,7 +71,12 @@ impl ChatStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn mark_delivered(&self, _session_id: String, _up_to: i64, _at: Timestamp) -> Result<usize> {
+    async fn mark_delivered(
+        &self,
+        _session_id: String,
+        _up_to: i64,
+        _at: Timestamp,
+    ) -> Result<usize> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
@@ -82,8 +90,11 @@ impl ChatStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn last_user_message_up_to(&self, _session_id: String, _seq: i64)
-    -> Result<Option<String>> {
+    async fn last_user_message_up_to(
+        &self,
+        _session_id: String,
+        _seq: i64,
+    ) -> Result<Option<String>> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
@@ -135,7 +146,12 @@ impl ChatStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn release(&self, _session_id: String, _actor: Actor, _now: Timestamp) -> Result<Session> {
+    async fn release(
+        &self,
+        _session_id: String,
+        _actor: Actor,
+        _now: Timestamp,
+    ) -> Result<Session> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
@@ -216,8 +232,11 @@ impl ChatStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn release_silent(&self, _now: Timestamp, _after_ms: i64) -> Result<Vec<(String, String)>> {
+    async fn release_silent(
+        &self,
+        _now: Timestamp,
+        _after_ms: i64,
+    ) -> Result<Vec<(String, String)>> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -11,7 +11,11 @@ use crate::error::{Error, Result};
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// Every row `sql` answers (the statement is prepared once per connection and cached).
-pub(crate) async fn rows(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+pub(crate) async fn rows(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Vec<Row>> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.query(&statement, params).await?)
 }

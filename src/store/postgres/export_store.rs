@@ -1,6 +1,5 @@
 //! The PostgreSQL side of [`crate::store::ExportStore`].
 
-use async_trait::async_trait;
 use crate::domain::attachment::Attachment;
 use crate::domain::export::ExportRange;
 use crate::domain::{Channel, Sender, SessionOwner, Timestamp};
@@ -8,6 +7,7 @@ use crate::error::Result;
 use crate::store::chats::ChatRecord;
 use crate::store::export::*;
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
 
 #[async_trait]
 impl ExportStore for PgStore {
@@ -23,5 +23,4 @@ impl ExportStore for PgStore {
     async fn person_record(&self, _person: Person) -> Result<PersonRecord> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -81,14 +81,20 @@ async fn listen_once(
         while let Some(message) = messages.recv().await {
             match message? {
                 AsyncMessage::Notification(n) if n.channel() == CHANNEL => {
-                    if tx.send(Notice::Payload(n.payload().to_string())).await.is_err() {
+                    if tx
+                        .send(Notice::Payload(n.payload().to_string()))
+                        .await
+                        .is_err()
+                    {
                         return Ok(());
                     }
                 }
                 _ => {}
             }
         }
-        Err(Error::internal("the server closed the change feed's connection"))
+        Err(Error::internal(
+            "the server closed the change feed's connection",
+        ))
     }
     .await;
     driver.abort();

@@ -1,11 +1,11 @@
 //! The PostgreSQL side of [`crate::store::LabelStore`].
 
-use async_trait::async_trait;
 use crate::domain::Timestamp;
 use crate::domain::label::{Label, LabelFields};
 use crate::error::Result;
 use crate::store::labels::*;
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
 
 #[async_trait]
 impl LabelStore for PgStore {
@@ -68,5 +68,4 @@ impl LabelStore for PgStore {
     ) -> Result<Vec<Label>> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -1,10 +1,10 @@
 //! The PostgreSQL side of [`crate::store::LifecycleStore`].
 
-use async_trait::async_trait;
 use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
 use crate::store::lifecycle::*;
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
 
 #[async_trait]
 impl LifecycleStore for PgStore {
@@ -29,5 +29,4 @@ impl LifecycleStore for PgStore {
     ) -> Result<Removal> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

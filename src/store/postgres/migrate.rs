@@ -25,7 +25,10 @@ pub(super) async fn apply(client: &mut Object) -> Result<()> {
     )
     .await?;
     let done: i32 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
         .await?
         .get(0);
     let known = MIGRATIONS.len() as i32;

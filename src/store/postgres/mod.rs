@@ -4,18 +4,18 @@
 //! if it had run alone, which is what the SQLite engine gets from its single writer. Reads run
 //! on pooled connections, each statement on its own snapshot (as SQLite's reads do).
 
+mod attachment_store;
+mod chat_store;
 mod codec;
 mod db;
-mod feed;
-mod migrate;
-mod lifecycle_store;
 mod export_store;
+mod feed;
 mod label_store;
-mod search_store;
-mod attachment_store;
+mod lifecycle_store;
+mod migrate;
 mod outbox_store;
+mod search_store;
 mod team_store;
-mod chat_store;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,6 +1,5 @@
 //! The PostgreSQL side of [`crate::store::OutboxStore`].
 
-use async_trait::async_trait;
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
 use crate::domain::session::Session;
@@ -9,6 +8,7 @@ use crate::domain::{SessionOwner, Timestamp};
 use crate::error::Result;
 use crate::store::outbox::*;
 use crate::store::postgres::PgStore;
+use async_trait::async_trait;
 
 #[async_trait]
 impl OutboxStore for PgStore {
@@ -147,5 +147,4 @@ impl OutboxStore for PgStore {
     ) -> Result<Delivery> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -1,6 +1,5 @@
 //! The PostgreSQL side of [`crate::store::TeamStore`].
 
-use async_trait::async_trait;
 use crate::domain::Timestamp;
 use crate::domain::agent::{AgentChange, AgentCredentials, AgentLoad, DisabledAgent, NewAgent};
 use crate::domain::analytics::{AgentTotals, DayTotals, SessionUsage};
@@ -11,8 +10,9 @@ use crate::domain::hours::BusinessHours;
 use crate::domain::label::Label;
 use crate::domain::persona::{Persona, PersonaFields};
 use crate::error::Result;
-use crate::store::team::*;
 use crate::store::postgres::PgStore;
+use crate::store::team::*;
+use async_trait::async_trait;
 
 #[async_trait]
 impl TeamStore for PgStore {
@@ -70,8 +70,12 @@ impl TeamStore for PgStore {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
-    async fn set_agent_password(&self, _id: &str, _password_hash: &str, _now: Timestamp)
-    -> Result<()> {
+    async fn set_agent_password(
+        &self,
+        _id: &str,
+        _password_hash: &str,
+        _now: Timestamp,
+    ) -> Result<()> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
 
@@ -226,5 +230,4 @@ impl TeamStore for PgStore {
     async fn report_totals(&self, _scope: Scope, _max_sessions: i64) -> Result<ReportTotals> {
         Err(crate::error::Error::Unavailable("not yet on PostgreSQL"))
     }
-
 }

@@ -53,7 +53,9 @@ async fn a_reply_through_one_replica_wakes_a_long_poll_on_the_other() {
         let sent = Instant::now();
         let text = format!("reply {round}");
         b.agent_reply(&agent, "chat_wake", &text).await;
-        let (status, body) = within("the held poll wakes", poll).await.expect("poll task");
+        let (status, body) = within("the held poll wakes", poll)
+            .await
+            .expect("poll task");
         waits.push(sent.elapsed());
         assert_eq!(status, StatusCode::OK, "{body}");
         let messages = body["data"]["messages"].as_array().expect("messages");
@@ -87,14 +89,16 @@ async fn agents_racing_for_one_chat_on_two_replicas_have_one_winner() {
             b.post("/api/admin/chat/session/assign", &bob, body.clone()),
         );
         let answers = [first, second];
-        let winners: Vec<usize> = (0..2)
-            .filter(|i| answers[*i].0 == StatusCode::OK)
-            .collect();
+        let winners: Vec<usize> = (0..2).filter(|i| answers[*i].0 == StatusCode::OK).collect();
         assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
         let loser = &answers[1 - winners[0]];
         assert_error(loser.0, &loser.1, 409, "ALREADY_ASSIGNED");
         // The winner lets go, so capacity never decides a later round.
-        let (app, token) = if winners[0] == 0 { (&a, &ann) } else { (&b, &bob) };
+        let (app, token) = if winners[0] == 0 {
+            (&a, &ann)
+        } else {
+            (&b, &bob)
+        };
         app.post_ok(
             "/api/admin/chat/session/release",
             token,
@@ -159,13 +163,19 @@ async fn concurrent_sends_through_both_replicas_keep_one_order_every_poll_follow
 
     let users_sends = async {
         for n in 0..EACH {
-            a.send_ok(&user, "chat_order", &format!("msg_user_{n}"), &format!("user {n}"))
-                .await;
+            a.send_ok(
+                &user,
+                "chat_order",
+                &format!("msg_user_{n}"),
+                &format!("user {n}"),
+            )
+            .await;
         }
     };
     let agents_sends = async {
         for n in 0..EACH {
-            b.agent_reply(&agent, "chat_order", &format!("agent {n}")).await;
+            b.agent_reply(&agent, "chat_order", &format!("agent {n}"))
+                .await;
         }
     };
     tokio::join!(users_sends, agents_sends);
@@ -191,10 +201,21 @@ async fn concurrent_sends_through_both_replicas_keep_one_order_every_poll_follow
     assert_eq!(stored.len(), 2 * EACH, "{stored:?}");
     let distinct: HashSet<&String> = stored.iter().collect();
     assert_eq!(distinct.len(), 2 * EACH, "no message stored twice");
-    assert_eq!(seen_on_a, stored, "the follower on A saw each message once, in order");
-    assert_eq!(seen_on_b, stored, "the follower on B saw each message once, in order");
+    assert_eq!(
+        seen_on_a, stored,
+        "the follower on A saw each message once, in order"
+    );
+    assert_eq!(
+        seen_on_b, stored,
+        "the follower on B saw each message once, in order"
+    );
     // The user's own messages keep the order they were sent in.
-    let users: Vec<&String> = stored.iter().filter(|id| id.starts_with("msg_user_")).collect();
+    let users: Vec<&String> = stored
+        .iter()
+        .filter(|id| id.starts_with("msg_user_"))
+        .collect();
     let expected: Vec<String> = (0..EACH).map(|n| format!("msg_user_{n}")).collect();
     assert_eq!(users, expected.iter().collect::<Vec<_>>());
 }
+
+mod failures;
