@@ -40,6 +40,11 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
             Ok(())
         }
         Some(Command::Restore { from }) => {
+            if settings.database_url.is_some() {
+                return Err("restore puts a SQLite backup in place; a PostgreSQL database is \
+                            restored with pg_restore (see docs/scale.md)"
+                    .to_string());
+            }
             let target = settings.database_path.clone();
             let copied = tokio::task::spawn_blocking({
                 let from = from.clone();
@@ -71,8 +76,9 @@ const STDOUT_BUFFER: usize = 256 * 1024;
 async fn export(settings: &Settings, from: &str, to: &str, format: &str) -> Result<(), String> {
     let range = ExportRange::parse(from, to).map_err(|e| e.to_string())?;
     let format = RangeFormat::parse(format).map_err(|e| e.to_string())?;
-    let store =
-        crate::store::open_for_export(&settings.database_path).map_err(|e| e.to_string())?;
+    let store = crate::store::open_for_export(&service::database_location(settings))
+        .await
+        .map_err(|e| e.to_string())?;
     let stdout = std::io::stdout().lock();
     let out = std::io::BufWriter::with_capacity(STDOUT_BUFFER, stdout);
     let written = service::export::range::write_range(&*store, range, format, out)

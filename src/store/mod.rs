@@ -84,17 +84,23 @@ pub struct CopySummary {
 }
 
 /// Puts the backup at `from` (a database file and its `.files` folder, as `backup_to` writes
-/// them) in place at `to`, which must not exist: checks the backup database, checks every file
+/// them) in place at `to` (a SQLite file: PostgreSQL restores with its own tools), which must not exist: checks the backup database, checks every file
 /// it names against its content hash, copies the files, and writes the database last, so an
 /// interrupted restore leaves no database behind and can simply be run again.
 pub fn restore(from: &Path, to: &Path) -> Result<CopySummary> {
     sqlite::restore(from, to)
 }
 
-/// Opens the database at `path` for exports only, beside a server that may be running on it:
-/// nothing is created, migrated or written. With [`open`], the only places that pick the engine.
-pub fn open_for_export(path: &Path) -> Result<Arc<dyn ExportStore>> {
-    Ok(Arc::new(SqliteStore::open_read_only(path)?))
+/// Opens the database at `location` for exports only, beside servers that may be running on
+/// it: nothing is created, migrated or written. With [`open`], the only places that pick the
+/// engine.
+pub async fn open_for_export(location: &Location) -> Result<Arc<dyn ExportStore>> {
+    match location {
+        Location::Sqlite(path) => Ok(Arc::new(SqliteStore::open_read_only(path)?)),
+        Location::Postgres { url, files } => Ok(Arc::new(
+            PgStore::open_existing(url.expose_secret(), FileDir::at(files)).await?,
+        )),
+    }
 }
 
 /// Where the data lives.

@@ -51,5 +51,27 @@ pub(super) async fn apply(client: &mut Object) -> Result<()> {
     Ok(())
 }
 
+/// `Ok` when the database has exactly this binary's migrations.
+pub(super) async fn check_current(client: &Object) -> Result<()> {
+    let version: i32 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::validation("db", format!("not a frontdesk database: {e}")))?
+        .get(0);
+    if version as usize != MIGRATION_COUNT {
+        return Err(Error::validation(
+            "db",
+            format!(
+                "the database is at schema version {version}, this binary's is {MIGRATION_COUNT}; \
+                 run `frontdesk migrate` with the matching binary first"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// How many migrations this binary has.
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

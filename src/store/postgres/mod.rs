@@ -68,6 +68,24 @@ impl PgStore {
     /// Connects to `url` (a `postgres://` URL), applies the migrations this binary has and
     /// the database lacks, and keeps uploaded files in `files`.
     pub async fn open(url: &str, files: FileDir) -> Result<PgStore> {
+        let store = PgStore::connect(url, files)?;
+        let mut client = store.client().await?;
+        migrate::apply(&mut client).await?;
+        store.files.create()?;
+        Ok(store)
+    }
+
+    /// Connects to `url` for reading beside running servers: nothing is created or migrated,
+    /// and the database must already be at this binary's schema version.
+    pub async fn open_existing(url: &str, files: FileDir) -> Result<PgStore> {
+        let store = PgStore::connect(url, files)?;
+        let client = store.client().await?;
+        migrate::check_current(&client).await?;
+        Ok(store)
+    }
+
+    /// The pool for `url`; connections are made when first needed.
+    fn connect(url: &str, files: FileDir) -> Result<PgStore> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| Error::validation("DATABASE_URL", format!("not a PostgreSQL URL: {e}")))?;
         let manager = Manager::from_config(
@@ -84,16 +102,12 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| Error::internal_from("building the PostgreSQL pool", e))?;
-        let store = PgStore {
+        Ok(PgStore {
             pool,
             config: Arc::new(config),
             reads: Arc::new(AtomicU64::new(0)),
             files,
-        };
-        let mut client = store.client().await?;
-        migrate::apply(&mut client).await?;
-        store.files.create()?;
-        Ok(store)
+        })
     }
 
     /// A pooled connection for work that is not a counted read (writes start their own
@@ -164,20 +178,7 @@ impl crate::store::Storage for PgStore {
     /// the one the migrations made. PostgreSQL checks its own pages with checksums.
     async fn integrity_check(&self) -> Result<()> {
         let client = self.reader().await?;
-        let version: i32 = db::row(
-            &client,
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await?
-        .get(0);
-        if version as usize != migrate::MIGRATION_COUNT {
-            return Err(Error::internal(format!(
-                "schema version {version}, expected {}",
-                migrate::MIGRATION_COUNT
-            )));
-        }
-        Ok(())
+        migrate::check_current(&client).await
     }
 
     async fn check_writable(&self) -> Result<()> {
