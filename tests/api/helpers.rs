@@ -409,14 +409,12 @@ impl TestApp {
 
     /// Counts rows of a table straight from the database (any one-number query).
     pub fn count_rows(&self, sql: &str) -> i64 {
-        match std::fs::read_to_string(url_file(&self.dir.path().join("frontdesk.db"))) {
-            Ok(url) => postgres_number(&url, sql),
-            Err(_) => {
-                let conn =
-                    rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
-                conn.query_row(sql, [], |r| r.get(0)).unwrap()
-            }
-        }
+        self.db().number(sql)
+    }
+
+    /// The test's database, straight (SQL both engines understand).
+    pub fn db(&self) -> TestDb {
+        TestDb::of(&self.dir.path().join("frontdesk.db"))
     }
 }
 
@@ -455,8 +453,89 @@ pub fn use_postgres_for(db: &std::path::Path, url: &str) {
     std::fs::write(url_file(db), url).expect("remember the test database");
 }
 
-/// Runs a one-number query on PostgreSQL from synchronous test code.
-fn postgres_number(url: &str, sql: &str) -> i64 {
+/// A test's database read and changed straight, bypassing the server: the SQLite file, or the
+/// PostgreSQL database standing in for it. Queries use SQL both engines understand.
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    /// The database the SQLite file `db` names (or its stand-in on PostgreSQL).
+    pub fn of(db: &std::path::Path) -> TestDb {
+        match std::fs::read_to_string(url_file(db)) {
+            Ok(url) => TestDb::Postgres(url),
+            Err(_) => TestDb::Sqlite(db.to_path_buf()),
+        }
+    }
+
+    /// The one number `sql` answers.
+    pub fn number(&self, sql: &str) -> i64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            TestDb::Postgres(url) => {
+                on_postgres_thread(url, sql, |client, sql| async move {
+                    let row = client.query_one(&sql, &[]).await;
+                    row.unwrap_or_else(|e| panic!("{sql}: {e}")).get::<_, i64>(0)
+                })
+            }
+        }
+    }
+
+    /// The first column of every row `sql` answers, as text (`CAST(x AS TEXT)` for numbers).
+    pub fn texts(&self, sql: &str) -> Vec<Option<String>> {
+        match self {
+            TestDb::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                statement
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                let rows = client.query(&sql, &[]).await;
+                rows.unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .iter()
+                    .map(|r| r.get::<_, Option<String>>(0))
+                    .collect()
+            }),
+        }
+    }
+
+    /// The one text `sql` answers (`None` for NULL or no row).
+    pub fn text(&self, sql: &str) -> Option<String> {
+        self.texts(sql).into_iter().next().flatten()
+    }
+
+    /// Runs a change; how many rows it touched.
+    pub fn execute(&self, sql: &str) -> u64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute(sql, [])
+                .unwrap_or_else(|e| panic!("{sql}: {e}")) as u64,
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                client
+                    .execute(&sql, &[])
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }),
+        }
+    }
+}
+
+/// Runs `work` with a connection to `url` on a thread of its own, for synchronous test code.
+fn on_postgres_thread<R, F, Fut>(url: &str, sql: &str, work: F) -> R
+where
+    R: Send + 'static,
+    F: FnOnce(tokio_postgres::Client, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = R>,
+{
     let (url, sql) = (url.to_string(), sql.to_string());
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -468,11 +547,7 @@ fn postgres_number(url: &str, sql: &str) -> i64 {
                 .await
                 .expect("connect to the test database");
             tokio::spawn(connection);
-            client
-                .query_one(&sql, &[])
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"))
-                .get::<_, i64>(0)
+            work(client, sql).await
         })
     })
     .join()
