@@ -62,6 +62,14 @@ impl TestApp {
         Self::spawn_replicas_on(&url, adjust).await
     }
 
+    /// One server on the PostgreSQL database at `url`, whatever engine the suite runs on.
+    #[allow(dead_code)]
+    pub async fn spawn_on_postgres(url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        use_postgres_for(&dir.path().join("frontdesk.db"), url);
+        Self::spawn_in(dir, adjust).await
+    }
+
     /// As [`TestApp::spawn_replicas`], on the PostgreSQL database at `url`.
     #[allow(dead_code)]
     pub async fn spawn_replicas_on(
@@ -421,6 +429,17 @@ impl TestApp {
 /// True when the suite runs on PostgreSQL (`FRONTDESK_TEST_DB=postgres`).
 pub fn on_postgres() -> bool {
     std::env::var("FRONTDESK_TEST_DB").is_ok_and(|engine| engine == "postgres")
+}
+
+/// True, and says why, when the suite runs on PostgreSQL and the calling test is about the
+/// SQLite file itself (its lock, its pages); such a test names the test that covers the same
+/// ground on PostgreSQL, which runs in every pass.
+#[allow(dead_code)]
+pub fn sqlite_only(why: &str) -> bool {
+    if on_postgres() {
+        eprintln!("about the SQLite file, not run on PostgreSQL: {why}");
+    }
+    on_postgres()
 }
 
 /// Where the URL of the PostgreSQL database standing in for the SQLite file `db` is kept, so

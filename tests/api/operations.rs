@@ -39,8 +39,32 @@ async fn get_with_id(client: &reqwest::Client, url: String, id: &str) -> (Status
     decode(response).await
 }
 
+/// On PostgreSQL the database server itself goes away (a cluster of this test's own).
+#[tokio::test]
+async fn readiness_fails_in_the_envelope_while_postgresql_is_down() {
+    let mut cluster = crate::postgres::PrivateCluster::start().await;
+    let app = TestApp::spawn_on_postgres(&cluster.url("frontdesk"), |_| {}).await;
+    let (status, body) = app.get("/readyz", "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    cluster.stop();
+    let (status, body) = within("readiness answers", app.get("/readyz", "")).await;
+    assert_error(status, &body, 503, "NOT_READY");
+    let (status, body) = app.get("/healthz", "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    cluster.start_again().await;
+    let (status, body) = app.get("/readyz", "").await;
+    assert_eq!(status, StatusCode::OK, "ready again once PostgreSQL is back: {body}");
+    assert_eq!(body["data"]["status"], "ready");
+}
+
+/// SQLite's write lock held by another process (on PostgreSQL the test above applies).
 #[tokio::test]
 async fn readiness_fails_in_the_envelope_while_the_database_takes_no_writes() {
+    if sqlite_only("see readiness_fails_in_the_envelope_while_postgresql_is_down") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/readyz", "").await;
     assert_eq!(status, StatusCode::OK, "{body}");

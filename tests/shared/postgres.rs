@@ -258,11 +258,21 @@ impl PrivateCluster {
     /// Stops the server as an operator would (fast shutdown: sessions are cut, committed data
     /// stays), starts it again and waits until it takes connections.
     pub async fn restart(&mut self) {
+        self.stop();
+        self.start_again().await;
+    }
+
+    /// Stops the server (fast shutdown) and waits until it is gone.
+    pub fn stop(&mut self) {
         // SAFETY: signalling our own child process.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGINT);
         }
         self.child.wait().expect("the server stops");
+    }
+
+    /// Starts the stopped server again and waits until it takes connections.
+    pub async fn start_again(&mut self) {
         self.child = self.server.spawn();
         connect_when_up(&self.url("postgres")).await;
     }

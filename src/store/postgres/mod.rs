@@ -181,9 +181,11 @@ impl crate::store::Storage for PgStore {
         migrate::check_current(&client).await
     }
 
+    /// Takes a transaction id, which only a primary that accepts writes hands out (a standby
+    /// or a read-only database refuses).
     async fn check_writable(&self) -> Result<()> {
         write_tx!(self, |tx| {
-            db::exec(&tx, "SELECT 1", &[]).await?;
+            db::row(&tx, "SELECT txid_current()", &[]).await?;
             Ok(())
         })
     }
