@@ -72,6 +72,11 @@ fn frontdesk(dir: &Path) -> Command {
     command
         .env_clear()
         .env("DATABASE_PATH", dir.join("frontdesk.db"));
+    if let Some(url) = postgres_url_of(&dir.join("frontdesk.db")) {
+        command
+            .env("DATABASE_URL", url)
+            .env("FILES_DIR", dir.join("frontdesk.db.files"));
+    }
     command
 }
 
