@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::now_secs;
+use crate::helpers::{now_secs, postgres_url_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
 
