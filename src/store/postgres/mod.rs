@@ -7,6 +7,15 @@
 mod codec;
 mod db;
 mod migrate;
+
+mod attachments;
+mod audit;
+mod chat;
+mod messages;
+mod notes;
+mod ratings;
+mod sessions;
+
 mod lifecycle_store;
 mod export_store;
 mod label_store;
