@@ -4,17 +4,34 @@
 //! if it had run alone, which is what the SQLite engine gets from its single writer. Reads run
 //! on pooled connections, each statement on its own snapshot (as SQLite's reads do).
 
+mod agents;
+mod analytics;
 mod attachment_store;
+mod attachments;
+mod audit;
+mod canned;
+mod chat;
 mod chat_store;
 mod codec;
+mod dashboard_sessions;
+mod day_figures;
+mod day_stats;
 mod db;
 mod export_store;
 mod feed;
 mod label_store;
+mod labels;
 mod lifecycle_store;
+mod messages;
 mod migrate;
+mod notes;
 mod outbox_store;
+mod personas;
+mod ratings;
 mod search_store;
+mod server_settings;
+mod sessions;
+mod settings;
 mod team_store;
 
 use std::str::FromStr;
