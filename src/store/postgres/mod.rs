@@ -8,13 +8,23 @@ mod codec;
 mod db;
 mod migrate;
 
+mod agents;
+mod analytics;
 mod attachments;
 mod audit;
+mod canned;
 mod chat;
+mod dashboard_sessions;
+mod day_figures;
+mod day_stats;
+mod labels;
 mod messages;
 mod notes;
+mod personas;
 mod ratings;
+mod server_settings;
 mod sessions;
+mod settings;
 
 mod lifecycle_store;
 mod export_store;
