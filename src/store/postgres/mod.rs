@@ -17,14 +17,17 @@ mod chat;
 mod dashboard_sessions;
 mod day_figures;
 mod day_stats;
+mod emails;
 mod labels;
 mod messages;
 mod notes;
 mod personas;
+mod pushes;
 mod ratings;
 mod server_settings;
 mod sessions;
 mod settings;
+mod webhooks;
 
 mod lifecycle_store;
 mod export_store;
