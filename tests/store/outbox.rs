@@ -746,7 +746,7 @@ pub mod cases {
         );
         assert_eq!(
             deliveries(store, "wh_2").await,
-            [theirs.clone()],
+            std::slice::from_ref(theirs),
             "unchanged"
         );
         for action in [
