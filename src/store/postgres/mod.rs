@@ -8,9 +8,14 @@ mod codec;
 mod db;
 mod migrate;
 
+mod agents;
+mod analytics;
 mod attachments;
 mod audit;
 mod chat;
+mod day_figures;
+mod day_stats;
+mod labels;
 mod messages;
 mod notes;
 mod ratings;

@@ -228,3 +228,16 @@ impl TeamStore for PgStore {
     }
 
 }
+
+/// Audits a change to one persona or canned response: who, what, and the item's id under `key`.
+pub(super) async fn record_item_change(
+    c: &impl deadpool_postgres::GenericClient,
+    now: Timestamp,
+    actor: &str,
+    action: &str,
+    key: &str,
+    id: &str,
+) -> Result<()> {
+    let detail = serde_json::json!({ key: id });
+    super::audit::record(c, now, Some(actor), action, None, Some(&detail)).await
+}
