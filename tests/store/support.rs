@@ -29,13 +29,38 @@ pub async fn open_sqlite() -> Fresh {
 pub async fn open_postgres() -> Fresh {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = crate::postgres::Cluster::get().fresh_database().await;
-    let store = PgStore::open(&url, FileDir::at(&dir.path().join("files")))
-        .await
-        .expect("open postgres store");
     Fresh {
-        store: Arc::new(store),
+        store: open_postgres_handle(&url, &dir).await,
         _dir: dir,
     }
+}
+
+/// Two stores on one database, as two replicas of the server hold them.
+pub struct Replicas {
+    pub one: Fresh,
+    pub two: Arc<dyn Storage>,
+}
+
+/// Two handles on one fresh PostgreSQL database, each with its own connection pool, sharing
+/// the database and the files folder as two server processes do.
+pub async fn open_postgres_replicas() -> Replicas {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::postgres::Cluster::get().fresh_database().await;
+    let two = open_postgres_handle(&url, &dir).await;
+    Replicas {
+        one: Fresh {
+            store: open_postgres_handle(&url, &dir).await,
+            _dir: dir,
+        },
+        two,
+    }
+}
+
+async fn open_postgres_handle(url: &str, dir: &tempfile::TempDir) -> Arc<dyn Storage> {
+    let store = PgStore::open(url, FileDir::at(&dir.path().join("files")))
+        .await
+        .expect("open postgres store");
+    Arc::new(store)
 }
 
 /// Long enough that nothing expires while a case arranges its state.

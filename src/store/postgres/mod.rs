@@ -18,15 +18,18 @@ mod chat_removal;
 mod dashboard_sessions;
 mod day_figures;
 mod day_stats;
+mod emails;
 mod labels;
 mod messages;
 mod notes;
 mod personas;
+mod pushes;
 mod ratings;
 mod search_query;
 mod server_settings;
 mod sessions;
 mod settings;
+mod webhooks;
 
 mod lifecycle_store;
 mod export_store;
