@@ -3,6 +3,8 @@
 //! live here.
 
 pub(super) mod agent;
+pub(super) mod broadcast;
+pub(super) mod client;
 
 use deadpool_postgres::GenericClient;
 
