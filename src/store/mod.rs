@@ -57,7 +57,9 @@ pub trait Storage:
 {
     /// Writes a consistent copy of the live data to `target`, which must not exist yet, and
     /// the attachment files that copy names into `target`'s own folder (`<target>.files/`);
-    /// writes may go on meanwhile and the copy is one point in time.
+    /// writes may go on meanwhile and the copy is one point in time. An engine whose own
+    /// tools make such copies (PostgreSQL: `pg_dump`) refuses with a `Validation` error that
+    /// names them, and writes nothing.
     async fn backup_to(&self, target: &Path) -> Result<CopySummary>;
 
     /// `Ok` only when the engine finds the stored data intact.

@@ -13,6 +13,7 @@
 //! them each test says what to install and passes as skipped, except under `CI=true`, where a
 //! missing browser fails the test.
 
+#[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[allow(dead_code)]
