@@ -174,6 +174,22 @@ pub(crate) async fn stored_bytes(c: &impl GenericClient) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
+/// Holds the locks of these contents (by hash) until the transaction ends. An upload putting a
+/// file in place and a sweep removing the file with the same content take the same lock, so
+/// they never overlap (the files are not in the database, so no row lock can order them).
+/// Taken in the order of their keys, so that two holders cannot deadlock; the two-key form
+/// keeps them apart from the one-key locks used elsewhere (the migrations').
+pub(crate) async fn lock_content(c: &impl GenericClient, hashes: &[&str]) -> Result<()> {
+    db::rows(
+        c,
+        "SELECT pg_advisory_xact_lock(1, k)
+         FROM (SELECT DISTINCT hashtext(h) AS k FROM unnest($1::TEXT[]) AS h ORDER BY k) AS keys",
+        &[&hashes],
+    )
+    .await?;
+    Ok(())
+}
+
 /// True when a file with this hash is already stored.
 pub(crate) async fn blob_exists(c: &impl GenericClient, hash: &str) -> Result<bool> {
     Ok(

@@ -107,3 +107,13 @@ pub(crate) async fn finish<R>(tx: Transaction<'_>, outcome: Result<R>) -> Finish
         }
     }
 }
+
+/// Waits a short random time before attempt `attempt + 1` of a unit of work that lost a race.
+/// Writers that lost to the same winner would otherwise all come back at once and, but one,
+/// lose again together; the pause grows with each loss so that they spread out.
+pub(crate) async fn pause_before_retry(attempt: u32) {
+    use rand::Rng;
+    let ceiling_ms = 1u64 << attempt.min(6);
+    let pause = rand::rng().random_range(0..=ceiling_ms);
+    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+}

@@ -49,7 +49,7 @@ use tokio_postgres::NoTls;
 use crate::error::{Error, Result};
 use crate::store::files::FileDir;
 
-pub(crate) use db::{Finish, finish, is_unique_violation, start_write};
+pub(crate) use db::{Finish, finish, is_unique_violation, pause_before_retry, start_write};
 
 /// Connections this replica keeps open at most. Each replica holds its own pool, so the
 /// server's `max_connections` must cover every replica's (plus the listener's one each).
@@ -154,6 +154,7 @@ macro_rules! write_tx {
                     if attempt >= $crate::store::postgres::MAX_ATTEMPTS {
                         break Err(cause);
                     }
+                    $crate::store::postgres::pause_before_retry(attempt).await;
                 }
             }
         }

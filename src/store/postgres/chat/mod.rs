@@ -2,6 +2,10 @@
 //! `chat_store.rs` in one write transaction or on one pooled read connection. Shared steps
 //! live here.
 
+pub(super) mod agent;
+pub(super) mod broadcast;
+pub(super) mod client;
+
 use deadpool_postgres::GenericClient;
 
 use super::{attachments, is_unique_violation, messages, sessions};
