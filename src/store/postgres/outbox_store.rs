@@ -31,7 +31,7 @@ use crate::store::postgres::write_tx;
 /// How long a taken delivery, email or push stays its taker's: far longer than one attempt
 /// (a webhook or FCM request gives up after 10 s, each step of an SMTP exchange after 30 s),
 /// and short enough that an item whose replica died waits at most this long past its time.
-pub(crate) const LEASE_MS: i64 = 5 * 60_000;
+const LEASE_MS: i64 = 5 * 60_000;
 
 /// When a lease taken at `now` ends.
 fn lease_end(now: Timestamp) -> Timestamp {

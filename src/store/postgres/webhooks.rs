@@ -14,7 +14,8 @@ use crate::store::outbox::{AttemptResult, DueDelivery};
 /// Deliveries to one endpoint that one caller of [`claim_due`] has on their way at once: the
 /// webhook dispatcher's `PER_ENDPOINT`. The dispatcher starts no more than that many per
 /// endpoint and drops the rest of what it is handed; a dropped delivery would keep its lease
-/// and wait it out, so the claim never hands out more than the dispatcher starts.
+/// and wait it out, so the claim never hands out more than the dispatcher starts. (The
+/// PostgreSQL outbox conformance cases check the two agree.)
 pub(crate) const STARTED_PER_ENDPOINT: i64 = 4;
 
 pub(crate) async fn set_wanted(c: &impl GenericClient, events: &[EventType]) -> Result<()> {
