@@ -1,6 +1,7 @@
 //! [`LifecycleStore`] on PostgreSQL. Deletions run in one SERIALIZABLE unit of work each; the
 //! files whose rows they dropped are removed once it has committed (a unit of work may run
-//! more than once, and a file removed by an attempt that then rolls back would be lost).
+//! more than once, and a file removed by an attempt that then rolls back would be lost), as
+//! the upload sweep removes files.
 
 use std::collections::BTreeSet;
 
@@ -11,9 +12,9 @@ use serde_json::json;
 use tokio_postgres::IsolationLevel;
 
 use super::chat_removal::{Removed, remove_chats};
-use super::{PgStore, audit, day_stats, db, write_tx};
+use super::{PgStore, attachments, audit, day_stats, db, write_tx};
 use crate::domain::{SessionOwner, Timestamp};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::lifecycle::{
     ErasureBy, LifecycleStore, Removal, RetentionBatch, RetentionCursor,
 };
@@ -42,18 +43,17 @@ async fn forget_devices(c: &impl GenericClient, owner: &SessionOwner) -> Result<
 
 impl PgStore {
     /// Removes the files whose rows a committed deletion dropped; answers how many it removed.
-    /// Another replica may be storing the same bytes again meanwhile: it inserts the file's
-    /// `blobs` row, puts the file in place, then commits. So each file is claimed first by
-    /// inserting its row in a transaction that is never committed: the insert waits for an
-    /// upload of the same file that has not committed yet and finds its row once it has (the
-    /// file is kept), and an upload that comes later waits for the claim to be rolled back,
-    /// after the removal, and puts its file back. A file that cannot be removed now is left
-    /// for the hourly sweep, which removes files no row names.
+    /// Another replica may be storing the same bytes again meanwhile, so the files go as the
+    /// upload sweep's do: under their content locks (see [`attachments::lock_content`]), and
+    /// only those no row names once the locks are held. An upload of the same bytes holds the
+    /// lock from before it puts its file in place until its row commits, so it either
+    /// committed first (the file stays) or puts its file back after. A file that cannot be
+    /// removed now is left for the hourly sweep, which removes files no row names.
     async fn remove_unused_files(&self, hashes: &[String]) -> u64 {
         if hashes.is_empty() {
             return 0;
         }
-        match self.claim_and_remove(hashes).await {
+        match self.remove_unnamed_files(hashes).await {
             Ok(removed) => removed,
             Err(e) => {
                 tracing::warn!(error = %e, "unused files stay until the next sweep");
@@ -62,22 +62,22 @@ impl PgStore {
         }
     }
 
-    async fn claim_and_remove(&self, hashes: &[String]) -> Result<u64> {
-        let mut sorted = hashes.to_vec();
-        // One order for every claimant, so two removals never wait on each other in a circle.
-        sorted.sort();
+    async fn remove_unnamed_files(&self, hashes: &[String]) -> Result<u64> {
         let mut client = self.client().await?;
-        // READ COMMITTED: a claim that waited on an upload sees the row it committed.
+        // READ COMMITTED: the check must see an upload that committed while this waited for
+        // its lock.
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::ReadCommitted)
             .start()
             .await?;
-        let claimed: Vec<String> = db::rows(
+        let keys: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        attachments::lock_content(&tx, &keys).await?;
+        let unnamed: Vec<String> = db::rows(
             &tx,
-            "INSERT INTO blobs (hash, size, created_at) SELECT unnest($1::TEXT[]), 0, 0
-             ON CONFLICT DO NOTHING RETURNING hash",
-            &[&sorted],
+            "SELECT h FROM unnest($1::TEXT[]) AS h
+             WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = h)",
+            &[&keys],
         )
         .await?
         .iter()
@@ -86,7 +86,7 @@ impl PgStore {
         let dir = self.files().clone();
         let removed = tokio::task::spawn_blocking(move || {
             let mut removed = 0;
-            for hash in &claimed {
+            for hash in &unnamed {
                 match dir.remove(hash) {
                     Ok(()) => removed += 1,
                     Err(e) => {
@@ -97,8 +97,8 @@ impl PgStore {
             removed
         })
         .await
-        .map_err(|e| crate::error::Error::internal_from("removing unused files", e))?;
-        tx.rollback().await?;
+        .map_err(|e| Error::internal_from("removing unused files", e))?;
+        tx.commit().await?;
         Ok(removed)
     }
 }
