@@ -25,7 +25,7 @@ fn session_of(sender: usize) -> String {
     format!("chat_replica_{sender}")
 }
 
-/// Every message id of a session, in order, read through `base`.
+/// Every message id of `sender`'s own messages in its session, in order, read through `base`.
 async fn stored_ids(client: &reqwest::Client, base: &str, sender: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for page in 1.. {
@@ -40,7 +40,7 @@ async fn stored_ids(client: &reqwest::Client, base: &str, sender: usize) -> Vec<
                 .expect("messages")
                 .iter()
                 .map(|m| m["messageId"].as_str().expect("id").to_string())
-                .filter(|id| id.starts_with("msg_")),
+                .filter(|id| id.starts_with(&format!("msg_{sender}_"))),
         );
         if body["data"]["pagination"]["hasNext"] != true {
             return ids;
@@ -100,7 +100,7 @@ async fn killing_one_replica_loses_nothing_acknowledged_and_the_other_keeps_serv
         senders.push(tokio::spawn(async move {
             for n in 0.. {
                 if stop.load(Ordering::SeqCst) {
-                    return;
+                    return Ok(());
                 }
                 let id = format!("msg_{sender}_{n}");
                 let body = json!({ "sessionId": session_of(sender), "messageId": id, "message": format!("message {n}") });
@@ -110,11 +110,12 @@ async fn killing_one_replica_loses_nothing_acknowledged_and_the_other_keeps_serv
                         acked[sender].lock().unwrap().push(id);
                         acks.fetch_add(1, Ordering::SeqCst);
                     }
-                    Ok((status, body)) => panic!("{id} refused with {status}: {body}"),
+                    Ok((status, body)) => return Err(format!("{id} refused with {status}: {body}")),
                     // The replica this sender uses was killed.
-                    Err(_) => return,
+                    Err(_) => return Ok(()),
                 }
             }
+            unreachable!()
         }));
     }
     let (acks_a_wait, acks_b_wait) = (acks_a.clone(), acks_b.clone());
@@ -135,7 +136,14 @@ async fn killing_one_replica_loses_nothing_acknowledged_and_the_other_keeps_serv
     .await;
     stop.store(true, Ordering::SeqCst);
     for sender in senders {
-        within("a sender stops", sender).await.expect("sender task");
+        if let Err(refused) = within("a sender stops", sender).await.expect("sender task") {
+            let errors: Vec<String> = b
+                .log_lines()
+                .into_iter()
+                .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+                .collect();
+            panic!("{refused}\nreplica B's log:\n{}", errors.join("\n"));
+        }
     }
 
     for sender in 0..2 * SENDERS {

@@ -79,9 +79,10 @@ async fn agents_racing_for_one_chat_on_two_replicas_have_one_winner() {
         b.create_agent("bob@example.com", "bob", "chat_admin").await;
         b.login("bob@example.com").await
     };
-    let user = a.user_token("u_race");
     for round in 0..100 {
         let id = format!("chat_race_{round}");
+        // A user of its own each round: one user may have only so many chats open at once.
+        let user = a.user_token(&format!("u_race_{round}"));
         a.start_session(&user, Some(&id)).await;
         let body = json!({ "sessionId": id });
         let (first, second) = tokio::join!(
