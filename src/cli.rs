@@ -20,7 +20,11 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
             crate::store::open(&location, Default::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("database {} is migrated", location.describe());
+            println!(
+                "database {} is at schema version {}",
+                location.describe(),
+                crate::store::schema_version(&location)
+            );
             Ok(())
         }
         Some(Command::Backup { path }) => {

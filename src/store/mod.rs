@@ -105,6 +105,15 @@ pub async fn open_for_export(location: &Location) -> Result<Arc<dyn ExportStore>
     }
 }
 
+/// The schema version this binary brings `location`'s engine to (each engine counts its own
+/// migrations).
+pub fn schema_version(location: &Location) -> usize {
+    match location {
+        Location::Sqlite(_) => *MIGRATION_COUNT,
+        Location::Postgres { .. } => postgres::MIGRATION_COUNT,
+    }
+}
+
 /// Where the data lives.
 #[derive(Clone, Debug)]
 pub enum Location {
@@ -137,7 +146,9 @@ pub async fn open(location: &Location, metrics: WriterMetrics) -> Result<Arc<dyn
     match location {
         Location::Sqlite(path) => Ok(Arc::new(SqliteStore::open_measured(path, metrics)?)),
         Location::Postgres { url, files } => Ok(Arc::new(
-            PgStore::open(url.expose_secret(), FileDir::at(files)).await?,
+            PgStore::open(url.expose_secret(), FileDir::at(files))
+                .await?
+                .measured(metrics),
         )),
     }
 }

@@ -48,8 +48,10 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 use crate::error::{Error, Result};
+use crate::metrics::WriterMetrics;
 use crate::store::files::FileDir;
 
+pub use migrate::MIGRATION_COUNT;
 pub(crate) use db::{Finish, finish, is_unique_violation, pause_before_retry, start_write};
 
 /// Connections this replica keeps open at most. Each replica holds its own pool, so the
@@ -64,6 +66,11 @@ pub(crate) const MAX_ATTEMPTS: u32 = 20;
 
 impl From<tokio_postgres::Error> for Error {
     fn from(e: tokio_postgres::Error) -> Self {
+        // PostgreSQL's text cannot hold U+0000, which SQLite stores: such input is the
+        // client's to fix, never a server fault.
+        if e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+            return Error::validation("text", "text must not contain the NUL character (U+0000)");
+        }
         Error::internal_from("postgres", e)
     }
 }
@@ -78,6 +85,8 @@ impl From<deadpool_postgres::PoolError> for Error {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Where committed writes are counted (the same series the SQLite writer reports).
+    metrics: WriterMetrics,
     /// How to connect, for the change feed's own connection.
     config: Arc<tokio_postgres::Config>,
     /// Reads started so far; lets tests prove that a path never reads.
@@ -126,6 +135,7 @@ impl PgStore {
             .map_err(|e| Error::internal_from("building the PostgreSQL pool", e))?;
         Ok(PgStore {
             pool,
+            metrics: WriterMetrics::default(),
             config: Arc::new(config),
             reads: Arc::new(AtomicU64::new(0)),
             files,
@@ -142,6 +152,21 @@ impl PgStore {
     pub(crate) async fn reader(&self) -> Result<Object> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.client().await
+    }
+
+    /// Measures one committed unit of work into the writer metrics: each is a transaction of
+    /// its own here (one job per batch), and its COMMIT includes PostgreSQL's WAL flush.
+    pub(crate) fn count_commit(&self, started: std::time::Instant, committing: std::time::Instant) {
+        let metrics = &self.metrics;
+        metrics.batch_jobs.observe(1.0);
+        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        metrics.flush_seconds.observe(committing.elapsed().as_secs_f64());
+    }
+
+    /// Reports writes to `metrics` from now on.
+    pub fn measured(mut self, metrics: WriterMetrics) -> PgStore {
+        self.metrics = metrics;
+        self
     }
 
     pub(crate) fn config(&self) -> &tokio_postgres::Config {
@@ -167,10 +192,17 @@ macro_rules! write_tx {
         let mut attempt = 0u32;
         loop {
             let mut client = $store.client().await?;
+            let started = std::time::Instant::now();
             let $tx = $crate::store::postgres::start_write(&mut client).await?;
             let outcome = async { $body }.await;
+            let committing = std::time::Instant::now();
             match $crate::store::postgres::finish($tx, outcome).await {
-                $crate::store::postgres::Finish::Done(answer) => break answer,
+                $crate::store::postgres::Finish::Done(answer) => {
+                    if answer.is_ok() {
+                        $store.count_commit(started, committing);
+                    }
+                    break answer;
+                }
                 $crate::store::postgres::Finish::Retry(cause) => {
                     attempt += 1;
                     if attempt >= $crate::store::postgres::MAX_ATTEMPTS {

@@ -1,5 +1,5 @@
 //! Search terms as a `tsquery`. Nothing typed reaches PostgreSQL's query syntax: the terms'
-//! words are first turned into lexemes by `to_tsvector` (as the indexed text is), and the
+//! words are first turned into lexemes by `frontdesk_words` (as the indexed text is), and the
 //! query is written here from those lexemes, each one quoted, joined by the operators the
 //! terms mean (`&` between terms, `<N>` between the words of one, `:*` on a prefix).
 

@@ -54,7 +54,7 @@ async fn search(c: &impl GenericClient, request: &SearchRequest) -> Result<Vec<S
 }
 
 /// The words of each term as the index holds them: the term's text goes through the very
-/// `to_tsvector` that fills `search_words`, so each lexeme comes with the position a text
+/// `frontdesk_words` that fills `search_words`, so each lexeme comes with the position a text
 /// holding the term would give it. A term in which the parser finds no word has none.
 async fn term_words(c: &impl GenericClient, terms: &[Term]) -> Result<Vec<TermWords>> {
     let texts: Vec<&str> = terms.iter().map(Term::text).collect();
@@ -62,7 +62,7 @@ async fn term_words(c: &impl GenericClient, terms: &[Term]) -> Result<Vec<TermWo
         c,
         "SELECT t.ord, w.lexeme, p.pos
          FROM unnest($1::TEXT[]) WITH ORDINALITY AS t(body, ord)
-         CROSS JOIN LATERAL unnest(to_tsvector('frontdesk_search', t.body)) AS w
+         CROSS JOIN LATERAL unnest(frontdesk_words(t.body)) AS w
          CROSS JOIN LATERAL unnest(w.positions) AS p(pos)
          ORDER BY t.ord, p.pos",
         &[&texts],
@@ -210,12 +210,13 @@ async fn newest(
         .collect()
 }
 
-/// How `ts_headline` cuts snippets: matches between the domain's marks, one fragment of about
-/// 16 words around the best match (FTS5's `snippet` takes 16 tokens), short words kept.
+/// How `ts_headline` cuts snippets: matches between the domain's marks, about 16 words around
+/// the best match (FTS5's `snippet` takes 16 tokens), short words kept. Its plain mode (no
+/// fragments) keeps a short text whole, leading punctuation included, as FTS5 does.
 fn headline_options() -> String {
     format!(
         "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=16, MinWords=8, ShortWord=0, \
-         MaxFragments=1"
+         MaxFragments=0"
     )
 }
 

@@ -11,6 +11,14 @@ CREATE TEXT SEARCH CONFIGURATION frontdesk_search (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION frontdesk_search
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
 
+-- The words of a text as search sees them. Punctuation separates words, as in SQLite's
+-- tokenizer: "ann@northwind.example" holds "ann", "northwind" and "example" (PostgreSQL's
+-- parser would keep it whole as one email address). Every index and every query goes
+-- through this one function.
+CREATE FUNCTION frontdesk_words(body TEXT) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
+    to_tsvector('frontdesk_search'::regconfig, regexp_replace(body, '[[:punct:]]+', ' ', 'g'));
+
 CREATE TABLE server_settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -118,7 +126,7 @@ CREATE TABLE messages (
     -- What a message shows of its files (JSON), written once with the message. NULL: no files.
     attachments      TEXT,
     -- The words search finds, kept by PostgreSQL itself on every insert and update.
-    search_words     tsvector GENERATED ALWAYS AS (to_tsvector('frontdesk_search', body)) STORED,
+    search_words     tsvector GENERATED ALWAYS AS (frontdesk_words(body)) STORED,
     UNIQUE (session_id, id)
 );
 
@@ -324,7 +332,7 @@ CREATE TABLE search_docs (
     item_id      TEXT,                      -- the note's id; NULL for the customer
     body         TEXT NOT NULL,
     created_at   BIGINT NOT NULL,
-    search_words tsvector GENERATED ALWAYS AS (to_tsvector('frontdesk_search', body)) STORED
+    search_words tsvector GENERATED ALWAYS AS (frontdesk_words(body)) STORED
 );
 CREATE INDEX search_docs_by_session ON search_docs (session_id);
 CREATE INDEX search_docs_by_note ON search_docs (item_id) WHERE item_id IS NOT NULL;
