@@ -125,7 +125,8 @@ static MESSAGES: Source = Source {
     order: "m.seq",
     hit: concat!(
         "SELECT m.session_id, 'message'::TEXT, m.id, m.created_at,
-                ts_headline('frontdesk_search', m.body, $1::TEXT::tsquery, $3), m.body, ",
+                ts_headline('frontdesk_search', replace(m.body, '<', $4), $1::TEXT::tsquery, $3),
+                m.body, ",
         chat_columns!(),
         " FROM messages m
           JOIN sessions s ON s.id = m.session_id
@@ -145,7 +146,8 @@ static DOCS: Source = Source {
     order: "d.id",
     hit: concat!(
         "SELECT d.session_id, d.source, d.item_id, d.created_at,
-                ts_headline('frontdesk_search', d.body, $1::TEXT::tsquery, $3), d.body, ",
+                ts_headline('frontdesk_search', replace(d.body, '<', $4), $1::TEXT::tsquery, $3),
+                d.body, ",
         chat_columns!(),
         " FROM search_docs d
           JOIN sessions s ON s.id = d.session_id
@@ -210,6 +212,11 @@ async fn newest(
         .collect()
 }
 
+/// What `<` becomes while `ts_headline` reads a text: its parser takes `<b>` for markup and
+/// leaves it out of the headline, where a stored message's text must show as written. A
+/// private-use character no client sends in a search hit stands in, and is turned back.
+const TAG_OPEN_STAND_IN: &str = "\u{E000}";
+
 /// How `ts_headline` cuts snippets: matches between the domain's marks, about 16 words around
 /// the best match (FTS5's `snippet` takes 16 tokens), short words kept. Its plain mode (no
 /// fragments) keeps a short text whole, leading punctuation included, as FTS5 does.
@@ -223,7 +230,9 @@ fn headline_options() -> String {
 /// The hit `f` with its snippet; none if its row went away since it was found.
 async fn hit(c: &impl GenericClient, query: &str, f: Found) -> Result<Option<SearchHit>> {
     let options = headline_options();
-    let Some(r) = db::row_opt(c, f.source.hit, &[&query, &f.id, &options]).await? else {
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&query, &f.id, &options, &TAG_OPEN_STAND_IN];
+    let Some(r) = db::row_opt(c, f.source.hit, &params).await? else {
         return Ok(None);
     };
     Ok(Some(read_hit(&r)?))
@@ -231,7 +240,7 @@ async fn hit(c: &impl GenericClient, query: &str, f: Found) -> Result<Option<Sea
 
 fn read_hit(r: &Row) -> Result<SearchHit> {
     let source: String = r.try_get(1)?;
-    let headline: String = r.try_get(4)?;
+    let headline = r.try_get::<_, String>(4)?.replace(TAG_OPEN_STAND_IN, "<");
     let body: String = r.try_get(5)?;
     Ok(SearchHit {
         session_id: r.try_get(0)?,
