@@ -80,6 +80,10 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
                 pause_after_batches: *pause_after_batches,
                 ..Default::default()
             };
+            let to = to
+                .as_ref()
+                .or(settings.database_url.as_ref())
+                .ok_or("name the PostgreSQL database with --to URL (or DATABASE_URL)")?;
             move_to_postgres::run(from, to, &options).await
         }
     }

@@ -77,9 +77,10 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         from: PathBuf,
         /// The PostgreSQL database (`postgres://user:password@host:5432/frontdesk`): empty,
-        /// or filled by an earlier run of this command from the same file.
+        /// or filled by an earlier run of this command from the same file. Left out, the
+        /// DATABASE_URL setting is used (which keeps the password out of the process list).
         #[arg(long, value_name = "URL")]
-        to: SecretString,
+        to: Option<SecretString>,
         /// Rows copied per transaction at most.
         #[arg(long, value_name = "ROWS", default_value_t = 2000, hide = true)]
         batch_rows: usize,

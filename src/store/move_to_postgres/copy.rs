@@ -46,7 +46,10 @@ pub(super) async fn copy_table(
             next.last_key = Some(key_positions.iter().map(|&i| last[i].clone()).collect());
             next.rows_copied += batch.rows.len() as u64;
         }
-        let first_keys = first_key_texts(&batch.rows, &key_positions);
+        let first_keys = match table.take_back_derived {
+            Some(_) => first_key_texts(&batch.rows, &key_positions),
+            None => Vec::new(),
+        };
         let tx = c.transaction().await?;
         if !batch.rows.is_empty() {
             target::insert_batch(&tx, table, batch.rows)

@@ -9,7 +9,7 @@ mod seed;
 use std::path::Path;
 
 use compare::{assert_same_rows, connect, identity_marks};
-use run::{refused, run, start, stderr, succeeded};
+use run::{refused, run, run_without_to, start, stderr, succeeded};
 use seed::{CHATS, seeded_database};
 
 use crate::helpers::{TestApp, wait_until};
@@ -172,8 +172,9 @@ async fn copies_every_table_and_checks_both_sides() {
         "{summary}"
     );
 
-    // Run again: nothing left to copy, the check passes again, nothing doubles.
-    let again = run(&db, &url, &[]).await;
+    // Run again (the target from DATABASE_URL this time): nothing left to copy, the check
+    // passes again, nothing doubles.
+    let again = run_without_to(&db, Some(&url)).await;
     succeeded(&again);
     assert!(
         stderr(&again).contains("copied by an earlier run"),
@@ -316,4 +317,13 @@ async fn refuses_a_source_it_cannot_copy() {
             "{what}: nothing was written"
         );
     }
+}
+
+#[tokio::test]
+async fn asks_which_database_to_fill() {
+    let dir = empty_database().await;
+
+    let output = run_without_to(&dir.path().join("frontdesk.db"), None).await;
+
+    refused(&output, &["--to", "DATABASE_URL"]);
 }

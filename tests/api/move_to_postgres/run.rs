@@ -9,6 +9,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
 
 /// `frontdesk migrate-to-postgres --from <db> --to <url> <extra>`, with a clean environment.
 pub fn command(from: &Path, url: &str, extra: &[&str]) -> Command {
+    let mut command = bare_command(from);
+    command.args(["--to", url]).args(extra);
+    command
+}
+
+/// `frontdesk migrate-to-postgres --from <db>`, with a clean environment.
+fn bare_command(from: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .env_clear()
@@ -16,11 +23,20 @@ pub fn command(from: &Path, url: &str, extra: &[&str]) -> Command {
         .arg("migrate-to-postgres")
         .arg("--from")
         .arg(from)
-        .args(["--to", url])
-        .args(extra)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     command
+}
+
+/// Runs the command without `--to`, with `DATABASE_URL` set to `database_url` if given.
+pub async fn run_without_to(from: &Path, database_url: Option<&str>) -> Output {
+    let mut command = bare_command(from);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    crate::helpers::within("migrate-to-postgres", command.output())
+        .await
+        .expect("the binary runs")
 }
 
 /// Runs the command to its end.
