@@ -1,5 +1,7 @@
 //! The subcommands: serve (the default), migrate, backup, restore, agent administration,
-//! exports and privacy requests.
+//! exports, privacy requests and the move to PostgreSQL.
+
+mod move_to_postgres;
 
 use std::io::{Read, Write};
 
@@ -45,9 +47,11 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
         }
         Some(Command::Restore { from }) => {
             if settings.database_url.is_some() {
-                return Err("restore puts a SQLite backup in place; a PostgreSQL database is \
+                return Err(
+                    "restore puts a SQLite backup in place; a PostgreSQL database is \
                             restored with pg_restore (see docs/scale.md)"
-                    .to_string());
+                        .to_string(),
+                );
             }
             let target = settings.database_path.clone();
             let copied = tokio::task::spawn_blocking({
@@ -69,6 +73,23 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
         Some(Command::Admin(command)) => admin(settings, command).await,
         Some(Command::Export { from, to, format }) => export(&settings, from, to, format).await,
         Some(Command::User(command)) => user(settings, command).await,
+        Some(Command::MigrateToPostgres {
+            from,
+            to,
+            batch_rows,
+            pause_after_batches,
+        }) => {
+            let options = crate::store::move_to_postgres::MoveOptions {
+                batch_rows: *batch_rows,
+                pause_after_batches: *pause_after_batches,
+                ..Default::default()
+            };
+            let to = to
+                .as_ref()
+                .or(settings.database_url.as_ref())
+                .ok_or("name the PostgreSQL database with --to URL (or DATABASE_URL)")?;
+            move_to_postgres::run(from, to, &options).await
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod files;
 pub mod labels;
 pub mod lifecycle;
+pub mod move_to_postgres;
 pub mod outbox;
 pub mod postgres;
 pub mod search;

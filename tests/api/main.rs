@@ -35,6 +35,7 @@ mod hub_consistency;
 mod labels;
 mod login_throttle;
 mod metrics;
+mod move_to_postgres;
 mod openapi;
 mod operations;
 mod privacy;
