@@ -495,12 +495,11 @@ impl TestDb {
                 .unwrap()
                 .query_row(sql, [], |r| r.get(0))
                 .unwrap_or_else(|e| panic!("{sql}: {e}")),
-            TestDb::Postgres(url) => {
-                on_postgres_thread(url, sql, |client, sql| async move {
-                    let row = client.query_one(&sql, &[]).await;
-                    row.unwrap_or_else(|e| panic!("{sql}: {e}")).get::<_, i64>(0)
-                })
-            }
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                let row = client.query_one(&sql, &[]).await;
+                row.unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .get::<_, i64>(0)
+            }),
         }
     }
 
@@ -537,7 +536,8 @@ impl TestDb {
             TestDb::Sqlite(path) => rusqlite::Connection::open(path)
                 .unwrap()
                 .execute(sql, [])
-                .unwrap_or_else(|e| panic!("{sql}: {e}")) as u64,
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                as u64,
             TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
                 client
                     .execute(&sql, &[])

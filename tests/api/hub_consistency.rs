@@ -35,7 +35,9 @@ fn truth(app: &TestApp, session: &str, after: Option<&str>) -> (Vec<String>, Str
         .map(|id| id.expect("a message id"))
         .collect();
     let status = db
-        .text(&format!("SELECT status FROM sessions WHERE id = '{session}'"))
+        .text(&format!(
+            "SELECT status FROM sessions WHERE id = '{session}'"
+        ))
         .expect("the session exists");
     (ids, status)
 }

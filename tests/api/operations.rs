@@ -55,7 +55,11 @@ async fn readiness_fails_in_the_envelope_while_postgresql_is_down() {
 
     cluster.start_again().await;
     let (status, body) = app.get("/readyz", "").await;
-    assert_eq!(status, StatusCode::OK, "ready again once PostgreSQL is back: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "ready again once PostgreSQL is back: {body}"
+    );
     assert_eq!(body["data"]["status"], "ready");
 }
 

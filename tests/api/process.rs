@@ -393,8 +393,7 @@ fn agents_are_managed_from_the_command_line() {
     let hash = stored
         .text("SELECT password_hash FROM agents WHERE email = 'ann@example.com'")
         .expect("ann's password hash");
-    let version =
-        stored.number("SELECT token_version FROM agents WHERE email = 'ann@example.com'");
+    let version = stored.number("SELECT token_version FROM agents WHERE email = 'ann@example.com'");
     assert!(hash.starts_with("$argon2id$"));
     assert_eq!(version, 1, "old tokens are void");
     let (ok, _, _) = run(
@@ -444,7 +443,10 @@ fn migrate_and_backup() {
     let copy = dir.path().join("copy.db");
     let (ok, _, err) = run(&db, &["backup", copy.to_str().unwrap()], &[], None);
     if on_postgres() {
-        assert!(!ok && err.contains("pg_dump"), "PostgreSQL names its own tool: {err}");
+        assert!(
+            !ok && err.contains("pg_dump"),
+            "PostgreSQL names its own tool: {err}"
+        );
         return;
     }
     assert!(ok, "{err}");

@@ -70,6 +70,7 @@ impl Cluster {
     }
 
     /// As [`Cluster::fresh_database`], for synchronous code (a thread with its own runtime).
+    #[allow(dead_code)]
     pub fn fresh_database_blocking(&'static self) -> String {
         std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
@@ -86,7 +87,9 @@ impl Cluster {
         remove_stale_clusters();
         let dir = std::env::temp_dir().join(format!("frontdesk-pg-{}", std::process::id()));
         let server = Server::init(&dir);
-        // Runs until this process ends (it gets SIGQUIT then).
+        // Runs until this process ends: it gets SIGQUIT then, and the process that would reap
+        // it is gone too.
+        #[allow(clippy::zombie_processes)]
         let _ = server.spawn();
         let cluster = Cluster { dir };
         let runtime = tokio::runtime::Builder::new_current_thread()

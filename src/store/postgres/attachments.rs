@@ -321,14 +321,3 @@ pub(crate) async fn all_blob_hashes(c: &impl GenericClient) -> Result<Vec<String
         .collect()
 }
 
-/// Every stored file's hash and size.
-pub(crate) async fn blob_sizes(c: &impl GenericClient) -> Result<Vec<(String, u64)>> {
-    db::rows(c, "SELECT hash, size FROM blobs", &[])
-        .await?
-        .iter()
-        .map(|r| {
-            let size: i64 = r.try_get(1)?;
-            Ok((r.try_get(0)?, u64::try_from(size).unwrap_or(0)))
-        })
-        .collect()
-}

@@ -79,17 +79,14 @@ async fn listen_once(
             return Ok(());
         }
         while let Some(message) = messages.recv().await {
-            match message? {
-                AsyncMessage::Notification(n) if n.channel() == CHANNEL => {
-                    if tx
-                        .send(Notice::Payload(n.payload().to_string()))
-                        .await
-                        .is_err()
-                    {
-                        return Ok(());
-                    }
-                }
-                _ => {}
+            if let AsyncMessage::Notification(n) = message?
+                && n.channel() == CHANNEL
+                && tx
+                    .send(Notice::Payload(n.payload().to_string()))
+                    .await
+                    .is_err()
+            {
+                return Ok(());
             }
         }
         Err(Error::internal(

@@ -51,8 +51,8 @@ use crate::error::{Error, Result};
 use crate::metrics::WriterMetrics;
 use crate::store::files::FileDir;
 
-pub use migrate::MIGRATION_COUNT;
 pub(crate) use db::{Finish, finish, is_unique_violation, pause_before_retry, start_write};
+pub use migrate::MIGRATION_COUNT;
 
 /// Connections this replica keeps open at most. Each replica holds its own pool, so the
 /// server's `max_connections` must cover every replica's (plus the listener's one each).
@@ -159,8 +159,12 @@ impl PgStore {
     pub(crate) fn count_commit(&self, started: std::time::Instant, committing: std::time::Instant) {
         let metrics = &self.metrics;
         metrics.batch_jobs.observe(1.0);
-        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
-        metrics.flush_seconds.observe(committing.elapsed().as_secs_f64());
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics
+            .flush_seconds
+            .observe(committing.elapsed().as_secs_f64());
     }
 
     /// Reports writes to `metrics` from now on.

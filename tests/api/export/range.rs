@@ -289,7 +289,8 @@ async fn bad_ranges_are_one_line_and_a_failing_exit() {
     // cluster that was never created).
     let missing = app.dir.path().join("nowhere.db");
     let nowhere = on_postgres().then(|| {
-        let url = postgres_url_of(&app.dir.path().join("frontdesk.db")).expect("the app's database");
+        let url =
+            postgres_url_of(&app.dir.path().join("frontdesk.db")).expect("the app's database");
         let (cluster, _) = url.rsplit_once('/').expect("a database URL");
         let nowhere = format!("{cluster}/nowhere_{}", std::process::id());
         use_postgres_for(&missing, &nowhere);
