@@ -12,9 +12,7 @@ use super::target;
 use super::value::Value;
 use crate::error::{Error, Result};
 
-/// The table this command keeps its progress in (not part of the schema; the server never
-/// reads it). It stays after the move as the record of where the data came from.
-pub(super) const PROGRESS_TABLE: &str = "migration_progress";
+use super::tables::PROGRESS_TABLE;
 
 /// Held by the run that fills the database, for the whole run (a session lock: it goes
 /// when the run's connection closes, however the run ends).

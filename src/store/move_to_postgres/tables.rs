@@ -73,7 +73,11 @@ pub(super) const TABLES: &[TableSpec] = &[
 ];
 
 /// Tables of the target that are not data: the schema's version and this command's record.
-pub(super) const NOT_COPIED: &[&str] = &["schema_migrations", super::progress::PROGRESS_TABLE];
+pub(super) const NOT_COPIED: &[&str] = &["schema_migrations", PROGRESS_TABLE];
+
+/// The table this command keeps its progress in (not part of the schema; the server never
+/// reads it). It stays after the move as the record of where the data came from.
+pub(super) const PROGRESS_TABLE: &str = "migration_progress";
 
 /// A column as PostgreSQL keeps it. Generated columns (the search vectors) are left out:
 /// PostgreSQL computes them.

@@ -320,4 +320,3 @@ pub(crate) async fn all_blob_hashes(c: &impl GenericClient) -> Result<Vec<String
         .map(|r| Ok(r.try_get(0)?))
         .collect()
 }
-
