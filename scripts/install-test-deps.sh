@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: Debian's Chromium and
-# ChromeDriver for the dashboard's real-browser test; nginx, Caddy, systemd and openssl for the
+# ChromeDriver for the dashboard's real-browser test; Debian's PostgreSQL server (the tests start
+# throwaway clusters of their own with it, never a system-wide one); nginx, Caddy, systemd and openssl for the
 # tests of the deployment files (nginx -t, caddy adapt, systemd-analyze verify, and the real
 # server behind each proxy); from PyPI the Standard Webhooks reference library (the tests'
 # webhook receiver verifies signatures with it) and aiosmtpd (the tests' SMTP sink); and
@@ -29,6 +30,12 @@ for pair in chromium:chromium chromedriver:chromium-driver nginx:nginx caddy:cad
     missing+=("$package")
   fi
 done
+# PostgreSQL's server programs (initdb, postgres) live under /usr/lib/postgresql/<version>/bin.
+if compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+  echo "postgresql is installed"
+else
+  missing+=(postgresql)
+fi
 # Debian's python3 makes virtual environments only with python3-venv.
 if ! schemathesis_ready && ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   missing+=(python3-venv)
@@ -52,6 +59,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
     $SUDO chmod +x "$policy"
     trap '$SUDO rm -f "$policy"' EXIT
+  fi
+
+  # The tests start their own clusters: the package need not make (or start) one.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
   fi
 
   export DEBIAN_FRONTEND=noninteractive

@@ -53,6 +53,7 @@ pub async fn run(
 
 async fn start_background(services: &Arc<Services>) -> Result<()> {
     service::maintenance::spawn(services.clone());
+    service::replicas::spawn(services.clone());
     service::retention::spawn(services.clone());
     service::webhooks::delivery::spawn(services.clone());
     service::email::worker::spawn(services.clone());

@@ -1,5 +1,7 @@
 //! The subcommands: serve (the default), migrate, backup, restore, agent administration,
-//! exports and privacy requests.
+//! exports, privacy requests and the move to PostgreSQL.
+
+mod move_to_postgres;
 
 use std::io::{Read, Write};
 
@@ -16,12 +18,14 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
     match &command_line.cli.command {
         None | Some(Command::Serve) => serve(settings).await,
         Some(Command::Migrate) => {
-            crate::store::open(&settings.database_path, Default::default())
+            let location = service::database_location(&settings);
+            crate::store::open(&location, Default::default())
+                .await
                 .map_err(|e| e.to_string())?;
             println!(
                 "database {} is at schema version {}",
-                settings.database_path.display(),
-                *crate::store::MIGRATION_COUNT
+                location.describe(),
+                crate::store::schema_version(&location)
             );
             Ok(())
         }
@@ -42,6 +46,13 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
             Ok(())
         }
         Some(Command::Restore { from }) => {
+            if settings.database_url.is_some() {
+                return Err(
+                    "restore puts a SQLite backup in place; a PostgreSQL database is \
+                            restored with pg_restore (see docs/scale.md)"
+                        .to_string(),
+                );
+            }
             let target = settings.database_path.clone();
             let copied = tokio::task::spawn_blocking({
                 let from = from.clone();
@@ -62,6 +73,23 @@ pub async fn run(command_line: CommandLine, settings: Settings) -> Result<(), St
         Some(Command::Admin(command)) => admin(settings, command).await,
         Some(Command::Export { from, to, format }) => export(&settings, from, to, format).await,
         Some(Command::User(command)) => user(settings, command).await,
+        Some(Command::MigrateToPostgres {
+            from,
+            to,
+            batch_rows,
+            pause_after_batches,
+        }) => {
+            let options = crate::store::move_to_postgres::MoveOptions {
+                batch_rows: *batch_rows,
+                pause_after_batches: *pause_after_batches,
+                ..Default::default()
+            };
+            let to = to
+                .as_ref()
+                .or(settings.database_url.as_ref())
+                .ok_or("name the PostgreSQL database with --to URL (or DATABASE_URL)")?;
+            move_to_postgres::run(from, to, &options).await
+        }
     }
 }
 
@@ -73,8 +101,9 @@ const STDOUT_BUFFER: usize = 256 * 1024;
 async fn export(settings: &Settings, from: &str, to: &str, format: &str) -> Result<(), String> {
     let range = ExportRange::parse(from, to).map_err(|e| e.to_string())?;
     let format = RangeFormat::parse(format).map_err(|e| e.to_string())?;
-    let store =
-        crate::store::open_for_export(&settings.database_path).map_err(|e| e.to_string())?;
+    let store = crate::store::open_for_export(&service::database_location(settings))
+        .await
+        .map_err(|e| e.to_string())?;
     let stdout = std::io::stdout().lock();
     let out = std::io::BufWriter::with_capacity(STDOUT_BUFFER, stdout);
     let written = service::export::range::write_range(&*store, range, format, out)
@@ -127,7 +156,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the file-descriptor limit"),
     }
     let bind = settings.bind_addr;
-    let db = settings.database_path.clone();
+    let db = service::database_location(&settings).describe();
     let app = crate::app::build(settings)
         .await
         .map_err(|e| e.to_string())?;
@@ -135,7 +164,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let address = listener.local_addr().map_or(bind, |a| a);
-    tracing::info!(%address, database = %db.display(), "frontdesk is serving");
+    tracing::info!(%address, database = %db, "frontdesk is serving");
     crate::app::run(app, listener, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

@@ -89,6 +89,10 @@ pub struct PhonesArgs {
     /// Server RSS (MB) the polling check allows.
     #[arg(long, default_value_t = 150.0)]
     pub rss_target_mb: f64,
+    /// Where the agents send their replies, when not to `--url`: another replica of the same
+    /// business, so every reply reaches its phone across replicas.
+    #[arg(long)]
+    pub agent_url: Option<String>,
 }
 
 #[derive(Args)]

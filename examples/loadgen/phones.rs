@@ -273,7 +273,11 @@ pub async fn phones_mode(cli: &Cli, args: &PhonesArgs, secret: &EncodingKey) -> 
         eprintln!("setup: opening {connections} connections");
         Some(Pool::open(&server, connections, cli.setup_parallelism).await?)
     };
-    let agent_pool = Pool::open(&server, agents.len().max(1), cli.setup_parallelism).await?;
+    let agent_server = match &args.agent_url {
+        Some(url) => Server::resolve(url).await?,
+        None => server.clone(),
+    };
+    let agent_pool = Pool::open(&agent_server, agents.len().max(1), cli.setup_parallelism).await?;
 
     let duration = cli.duration.unwrap_or(30.0);
     let window = Window::new(cli.warmup, duration);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use secrecy::SecretString;
 
 use super::ConfigError;
 use super::declared::SettingArgs;
@@ -67,6 +68,27 @@ pub enum Command {
     /// Privacy requests about one person.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy everything from a SQLite database (its server stopped) into a PostgreSQL
+    /// database, then check both hold the same rows. Resumable: run it again after an
+    /// interruption. Attachment files stay where they are; the summary says where FILES_DIR
+    /// must point.
+    MigrateToPostgres {
+        /// The SQLite database file; only read.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// The PostgreSQL database (`postgres://user:password@host:5432/frontdesk`): empty,
+        /// or filled by an earlier run of this command from the same file. Left out, the
+        /// DATABASE_URL setting is used (which keeps the password out of the process list).
+        #[arg(long, value_name = "URL")]
+        to: Option<SecretString>,
+        /// Rows copied per transaction at most.
+        #[arg(long, value_name = "ROWS", default_value_t = 2000, hide = true)]
+        batch_rows: usize,
+        /// For tests: after this many committed batches of one table, write the next one and
+        /// wait forever without committing it.
+        #[arg(long, value_name = "BATCHES", hide = true)]
+        pause_after_batches: Option<u64>,
+    },
 }
 
 /// `frontdesk user ...`.

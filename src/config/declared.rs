@@ -31,6 +31,28 @@ pub struct SettingArgs {
     )]
     pub database_path: String,
 
+    /// PostgreSQL instead of the SQLite file: `postgres://user:password@host:5432/frontdesk`.
+    /// Several replicas may share one database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<SecretString>,
+
+    /// Where uploaded files live when DATABASE_URL is set: a folder every replica mounts (the
+    /// SQLite engine keeps them beside its file).
+    #[arg(
+        long,
+        env = "FILES_DIR",
+        global = true,
+        value_name = "PATH",
+        default_value = "frontdesk-files"
+    )]
+    pub files_dir: String,
+
     /// Address and port to listen on.
     #[arg(
         long = "bind",

@@ -133,6 +133,10 @@ pub struct PushSettings {
 pub struct Settings {
     pub bind_addr: SocketAddr,
     pub database_path: PathBuf,
+    /// `Some` runs on PostgreSQL instead of the SQLite file at `database_path`.
+    pub database_url: Option<SecretString>,
+    /// The files folder on PostgreSQL (shared by every replica).
+    pub files_dir: PathBuf,
     /// Where agents reach the dashboard; `https://` turns on Secure cookies.
     pub public_url: Option<String>,
     pub user_tokens: UserTokenSettings,
@@ -249,6 +253,21 @@ impl Settings {
         if args.database_path.trim().is_empty() {
             return Err(ConfigError::new("DATABASE_PATH", "must not be empty"));
         }
+        let database_url = args
+            .database_url
+            .filter(|url| !url.expose_secret().trim().is_empty());
+        if let Some(url) = &database_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::new(
+                    "DATABASE_URL",
+                    "must be a postgres:// URL (leave it unset for the SQLite file)",
+                ));
+            }
+        }
+        if args.files_dir.trim().is_empty() {
+            return Err(ConfigError::new("FILES_DIR", "must not be empty"));
+        }
         let metrics_token = args
             .metrics_token
             .filter(|token| !token.expose_secret().trim().is_empty());
@@ -265,6 +284,8 @@ impl Settings {
         Ok(Settings {
             bind_addr: args.bind_addr,
             database_path: PathBuf::from(args.database_path),
+            database_url,
+            files_dir: PathBuf::from(args.files_dir),
             public_url,
             user_tokens: UserTokenSettings {
                 jwt_secret,

@@ -1,9 +1,9 @@
 //! Changes the dashboard redraws on. Services publish after their transaction commits; each
 //! open dashboard page holds a subscription and refreshes what the event names.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DashboardEvent {
@@ -39,20 +39,39 @@ impl DashboardEvent {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<DashboardEvent>,
+    /// Where events also go for the other replicas, once a relay is attached.
+    relay: Arc<OnceLock<mpsc::UnboundedSender<DashboardEvent>>>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         // A slow page that falls this far behind gets `Lagged` and simply redraws everything.
         let (tx, _) = broadcast::channel(1024);
-        EventBus { tx }
+        EventBus {
+            tx,
+            relay: Arc::default(),
+        }
     }
 }
 
 impl EventBus {
+    /// Tells this replica's dashboards, and the other replicas' through the relay.
     pub fn publish(&self, event: DashboardEvent) {
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.send(event.clone());
+        }
+        self.publish_local(event);
+    }
+
+    /// Tells this replica's dashboards only: for events another replica relayed here.
+    pub fn publish_local(&self, event: DashboardEvent) {
         // No subscriber (no dashboard open) is not an error.
         let _ = self.tx.send(event);
+    }
+
+    /// Sends every later event to `relay` as well; the first relay attached stays.
+    pub fn relay_to(&self, relay: mpsc::UnboundedSender<DashboardEvent>) {
+        let _ = self.relay.set(relay);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<DashboardEvent> {

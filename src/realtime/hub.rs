@@ -197,6 +197,22 @@ impl Hub {
             .cloned()
     }
 
+    /// Every session the hub holds a cell for (the ones this replica watches or has just
+    /// seen change).
+    pub fn known_sessions(&self) -> Vec<Arc<str>> {
+        self.shards
+            .iter()
+            .flat_map(|shard| {
+                shard
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// Installs or merges a committed snapshot; returns the session's cell.
     pub fn publish(&self, snapshot: SessionSnapshot) -> Arc<SessionCell> {
         if let Some(cell) = self.get(&snapshot.session_id) {

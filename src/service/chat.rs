@@ -317,6 +317,7 @@ pub(crate) fn after_send(
             live::publish(ctx, &state);
             // A message ends its sender's typing indicator.
             ctx.hub.set_typing(&session_id, sender, None);
+            ctx.relay.typing(&session_id, sender, None);
             ctx.bus
                 .publish(DashboardEvent::Transcript(session_id.clone()));
             ctx.bus.publish(DashboardEvent::QueueChanged);

@@ -50,8 +50,9 @@ pub fn snapshot_of(state: &SessionState) -> SessionSnapshot {
     }
 }
 
-/// Publishes a committed session state to the hub.
+/// Publishes a committed session state to the hub, and tells the other replicas.
 pub fn publish(ctx: &Services, state: &SessionState) -> Arc<SessionCell> {
+    ctx.relay.session_changed(&state.session.id);
     ctx.hub.publish(snapshot_of(state))
 }
 
@@ -75,6 +76,7 @@ pub async fn cell(ctx: &Services, session_id: &str) -> Result<Option<Arc<Session
     if let Some(cell) = ctx.hub.get(session_id) {
         return Ok(Some(cell));
     }
+    // A load is no change: this replica's hub only.
     let loaded = ctx.store.session_state(session_id.to_string()).await?;
-    Ok(loaded.map(|state| publish(ctx, &state)))
+    Ok(loaded.map(|state| ctx.hub.publish(snapshot_of(&state))))
 }

@@ -28,6 +28,7 @@ pub mod queue;
 pub mod rate_limit;
 pub mod ratings;
 pub mod receipts;
+pub mod replicas;
 pub mod replies;
 pub mod retention;
 pub mod search;
@@ -64,6 +65,8 @@ pub struct Services {
     pub store: Arc<dyn Storage>,
     pub hub: Arc<Hub>,
     pub bus: EventBus,
+    /// Tells the other replicas (on PostgreSQL) what changed here.
+    pub relay: replicas::Relay,
     pub user_tokens: UserTokenVerifier,
     pub agent_tokens: AgentTokens,
     pub login_throttle: LoginThrottle,
@@ -91,11 +94,24 @@ pub struct Services {
     pub metrics: Metrics,
 }
 
+/// Where `settings` put the data: the PostgreSQL database when `DATABASE_URL` is set, else
+/// the SQLite file.
+pub fn database_location(settings: &Settings) -> crate::store::Location {
+    match &settings.database_url {
+        Some(url) => crate::store::Location::Postgres {
+            url: url.clone(),
+            files: settings.files_dir.clone(),
+        },
+        None => crate::store::Location::Sqlite(settings.database_path.clone()),
+    }
+}
+
 impl Services {
     /// Opens the database (creating and migrating it) and builds the services.
     pub async fn open(settings: Settings) -> Result<Arc<Services>> {
         let writer_metrics = WriterMetrics::default();
-        let store = crate::store::open(&settings.database_path, writer_metrics.clone())?;
+        let store =
+            crate::store::open(&database_location(&settings), writer_metrics.clone()).await?;
         let secret = store
             .server_setting_or_init(AGENT_TOKEN_SECRET, random_token(32))
             .await?;
@@ -120,6 +136,7 @@ impl Services {
             store,
             hub: Arc::new(Hub::default()),
             bus: EventBus::default(),
+            relay: replicas::Relay::default(),
             user_tokens,
             agent_tokens,
             login_throttle: LoginThrottle::new(LoginPolicy {

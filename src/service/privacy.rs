@@ -45,6 +45,7 @@ pub(super) fn forget_live(ctx: &Services, session_ids: &[String]) {
     }
     for id in session_ids {
         ctx.hub.end_removed(id);
+        ctx.relay.removed(id);
         ctx.bus
             .publish(DashboardEvent::SessionDetails(id.as_str().into()));
     }

@@ -54,6 +54,7 @@ pub async fn agent_typing(
 fn set(ctx: &Services, session_id: &str, who: Typist, is_typing: bool) -> Result<()> {
     let until = is_typing.then(|| ctx.clock.now().plus_millis(TYPING_TTL_MS));
     if ctx.hub.set_typing(session_id, who, until) {
+        ctx.relay.typing(session_id, who, until);
         Ok(())
     } else {
         Err(Error::SessionEnded)

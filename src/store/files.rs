@@ -30,6 +30,13 @@ impl FileDir {
         }
     }
 
+    /// The folder at `root` itself (PostgreSQL's files folder, named by `FILES_DIR`).
+    pub fn at(root: &Path) -> FileDir {
+        FileDir {
+            root: root.to_path_buf(),
+        }
+    }
+
     /// Creates the folder and its parts if missing.
     pub fn create(&self) -> Result<()> {
         for dir in [self.root.join("objects"), self.root.join("staging")] {

@@ -125,6 +125,15 @@ pub struct AttemptResult {
 }
 
 /// Storage for the outbox and webhooks.
+///
+/// Several replicas may run the same dispatchers on one database. Fanning out hands each
+/// event to one of them. Taking due items ([`OutboxStore::due_deliveries`],
+/// [`OutboxStore::due_emails`], [`OutboxStore::due_pushes`]) leases each item answered to the
+/// caller for a few minutes (far longer than one attempt): no other caller is handed it until
+/// its attempt is recorded, which sets its real next time, or the lease ends. An item taken
+/// and never recorded (its taker died) is due again when the lease ends, so sending stays at
+/// least once; a caller should attempt every item it takes. An engine with a single process
+/// may skip the lease (the caller's `skip` list keeps its own items apart).
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Makes the engine write events of exactly these types from now on.
@@ -148,7 +157,8 @@ pub trait OutboxStore: Send + Sync {
     /// is about no longer exists (nothing changes).
     async fn queue_email(&self, email: NewEmail, now: Timestamp) -> Result<bool>;
 
-    /// Pending emails due at `now`, oldest first, at most `limit`, leaving out those in `skip`.
+    /// Pending emails due at `now`, oldest first, at most `limit`, leaving out those in `skip`,
+    /// each leased to the caller (see the trait).
     async fn due_emails(
         &self,
         now: Timestamp,
@@ -173,7 +183,8 @@ pub trait OutboxStore: Send + Sync {
     /// Forgets a device (FCM said it is unregistered) and its pending pushes.
     async fn drop_push_token(&self, token: String) -> Result<()>;
 
-    /// Pending pushes due at `now`, oldest first, at most `limit`, leaving out those in `skip`.
+    /// Pending pushes due at `now`, oldest first, at most `limit`, leaving out those in `skip`,
+    /// each leased to the caller (see the trait).
     async fn due_pushes(
         &self,
         now: Timestamp,
@@ -228,7 +239,10 @@ pub trait OutboxStore: Send + Sync {
     // ---- deliveries ----
 
     /// Pending deliveries due at `now` to active endpoints, oldest first, at most `limit`,
-    /// leaving out those in `skip` (already on their way).
+    /// leaving out those in `skip` (already on their way), each leased to the caller (see the
+    /// trait). An engine that leases answers no more to one endpoint than the webhook
+    /// dispatcher starts at once, counting those in `skip`: one it did not start would wait
+    /// out its lease.
     async fn due_deliveries(
         &self,
         now: Timestamp,

@@ -9,13 +9,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn assigned_to(app: &TestApp, session: &str) -> Option<String> {
-    let conn = rusqlite::Connection::open(app.dir.path().join("frontdesk.db")).unwrap();
-    conn.query_row(
-        "SELECT assigned_agent_id FROM sessions WHERE id = ?1",
-        [session],
-        |r| r.get(0),
-    )
-    .unwrap()
+    app.db().text(&format!(
+        "SELECT assigned_agent_id FROM sessions WHERE id = '{session}'"
+    ))
 }
 
 async fn set_capacity(app: &TestApp, root: &str, agent_id: &str, capacity: i64) {

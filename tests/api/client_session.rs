@@ -124,15 +124,10 @@ async fn user_info_and_metadata_are_stored_and_checked() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let name: String = rusqlite::Connection::open(app.dir.path().join("frontdesk.db"))
-        .unwrap()
-        .query_row(
-            "SELECT user_name FROM sessions WHERE id = 'chat_info_1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(name, "<b>Ann</b>", "stored verbatim");
+    let name = app
+        .db()
+        .text("SELECT user_name FROM sessions WHERE id = 'chat_info_1'");
+    assert_eq!(name.as_deref(), Some("<b>Ann</b>"), "stored verbatim");
 
     for (body, field) in [
         (json!({ "metadata": [1, 2] }), "metadata"),

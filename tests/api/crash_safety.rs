@@ -240,12 +240,7 @@ async fn every_acknowledged_message_survives_kill_9() {
         );
     }
     // A retry of an acknowledged message after the restart stores nothing new.
-    let count_messages = || {
-        rusqlite::Connection::open(&db)
-            .unwrap()
-            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0))
-            .unwrap()
-    };
+    let count_messages = || TestDb::of(&db).number("SELECT COUNT(*) FROM messages");
     let before = count_messages();
     let last = acked.last().unwrap();
     let url = format!("{}/api/chat/message", server.base);

@@ -35,7 +35,7 @@ fn sessions_of(app: &TestApp, user: &str) -> i64 {
 }
 
 fn guest_sessions(app: &TestApp) -> i64 {
-    app.count_rows("SELECT COUNT(*) FROM sessions WHERE is_guest = 1")
+    app.count_rows("SELECT COUNT(*) FROM sessions WHERE is_guest = TRUE")
 }
 
 #[tokio::test]

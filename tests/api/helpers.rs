@@ -1,5 +1,6 @@
-//! Test harness: every test gets its own server on a random port with its own SQLite file in
-//! a temporary directory, and typed helpers to talk HTTP to it.
+//! Test harness: every test gets its own server on a random port with its own database (a
+//! SQLite file in a temporary directory, or with `FRONTDESK_TEST_DB=postgres` a database of its
+//! own in the tests' PostgreSQL cluster), and typed helpers to talk HTTP to it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,44 @@ impl TestApp {
         Self::spawn_on(listener, dir, adjust).await
     }
 
+    /// Two replicas of one business on one PostgreSQL database (whatever engine the rest of
+    /// the suite runs on), sharing one files folder, as behind a load balancer.
+    #[allow(dead_code)]
+    pub async fn spawn_replicas(adjust: impl Fn(&mut Settings)) -> (TestApp, TestApp) {
+        let url = crate::postgres::Cluster::get().fresh_database().await;
+        Self::spawn_replicas_on(&url, adjust).await
+    }
+
+    /// One server on the PostgreSQL database at `url`, whatever engine the suite runs on.
+    #[allow(dead_code)]
+    pub async fn spawn_on_postgres(url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        use_postgres_for(&dir.path().join("frontdesk.db"), url);
+        Self::spawn_in(dir, adjust).await
+    }
+
+    /// As [`TestApp::spawn_replicas`], on the PostgreSQL database at `url`.
+    #[allow(dead_code)]
+    pub async fn spawn_replicas_on(
+        url: &str,
+        adjust: impl Fn(&mut Settings),
+    ) -> (TestApp, TestApp) {
+        let first = tempfile::tempdir().expect("temp dir");
+        std::fs::write(url_file(&first.path().join("frontdesk.db")), url)
+            .expect("point the first replica at the database");
+        let second = tempfile::tempdir().expect("temp dir");
+        std::fs::write(url_file(&second.path().join("frontdesk.db")), url)
+            .expect("point the second replica at the database");
+        let files = first.path().join("frontdesk.db.files");
+        let a = Self::spawn_in(first, &adjust).await;
+        let b = Self::spawn_in(second, |settings| {
+            adjust(settings);
+            settings.files_dir = files;
+        })
+        .await;
+        (a, b)
+    }
+
     /// Spawns on an existing directory's database at a given address (a restart that clients
     /// already pointed at the old address can find). Used by the browser tests.
     #[allow(dead_code)]
@@ -77,6 +116,11 @@ impl TestApp {
             database_path: dir.path().join("frontdesk.db"),
             ..Settings::default()
         };
+        if let Some(url) = postgres_url_of(&dir.path().join("frontdesk.db")) {
+            settings.database_url = Some(url.into());
+            // Where the SQLite engine keeps them, so tests that look at files find them.
+            settings.files_dir = dir.path().join("frontdesk.db.files");
+        }
         settings.user_tokens.jwt_secret = Some(JWT_SECRET.into());
         adjust(&mut settings);
         let clock = settings.clock.clone();
@@ -371,11 +415,162 @@ impl TestApp {
         .await;
     }
 
-    /// Counts rows of a table straight from the database file.
+    /// Counts rows of a table straight from the database (any one-number query).
     pub fn count_rows(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.dir.path().join("frontdesk.db")).unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        self.db().number(sql)
     }
+
+    /// The test's database, straight (SQL both engines understand).
+    pub fn db(&self) -> TestDb {
+        TestDb::of(&self.dir.path().join("frontdesk.db"))
+    }
+}
+
+/// True when the suite runs on PostgreSQL (`FRONTDESK_TEST_DB=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("FRONTDESK_TEST_DB").is_ok_and(|engine| engine == "postgres")
+}
+
+/// True, and says why, when the suite runs on PostgreSQL and the calling test is about the
+/// SQLite file itself (its lock, its pages); such a test names the test that covers the same
+/// ground on PostgreSQL, which runs in every pass.
+#[allow(dead_code)]
+pub fn sqlite_only(why: &str) -> bool {
+    if on_postgres() {
+        eprintln!("about the SQLite file, not run on PostgreSQL: {why}");
+    }
+    on_postgres()
+}
+
+/// Where the URL of the PostgreSQL database standing in for the SQLite file `db` is kept, so
+/// a restart, a second replica or a command-line run on the same `db` finds the same data.
+fn url_file(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".postgres-url");
+    std::path::PathBuf::from(name)
+}
+
+/// The PostgreSQL database standing in for the SQLite file `db`: the one named beside it, or
+/// on PostgreSQL runs a fresh one (named beside it from now on). `None`: use the SQLite file.
+pub fn postgres_url_of(db: &std::path::Path) -> Option<String> {
+    let file = url_file(db);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    if !on_postgres() {
+        return None;
+    }
+    let url = crate::postgres::Cluster::get().fresh_database_blocking();
+    std::fs::write(&file, &url).expect("remember the test database");
+    Some(url)
+}
+
+/// Makes `url` the stand-in for the SQLite file `db`, whichever engine the suite runs on: for
+/// tests of several replicas, which only PostgreSQL can serve.
+#[allow(dead_code)]
+pub fn use_postgres_for(db: &std::path::Path, url: &str) {
+    std::fs::write(url_file(db), url).expect("remember the test database");
+}
+
+/// A test's database read and changed straight, bypassing the server: the SQLite file, or the
+/// PostgreSQL database standing in for it. Queries use SQL both engines understand.
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    /// The database the SQLite file `db` names (or its stand-in on PostgreSQL).
+    pub fn of(db: &std::path::Path) -> TestDb {
+        match std::fs::read_to_string(url_file(db)) {
+            Ok(url) => TestDb::Postgres(url),
+            Err(_) => TestDb::Sqlite(db.to_path_buf()),
+        }
+    }
+
+    /// The one number `sql` answers.
+    pub fn number(&self, sql: &str) -> i64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                let row = client.query_one(&sql, &[]).await;
+                row.unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .get::<_, i64>(0)
+            }),
+        }
+    }
+
+    /// The first column of every row `sql` answers, as text (`CAST(x AS TEXT)` for numbers).
+    pub fn texts(&self, sql: &str) -> Vec<Option<String>> {
+        match self {
+            TestDb::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                statement
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                let rows = client.query(&sql, &[]).await;
+                rows.unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .iter()
+                    .map(|r| r.get::<_, Option<String>>(0))
+                    .collect()
+            }),
+        }
+    }
+
+    /// The one text `sql` answers (`None` for NULL or no row).
+    pub fn text(&self, sql: &str) -> Option<String> {
+        self.texts(sql).into_iter().next().flatten()
+    }
+
+    /// Runs a change; how many rows it touched.
+    pub fn execute(&self, sql: &str) -> u64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute(sql, [])
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                as u64,
+            TestDb::Postgres(url) => on_postgres_thread(url, sql, |client, sql| async move {
+                client
+                    .execute(&sql, &[])
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }),
+        }
+    }
+}
+
+/// Runs `work` with a connection to `url` on a thread of its own, for synchronous test code.
+fn on_postgres_thread<R, F, Fut>(url: &str, sql: &str, work: F) -> R
+where
+    R: Send + 'static,
+    F: FnOnce(tokio_postgres::Client, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = R>,
+{
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the query");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+            tokio::spawn(connection);
+            work(client, sql).await
+        })
+    })
+    .join()
+    .expect("the query thread")
 }
 
 pub async fn decode(response: reqwest::Response) -> (StatusCode, Value) {

@@ -10,36 +10,35 @@ use crate::helpers::*;
 
 const SESSIONS: usize = 4;
 
-/// Messages after `after` (all when `None`), as SQLite holds them, and the session status.
+/// Messages after `after` (all when `None`), as the database holds them, and the session
+/// status.
 fn truth(app: &TestApp, session: &str, after: Option<&str>) -> (Vec<String>, String) {
-    let conn = rusqlite::Connection::open(app.dir.path().join("frontdesk.db")).unwrap();
-    let after_seq: i64 = match after {
-        Some(id) => conn
-            .query_row(
-                "SELECT seq FROM messages WHERE session_id = ?1 AND id = ?2",
-                [session, id],
-                |r| r.get(0),
-            )
-            .expect("every cursor a poll handed out still exists"),
+    let db = app.db();
+    let after_seq = match after {
+        Some(id) => {
+            let found = db.number(&format!(
+                "SELECT COUNT(*) FROM messages WHERE session_id = '{session}' AND id = '{id}'"
+            ));
+            assert_eq!(found, 1, "every cursor a poll handed out still exists");
+            db.number(&format!(
+                "SELECT seq FROM messages WHERE session_id = '{session}' AND id = '{id}'"
+            ))
+        }
         None => 0,
     };
-    let mut stmt = conn
-        .prepare(
-            "SELECT id FROM messages WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 100",
-        )
-        .unwrap();
-    let ids = stmt
-        .query_map(rusqlite::params![session, after_seq], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<Vec<String>, _>>()
-        .unwrap();
-    let status = conn
-        .query_row(
-            "SELECT status FROM sessions WHERE id = ?1",
-            [session],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let ids = db
+        .texts(&format!(
+            "SELECT id FROM messages WHERE session_id = '{session}' AND seq > {after_seq} \
+             ORDER BY seq LIMIT 100"
+        ))
+        .into_iter()
+        .map(|id| id.expect("a message id"))
+        .collect();
+    let status = db
+        .text(&format!(
+            "SELECT status FROM sessions WHERE id = '{session}'"
+        ))
+        .expect("the session exists");
     (ids, status)
 }
 
@@ -165,11 +164,11 @@ async fn polls_agree_with_sqlite_after_random_interleavings() {
                 }
             }
         }
-        let dir = app.stop().await;
-        let conn = rusqlite::Connection::open(dir.path().join("frontdesk.db")).unwrap();
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(check, "ok");
+        app.services
+            .store
+            .integrity_check()
+            .await
+            .expect("the database is intact");
+        app.stop().await;
     }
 }

@@ -581,9 +581,13 @@ async fn unknown_labels_and_chats_are_not_found_and_change_nothing() {
         }
     };
     for id in ["label_missing", long.as_str(), "%3Cscript%3E", "label_%00"] {
+        // PostgreSQL's text cannot hold NUL: there the id is refused, not looked up.
+        let (code, name) = match on_postgres() && id.contains("%00") {
+            true => (400, "VALIDATION_ERROR"),
+            false => (404, "NOT_FOUND"),
+        };
         for (status, body) in label_calls(id.to_string()).await {
-            assert_eq!(status, StatusCode::NOT_FOUND, "{:.20}: {body}", id);
-            assert_error(status, &body, 404, "NOT_FOUND");
+            assert_error(status, &body, code, name);
         }
     }
     for (status, body) in label_calls(huge.clone()).await {

@@ -1,9 +1,13 @@
-//! Black-box tests: a real server on a random port, a real SQLite file in a temp dir, HTTP.
+//! Black-box tests: a real server on a random port, a real database (a SQLite file in a temp
+//! dir, or with `FRONTDESK_TEST_DB=postgres` a fresh database of a throwaway PostgreSQL
+//! cluster), HTTP.
 
 // An answer whose status nobody looks at lets a failing arrange step pass.
 #![deny(unused_must_use)]
 
 mod helpers;
+#[path = "../shared/postgres.rs"]
+mod postgres;
 
 mod admin_agents;
 mod admin_analytics;
@@ -31,12 +35,14 @@ mod hub_consistency;
 mod labels;
 mod login_throttle;
 mod metrics;
+mod move_to_postgres;
 mod openapi;
 mod operations;
 mod privacy;
 mod process;
 mod push;
 mod realtime;
+mod replicas;
 mod settings;
 mod socketio;
 

@@ -39,8 +39,36 @@ async fn get_with_id(client: &reqwest::Client, url: String, id: &str) -> (Status
     decode(response).await
 }
 
+/// On PostgreSQL the database server itself goes away (a cluster of this test's own).
+#[tokio::test]
+async fn readiness_fails_in_the_envelope_while_postgresql_is_down() {
+    let mut cluster = crate::postgres::PrivateCluster::start().await;
+    let app = TestApp::spawn_on_postgres(&cluster.url("frontdesk"), |_| {}).await;
+    let (status, body) = app.get("/readyz", "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    cluster.stop();
+    let (status, body) = within("readiness answers", app.get("/readyz", "")).await;
+    assert_error(status, &body, 503, "NOT_READY");
+    let (status, body) = app.get("/healthz", "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    cluster.start_again().await;
+    let (status, body) = app.get("/readyz", "").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "ready again once PostgreSQL is back: {body}"
+    );
+    assert_eq!(body["data"]["status"], "ready");
+}
+
+/// SQLite's write lock held by another process (on PostgreSQL the test above applies).
 #[tokio::test]
 async fn readiness_fails_in_the_envelope_while_the_database_takes_no_writes() {
+    if sqlite_only("see readiness_fails_in_the_envelope_while_postgresql_is_down") {
+        return;
+    }
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/readyz", "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -66,13 +94,27 @@ async fn readiness_fails_in_the_envelope_while_the_database_takes_no_writes() {
 async fn json_logs_are_one_object_a_line_with_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("logs.db");
+    // On PostgreSQL the outage is a stopped cluster of the test's own.
+    let mut cluster = match on_postgres() {
+        true => Some(crate::postgres::PrivateCluster::start().await),
+        false => None,
+    };
+    if let Some(cluster) = &cluster {
+        use_postgres_for(&db, &cluster.url("frontdesk"));
+    }
     // The default level: the request span is off, so the id on the line is the stamp's.
     let server = Server::start_with(&db, &[("LOG_FORMAT", "json")]);
     let client = reqwest::Client::new();
     let (status, _) = get_with_id(&client, format!("{}/healthz", server.base), "ok-1").await;
     assert_eq!(status, StatusCode::OK);
 
-    let lock = WriteLock::take(&db);
+    let lock = match &mut cluster {
+        Some(cluster) => {
+            cluster.stop();
+            None
+        }
+        None => Some(WriteLock::take(&db)),
+    };
     let url = format!("{}/readyz", server.base);
     let (status, body) = within("readiness answers", get_with_id(&client, url, "abc")).await;
     assert_error(status, &body, 503, "NOT_READY");

@@ -20,6 +20,11 @@ fn command(db: &Path) -> Command {
         .env("RUST_LOG", "frontdesk=info")
         .arg("--db")
         .arg(db);
+    if let Some(url) = postgres_url_of(db) {
+        let mut files = db.as_os_str().to_owned();
+        files.push(".files");
+        cmd.env("DATABASE_URL", url).env("FILES_DIR", files);
+    }
     cmd
 }
 
@@ -294,7 +299,11 @@ fn agents_are_managed_from_the_command_line() {
         Some("first password\n"),
     );
     assert!(ok, "{out}{err}");
-    assert!(db.exists(), "a fresh path is created and migrated");
+    assert_eq!(
+        TestDb::of(&db).number("SELECT COUNT(*) FROM agents"),
+        1,
+        "a fresh database is created and migrated, and the agent is in it"
+    );
     let (ok, _, err) = run(
         &db,
         &[
@@ -380,14 +389,11 @@ fn agents_are_managed_from_the_command_line() {
         Some("new ann password\n"),
     );
     assert!(ok);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let (hash, version): (String, i64) = conn
-        .query_row(
-            "SELECT password_hash, token_version FROM agents WHERE email = 'ann@example.com'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let stored = TestDb::of(&db);
+    let hash = stored
+        .text("SELECT password_hash FROM agents WHERE email = 'ann@example.com'")
+        .expect("ann's password hash");
+    let version = stored.number("SELECT token_version FROM agents WHERE email = 'ann@example.com'");
     assert!(hash.starts_with("$argon2id$"));
     assert_eq!(version, 1, "old tokens are void");
     let (ok, _, _) = run(
@@ -436,6 +442,13 @@ fn migrate_and_backup() {
     assert!(ok);
     let copy = dir.path().join("copy.db");
     let (ok, _, err) = run(&db, &["backup", copy.to_str().unwrap()], &[], None);
+    if on_postgres() {
+        assert!(
+            !ok && err.contains("pg_dump"),
+            "PostgreSQL names its own tool: {err}"
+        );
+        return;
+    }
     assert!(ok, "{err}");
     let conn = rusqlite::Connection::open(&copy).unwrap();
     let agents: i64 = conn

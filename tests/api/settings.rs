@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::now_secs;
+use crate::helpers::{now_secs, postgres_url_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
 
@@ -72,6 +72,11 @@ fn frontdesk(dir: &Path) -> Command {
     command
         .env_clear()
         .env("DATABASE_PATH", dir.join("frontdesk.db"));
+    if let Some(url) = postgres_url_of(&dir.join("frontdesk.db")) {
+        command
+            .env("DATABASE_URL", url)
+            .env("FILES_DIR", dir.join("frontdesk.db.files"));
+    }
     command
 }
 

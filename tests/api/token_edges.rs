@@ -178,14 +178,10 @@ async fn alg_none_and_other_algorithms_are_refused() {
 
     // Agent tokens: the server's own key, any algorithm but HS256, is refused.
     let (agent_id, agent) = app.agent("ann@example.com", "super_admin").await;
-    let server_secret: String = rusqlite::Connection::open(app.dir.path().join("frontdesk.db"))
-        .unwrap()
-        .query_row(
-            "SELECT value FROM server_settings WHERE key = 'agent_token_secret'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let server_secret = app
+        .db()
+        .text("SELECT value FROM server_settings WHERE key = 'agent_token_secret'")
+        .expect("the server's secret is stored");
     let agent_claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(agent.split('.').nth(1).unwrap())

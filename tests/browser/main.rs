@@ -16,6 +16,9 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "../shared/postgres.rs"]
+mod postgres;
 
 mod confirm;
 mod labels;

@@ -7,7 +7,8 @@ use frontdesk::domain::agent::NewAgent;
 use frontdesk::domain::session::IdleRule;
 use frontdesk::domain::{Channel, Role, Timestamp};
 use frontdesk::store::chats::{AssignRequest, StartSession};
-use frontdesk::store::{SqliteStore, Storage};
+use frontdesk::store::files::FileDir;
+use frontdesk::store::{PgStore, SqliteStore, Storage};
 
 /// A fresh store in its own temporary directory; the directory lives as long as the store.
 pub struct Fresh {
@@ -22,6 +23,44 @@ pub async fn open_sqlite() -> Fresh {
         store: Arc::new(store),
         _dir: dir,
     }
+}
+
+/// A fresh, empty database of the tests' throwaway PostgreSQL cluster.
+pub async fn open_postgres() -> Fresh {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::postgres::Cluster::get().fresh_database().await;
+    Fresh {
+        store: open_postgres_handle(&url, &dir).await,
+        _dir: dir,
+    }
+}
+
+/// Two stores on one database, as two replicas of the server hold them.
+pub struct Replicas {
+    pub one: Fresh,
+    pub two: Arc<dyn Storage>,
+}
+
+/// Two handles on one fresh PostgreSQL database, each with its own connection pool, sharing
+/// the database and the files folder as two server processes do.
+pub async fn open_postgres_replicas() -> Replicas {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::postgres::Cluster::get().fresh_database().await;
+    let two = open_postgres_handle(&url, &dir).await;
+    Replicas {
+        one: Fresh {
+            store: open_postgres_handle(&url, &dir).await,
+            _dir: dir,
+        },
+        two,
+    }
+}
+
+async fn open_postgres_handle(url: &str, dir: &tempfile::TempDir) -> Arc<dyn Storage> {
+    let store = PgStore::open(url, FileDir::at(&dir.path().join("files")))
+        .await
+        .expect("open postgres store");
+    Arc::new(store)
 }
 
 /// Long enough that nothing expires while a case arranges its state.

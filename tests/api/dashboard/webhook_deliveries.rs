@@ -154,18 +154,13 @@ async fn a_failing_endpoint_says_since_when_and_a_disabled_one_says_why() {
     // Turned off by the server: that takes a day of failures (tests/api/webhooks/failures.rs
     // walks through it), so this arranges the state it leaves, straight in the test's
     // database file, with the reason the delivery worker writes.
-    let conn = rusqlite::Connection::open(app.dir.path().join("frontdesk.db")).unwrap();
-    let changed = conn
-        .execute(
-            "UPDATE webhook_endpoints SET active = 0, failing_since = 1765000000000,
-                 disabled_reason = 'Every delivery failed for 24 hours; the last error: \
-                 the receiver answered 503'
-             WHERE id = ?1",
-            [&disabled],
-        )
-        .unwrap();
+    let changed = app.db().execute(&format!(
+        "UPDATE webhook_endpoints SET active = FALSE, failing_since = 1765000000000,
+             disabled_reason = 'Every delivery failed for 24 hours; the last error: \
+             the receiver answered 503'
+         WHERE id = '{disabled}'"
+    ));
     assert_eq!(changed, 1);
-    drop(conn);
 
     let list = b.get_ok("/admin/webhooks").await;
     let section = |id: &str| {

@@ -231,6 +231,15 @@ async fn an_unknown_user_is_an_empty_document_and_a_bad_id_a_400() {
         "guest_01ABC",
         "ann%2Fchats",
     ] {
+        if id == "%00" && on_postgres() {
+            // PostgreSQL's text cannot hold NUL: the id is refused, not looked up.
+            let (status, body) = p
+                .app
+                .get(&format!("/api/admin/users/{id}/export"), &p.root)
+                .await;
+            assert_error(status, &body, 400, "VALIDATION_ERROR");
+            continue;
+        }
         let body = p
             .app
             .get_ok(&format!("/api/admin/users/{id}/export"), &p.root)

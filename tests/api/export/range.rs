@@ -285,8 +285,17 @@ async fn bad_ranges_are_one_line_and_a_failing_exit() {
             "{args:?}: {err}"
         );
     }
-    // A database that is not there is refused, not made.
+    // A database that is not there is refused, not made (on PostgreSQL, a database of the
+    // cluster that was never created).
     let missing = app.dir.path().join("nowhere.db");
+    let nowhere = on_postgres().then(|| {
+        let url =
+            postgres_url_of(&app.dir.path().join("frontdesk.db")).expect("the app's database");
+        let (cluster, _) = url.rsplit_once('/').expect("a database URL");
+        let nowhere = format!("{cluster}/nowhere_{}", std::process::id());
+        use_postgres_for(&missing, &nowhere);
+        nowhere
+    });
     let (ok, _, err) = tokio::task::spawn_blocking({
         let missing = missing.clone();
         move || {
@@ -300,6 +309,11 @@ async fn bad_ranges_are_one_line_and_a_failing_exit() {
     })
     .await
     .unwrap();
-    assert!(!ok && err.contains("there is no database"), "{err}");
-    assert!(!missing.exists(), "nothing was created");
+    match nowhere {
+        Some(_) => assert!(!ok && err.contains("does not exist"), "{err}"),
+        None => {
+            assert!(!ok && err.contains("there is no database"), "{err}");
+            assert!(!missing.exists(), "nothing was created");
+        }
+    }
 }

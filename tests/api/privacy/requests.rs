@@ -525,6 +525,12 @@ async fn bad_erasure_requests_are_refused_and_unknown_people_erase_nothing() {
         "FRANK",
         "frank?guest=false",
     ] {
+        if on_postgres() && id.contains('\u{0}') {
+            // PostgreSQL's text cannot hold NUL: the id is refused and nothing is erased.
+            let (status, body) = app.delete(&person(id, ""), &root).await;
+            assert_error(status, &body, 400, "VALIDATION_ERROR");
+            continue;
+        }
         let data = erase_ok(&app, &root, &person(id, "")).await;
         assert_eq!(data["userId"], id, "{id:?}: {data}");
         assert_eq!(counts(&data), [0, 0, 0, 0], "{id:?}: {data}");
@@ -543,9 +549,11 @@ async fn bad_erasure_requests_are_refused_and_unknown_people_erase_nothing() {
         [0, 0, 0, 0],
         "nor does the person's own repeat"
     );
+    // PostgreSQL refuses the id holding NUL outright (above): nothing to audit.
+    let refused_on_postgres = if on_postgres() { 1 } else { 0 };
     assert_eq!(
         erasures().await,
-        14,
+        14 - refused_on_postgres,
         "every agent's erasure is audited, empty ones too; the person's own empty repeat is not"
     );
 }

@@ -100,7 +100,7 @@ async fn a_day_of_failures_fails_the_delivery_and_disables_the_endpoint() {
     assert_eq!(status(&app), 1, "given up after a day");
     assert_eq!(
         app.count_rows(
-            "SELECT COUNT(*) FROM webhook_endpoints WHERE active = 0 AND disabled_reason LIKE '%24 hours%503%'"
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE active = FALSE AND disabled_reason LIKE '%24 hours%503%'"
         ),
         1,
         "the endpoint is disabled and says why"

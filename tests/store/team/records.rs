@@ -157,7 +157,15 @@ pub async fn backup_integrity_and_read_count(fresh: Fresh) {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("copy");
-    store.backup_to(&target).await.expect("backup");
+    match store.backup_to(&target).await {
+        Ok(_) => {}
+        // PostgreSQL is copied with its own tools; the answer says which, and writes nothing.
+        Err(frontdesk::error::Error::Validation { message, .. }) if message.contains("pg_dump") => {
+            assert!(!target.exists(), "nothing was written");
+            return;
+        }
+        Err(e) => panic!("backup: {e:?}"),
+    }
     assert!(target.exists(), "the copy was written");
     let again = store.backup_to(&target).await;
     assert!(

@@ -1,0 +1,89 @@
+//! The real binary's `migrate-to-postgres`, as an operator runs it.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
+
+/// `frontdesk migrate-to-postgres --from <db> --to <url> <extra>`, with a clean environment.
+pub fn command(from: &Path, url: &str, extra: &[&str]) -> Command {
+    let mut command = bare_command(from);
+    command.args(["--to", url]).args(extra);
+    command
+}
+
+/// `frontdesk migrate-to-postgres --from <db>`, with a clean environment.
+fn bare_command(from: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .arg("migrate-to-postgres")
+        .arg("--from")
+        .arg(from)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs the command without `--to`, with `DATABASE_URL` set to `database_url` if given.
+pub async fn run_without_to(from: &Path, database_url: Option<&str>) -> Output {
+    let mut command = bare_command(from);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    crate::helpers::within("migrate-to-postgres", command.output())
+        .await
+        .expect("the binary runs")
+}
+
+/// Runs the command to its end.
+pub async fn run(from: &Path, url: &str, extra: &[&str]) -> Output {
+    crate::helpers::within("migrate-to-postgres", command(from, url, extra).output())
+        .await
+        .expect("the binary runs")
+}
+
+/// Starts the command in the background (its output is not kept).
+pub fn start(from: &Path, url: &str, extra: &[&str]) -> Child {
+    command(from, url, extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the run succeeded; answers its standard output.
+pub fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "migrate-to-postgres failed ({}):\n{}\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// Asserts the run was refused with a message containing each of `words`.
+pub fn refused(output: &Output, words: &[&str]) {
+    let message = stderr(output);
+    assert!(
+        !output.status.success(),
+        "migrate-to-postgres should have refused:\n{}\n{message}",
+        stdout(output)
+    );
+    for word in words {
+        assert!(message.contains(word), "{word:?} in:\n{message}");
+    }
+}
