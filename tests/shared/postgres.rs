@@ -17,7 +17,12 @@ const ROLE: &str = "frontdesk";
 /// The running cluster: where its socket is.
 pub struct Cluster {
     dir: PathBuf,
+    /// The server's port, which names its Unix socket too.
+    port: u16,
 }
+
+/// The port of a cluster that listens on no TCP port (it still names the socket).
+const DEFAULT_PORT: u16 = 5432;
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
@@ -47,7 +52,7 @@ impl Cluster {
             .to_str()
             .expect("a UTF-8 temp path")
             .replace('/', "%2F");
-        format!("postgres://{ROLE}@{socket_dir}/{name}")
+        format!("postgres://{ROLE}@{socket_dir}:{}/{name}", self.port)
     }
 
     /// A new empty database (migrated, with no rows), its URL.
@@ -91,7 +96,10 @@ impl Cluster {
         // it is gone too.
         #[allow(clippy::zombie_processes)]
         let _ = server.spawn();
-        let cluster = Cluster { dir };
+        let cluster = Cluster {
+            dir,
+            port: DEFAULT_PORT,
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -163,6 +171,8 @@ struct Server {
     dir: PathBuf,
     bin: PathBuf,
     runner: Runner,
+    /// The TCP port of a cluster that demands TLS there; others listen on no TCP port.
+    tcp_port: Option<u16>,
 }
 
 impl Server {
@@ -195,7 +205,107 @@ impl Server {
             dir: dir.to_path_buf(),
             bin,
             runner,
+            tcp_port: None,
         }
+    }
+
+    /// Makes the server listen on a free TCP port of 127.0.0.1 as well, where it takes only
+    /// TLS connections, with a certificate for `localhost` and 127.0.0.1 signed by a new
+    /// authority (`ca.pem`, made with the openssl command).
+    fn demand_tls(&mut self) {
+        let dir = &self.dir;
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("run openssl (scripts/install-test-deps.sh installs it)");
+            assert!(
+                output.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=frontdesk test authority",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-subj",
+                    "/CN=localhost",
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write the certificate's extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        let key = dir.join("server.key");
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("the key is the server's alone");
+        self.runner.give(&key);
+        // Plain TCP is turned away; the Unix socket stays open to the tests' admin connections.
+        std::fs::write(
+            dir.join("data/pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .expect("write pg_hba.conf");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        self.tcp_port = Some(port);
     }
 
     /// Starts the server; it dies with the thread that called this.
@@ -204,7 +314,7 @@ impl Server {
             .server(&self.bin.join("postgres"))
             .arg("-D")
             .arg(self.dir.join("data"))
-            .args(["-c", "listen_addresses="])
+            .args(self.listen_args())
             .arg("-c")
             .arg(format!("unix_socket_directories={}", self.dir.display()))
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
@@ -223,6 +333,26 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Where the server listens: its Unix socket only, or TCP with TLS as well.
+    fn listen_args(&self) -> Vec<String> {
+        let Some(port) = self.tcp_port else {
+            return vec!["-c".into(), "listen_addresses=".into()];
+        };
+        let dir = self.dir.display();
+        [
+            "listen_addresses=127.0.0.1".to_string(),
+            format!("port={port}"),
+            "ssl=on".into(),
+            format!("ssl_cert_file={dir}/server.pem"),
+            format!("ssl_key_file={dir}/server.key"),
+        ]
+        .into_iter()
+        .flat_map(|setting| ["-c".to_string(), setting])
+        .collect()
+    }
+}
+
 /// A cluster of one test's own, which the test may restart: for what a restart of the
 /// database does to the servers using it. Stopped and removed when dropped.
 #[allow(dead_code)]
@@ -234,13 +364,31 @@ pub struct PrivateCluster {
 #[allow(dead_code)]
 impl PrivateCluster {
     pub async fn start() -> PrivateCluster {
+        let dir = PrivateCluster::new_dir();
+        let server = Server::init(&dir);
+        PrivateCluster::run(server).await
+    }
+
+    /// A cluster that takes TCP connections on 127.0.0.1 only over TLS, with a certificate for
+    /// `localhost` signed by a throwaway authority ([`PrivateCluster::authority`]); its Unix
+    /// socket, which the tests' own admin connections use, stays plain.
+    pub async fn start_with_tls() -> PrivateCluster {
+        let dir = PrivateCluster::new_dir();
+        let mut server = Server::init(&dir);
+        server.demand_tls();
+        PrivateCluster::run(server).await
+    }
+
+    fn new_dir() -> PathBuf {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
+        std::env::temp_dir().join(format!(
             "frontdesk-pg-{}-private-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let server = Server::init(&dir);
+        ))
+    }
+
+    async fn run(server: Server) -> PrivateCluster {
         let child = server.spawn();
         let cluster = PrivateCluster { server, child };
         let admin = connect_when_up(&cluster.url("postgres")).await;
@@ -251,11 +399,25 @@ impl PrivateCluster {
         cluster
     }
 
+    /// A URL for database `name` over the Unix socket (plain).
     pub fn url(&self, name: &str) -> String {
         Cluster {
             dir: self.server.dir.clone(),
+            port: self.server.tcp_port.unwrap_or(DEFAULT_PORT),
         }
         .url(name)
+    }
+
+    /// A URL for database `name` over TCP to `localhost`, with `params` (libpq's query words)
+    /// (only for a cluster started with [`PrivateCluster::start_with_tls`]).
+    pub fn tcp_url(&self, name: &str, params: &str) -> String {
+        let port = self.server.tcp_port.expect("a cluster that listens on TCP");
+        format!("postgres://{ROLE}@localhost:{port}/{name}?{params}")
+    }
+
+    /// The PEM file of the authority that signed the TLS cluster's certificate.
+    pub fn authority(&self) -> PathBuf {
+        self.server.dir.join("ca.pem")
     }
 
     /// Stops the server as an operator would (fast shutdown: sessions are cut, committed data

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::tls::Tls;
 use super::{PgStore, db};
 use crate::error::{Error, Result};
 use crate::store::feed::{ChangeFeed, Notice};
@@ -34,12 +35,12 @@ impl ChangeFeed for PgStore {
 
     fn listen(&self) -> mpsc::Receiver<Notice> {
         let (tx, rx) = mpsc::channel(BACKLOG);
-        let config = self.config().clone();
+        let (config, tls) = (self.config().clone(), self.tls().clone());
         tokio::spawn(async move {
             let mut pause = FIRST_RETRY;
             let mut first = true;
             while !tx.is_closed() {
-                match listen_once(&config, &tx, first).await {
+                match listen_once(&config, &tls, &tx, first).await {
                     // The listener went away: nobody to tell.
                     Ok(()) => return,
                     Err(e) => {
@@ -59,20 +60,20 @@ impl ChangeFeed for PgStore {
 /// notification on until the connection fails (`Err`) or the listener is gone (`Ok`).
 async fn listen_once(
     config: &tokio_postgres::Config,
+    tls: &Tls,
     tx: &mpsc::Sender<Notice>,
     first: bool,
 ) -> Result<()> {
-    let (client, mut connection) = config.connect(NoTls).await?;
-    let (messages_tx, mut messages) = mpsc::unbounded_channel();
-    // The connection only makes progress while polled; its messages go to the loop below.
-    let driver = tokio::spawn(async move {
-        let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(message) = stream.next().await {
-            if messages_tx.send(message).is_err() {
-                return;
-            }
+    let (client, (driver, mut messages)) = match tls {
+        Tls::Plain => {
+            let (client, connection) = config.connect(NoTls).await?;
+            (client, drive(connection))
         }
-    });
+        Tls::Verified(tls) => {
+            let (client, connection) = config.connect(tls.clone()).await?;
+            (client, drive(connection))
+        }
+    };
     let outcome = async {
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
         if !first && tx.send(Notice::Resumed).await.is_err() {
@@ -96,4 +97,28 @@ async fn listen_once(
     .await;
     driver.abort();
     outcome
+}
+
+/// Polls `connection` on a task of its own (it only makes progress while polled) and hands
+/// its messages over.
+fn drive<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+) -> (
+    tokio::task::JoinHandle<()>,
+    mpsc::UnboundedReceiver<std::result::Result<AsyncMessage, tokio_postgres::Error>>,
+)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (messages_tx, messages) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = stream.next().await {
+            if messages_tx.send(message).is_err() {
+                return;
+            }
+        }
+    });
+    (driver, messages)
 }

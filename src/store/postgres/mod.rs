@@ -37,15 +37,14 @@ mod server_settings;
 mod sessions;
 mod settings;
 mod team_store;
+mod tls;
 mod webhooks;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use deadpool_postgres::{ManagerConfig, Object, Pool, RecyclingMethod};
 
 use crate::error::{Error, Result};
 use crate::metrics::WriterMetrics;
@@ -89,6 +88,7 @@ pub struct PgStore {
     metrics: WriterMetrics,
     /// How to connect, for the change feed's own connection.
     config: Arc<tokio_postgres::Config>,
+    tls: tls::Tls,
     /// Reads started so far; lets tests prove that a path never reads.
     reads: Arc<AtomicU64>,
     /// The attachment folder: shared storage every replica mounts at the same place.
@@ -117,11 +117,9 @@ impl PgStore {
 
     /// The pool for `url`; connections are made when first needed.
     fn connect(url: &str, files: FileDir) -> Result<PgStore> {
-        let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| Error::validation("DATABASE_URL", format!("not a PostgreSQL URL: {e}")))?;
-        let manager = Manager::from_config(
+        let tls::Target { config, tls } = tls::target(url)?;
+        let manager = tls.manager(
             config.clone(),
-            NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -137,6 +135,7 @@ impl PgStore {
             pool,
             metrics: WriterMetrics::default(),
             config: Arc::new(config),
+            tls,
             reads: Arc::new(AtomicU64::new(0)),
             files,
         })
@@ -175,6 +174,10 @@ impl PgStore {
 
     pub(crate) fn config(&self) -> &tokio_postgres::Config {
         &self.config
+    }
+
+    pub(crate) fn tls(&self) -> &tls::Tls {
+        &self.tls
     }
 
     pub(crate) fn files(&self) -> &FileDir {

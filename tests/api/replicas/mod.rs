@@ -220,3 +220,4 @@ async fn concurrent_sends_through_both_replicas_keep_one_order_every_poll_follow
 }
 
 mod failures;
+mod tls;
