@@ -57,3 +57,11 @@ pg_cpu_seconds() {
   done
   echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
 }
+
+# Transactions committed and rolled back in database $1 so far (a rollback is a refusal, or a
+# lost serialization race that the server then ran again).
+pg_transactions() {
+  pg_run psql -h "$WORK/pg" -U frontdesk -d postgres -qAtc \
+    "SELECT 'PostgreSQL        ' || xact_commit || ' transactions committed, ' || xact_rollback || ' rolled back'
+     FROM pg_stat_database WHERE datname = '$1'"
+}

@@ -16,6 +16,7 @@ macro_rules! chats_suite {
             case!(concurrent_appends_keep_one_gapless_order_per_session);
             case!(retry_with_same_id_and_text_returns_the_stored_message);
             case!(concurrent_retries_store_one_message);
+            case!(concurrent_starts_keep_one_chat_per_user_and_the_caps);
             case!(same_id_with_other_text_is_a_conflict);
             case!(messages_after_a_cursor_are_the_newer_ones_in_order);
             case!(an_unknown_cursor_is_invalid);

@@ -37,11 +37,12 @@ async fn snapshot(c: &mut Object) -> Result<Transaction<'_>> {
 #[async_trait]
 impl ChatStore for PgStore {
     async fn start_session(&self, req: StartSession) -> Result<StartOutcome> {
-        write_tx!(self, |tx| client::start_session(&tx, &req).await)
+        write_tx!(self, locking, |tx| client::start_session(&tx, &req).await)
     }
 
     async fn append_user_message(&self, msg: NewUserMessage) -> Result<SendOutcome> {
-        write_tx!(self, |tx| client::append_user_message(&tx, &msg).await)
+        write_tx!(self, locking, |tx| client::append_user_message(&tx, &msg)
+            .await)
     }
 
     async fn find_user_message(
@@ -197,7 +198,7 @@ impl ChatStore for PgStore {
     }
 
     async fn assign(&self, req: AssignRequest) -> Result<Session> {
-        write_tx!(self, |tx| agent::assign(&tx, &req).await)
+        write_tx!(self, locking, |tx| agent::assign(&tx, &req).await)
     }
 
     async fn release(&self, session_id: String, actor: Actor, now: Timestamp) -> Result<Session> {

@@ -66,13 +66,31 @@ fn must_retry(e: &Error) -> bool {
     )
 }
 
-/// Opens the SERIALIZABLE transaction one unit of work runs in.
-pub(crate) async fn start_write(client: &mut Object) -> Result<Transaction<'_>> {
+/// Opens the transaction one unit of work runs in: SERIALIZABLE, or READ COMMITTED for a
+/// unit that takes the locks its rules rest on itself (see `write_tx!`'s `locking` form).
+pub(crate) async fn start_write_at(
+    client: &mut Object,
+    level: IsolationLevel,
+) -> Result<Transaction<'_>> {
     Ok(client
         .build_transaction()
-        .isolation_level(IsolationLevel::Serializable)
+        .isolation_level(level)
         .start()
         .await?)
+}
+
+/// Waits for, and holds until the transaction ends, an advisory lock on each of `keys`, in
+/// one global order (of their hashes), so two units locking overlapping keys cannot deadlock.
+pub(crate) async fn lock_keys(c: &impl GenericClient, keys: &[String]) -> Result<()> {
+    rows(
+        c,
+        "SELECT pg_advisory_xact_lock(k)
+         FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::TEXT[]) key) keys
+         ORDER BY k",
+        &[&keys],
+    )
+    .await?;
+    Ok(())
 }
 
 /// How a unit of work ended.

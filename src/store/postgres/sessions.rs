@@ -112,6 +112,20 @@ pub(crate) async fn get(c: &impl GenericClient, id: &str) -> Result<Option<Sessi
     .transpose()
 }
 
+/// As [`get`], locking the row until the transaction ends: a unit that runs at READ COMMITTED
+/// takes it first, so every later read sees what the previous holder committed.
+pub(crate) async fn get_for_update(c: &impl GenericClient, id: &str) -> Result<Option<Session>> {
+    db::row_opt(
+        c,
+        &format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = $1 FOR UPDATE"),
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
 /// The user's newest active session with the same persona (or none), for resuming. A user id
 /// means someone else as a guest's id (`is_guest`), so both are matched.
 pub(crate) async fn find_active_for_user(

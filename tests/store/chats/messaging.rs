@@ -505,3 +505,69 @@ pub async fn a_broadcast_reaches_each_active_chat_once_and_expires_idle_ones(fre
         .expect("read again");
     assert_eq!(again.len(), b.len());
 }
+
+/// Sixteen starts at once: of one user, one chat is created and the rest resume it; of guests
+/// sharing an address, no more than its cap are created; of users wanting one id, one gets it.
+pub async fn concurrent_starts_keep_one_chat_per_user_and_the_caps(fresh: Fresh) {
+    use frontdesk::store::chats::ActiveSessionCaps;
+    let store = fresh.store;
+    let starts = |request: &dyn Fn(usize) -> frontdesk::store::chats::StartSession| {
+        (0..16)
+            .map(|n| {
+                let (store, request) = (store.clone(), request(n));
+                tokio::spawn(async move { store.start_session(request).await })
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut ids = Vec::new();
+    let mut created = 0;
+    for task in starts(&|n| {
+        let mut request = start_request("unused", "u_one");
+        request.wanted_id = None;
+        request.fresh_id = format!("chat_one_{n}");
+        request
+    }) {
+        let outcome = task.await.expect("task").expect("start");
+        created += usize::from(outcome.kind == StartKind::Created);
+        ids.push(outcome.state.session.id);
+    }
+    assert_eq!(created, 1, "one chat created, the others resumed it");
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+
+    let (mut created, mut refused) = (0, 0);
+    for task in starts(&|n| {
+        let mut request = start_request(&format!("chat_guest_{n}"), &format!("guest_{n}"));
+        request.is_guest = true;
+        request.guest_addr = Some("203.0.113.9".into());
+        request.caps = Some(ActiveSessionCaps {
+            per_user: 100,
+            per_guest_addr: 3,
+        });
+        request
+    }) {
+        match task.await.expect("task") {
+            Ok(outcome) => {
+                assert_eq!(outcome.kind, StartKind::Created);
+                created += 1;
+            }
+            Err(Error::TooManySessions) => refused += 1,
+            Err(e) => panic!("unexpected: {e:?}"),
+        }
+    }
+    assert_eq!((created, refused), (3, 13), "the address's cap holds");
+
+    let mut got_wanted = 0;
+    for task in starts(&|n| {
+        let mut request = start_request("chat_wanted", &format!("u_want_{n}"));
+        request.fresh_id = format!("chat_wanted_fresh_{n}");
+        request
+    }) {
+        let outcome = task.await.expect("task").expect("start");
+        assert_eq!(outcome.kind, StartKind::Created);
+        got_wanted += usize::from(outcome.state.session.id == "chat_wanted");
+    }
+    assert_eq!(
+        got_wanted, 1,
+        "one user gets the wanted id, the others fresh ones"
+    );
+}

@@ -108,7 +108,11 @@ async fn give(
     Ok(true)
 }
 
+/// Runs at READ COMMITTED (`write_tx!(.., locking, ..)`): the session's row is locked first
+/// (the order every unit that also touches an agent's count follows), and the agent's
+/// capacity and the assignment are each taken by a conditional update.
 pub(crate) async fn assign(c: &impl GenericClient, req: &AssignRequest) -> Result<Session> {
+    sessions::get_for_update(c, &req.session_id).await?;
     let mut row = active_session(c, &req.session_id, req.now, req.idle).await?;
     match row.assigned_agent_id.as_deref() {
         Some(current) if current == req.agent_id => return Ok(row),

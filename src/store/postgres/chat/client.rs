@@ -19,13 +19,19 @@ use crate::store::chats::{
     StartKind, StartOutcome, StartSession,
 };
 use crate::store::postgres::{
-    analytics, is_unique_violation, messages, personas, ratings, sessions,
+    analytics, db, is_unique_violation, messages, personas, ratings, sessions,
 };
 
+/// Runs at READ COMMITTED (`write_tx!(.., locking, ..)`): what it decides on is the user's
+/// own chats, the wanted id and the guest's address, each locked first.
 pub(crate) async fn start_session(
     c: &impl GenericClient,
     req: &StartSession,
 ) -> Result<StartOutcome> {
+    let mut keys = vec![format!("user:{}:{}", req.is_guest, req.user_id)];
+    keys.extend(req.wanted_id.iter().map(|id| format!("session:{id}")));
+    keys.extend(req.guest_addr.iter().map(|addr| format!("address:{addr}")));
+    db::lock_keys(c, &keys).await?;
     let mut expired = Vec::new();
     if let Some(persona_id) = &req.persona_id {
         match personas::get(c, persona_id).await? {
@@ -184,11 +190,16 @@ async fn check_caps(c: &impl GenericClient, req: &StartSession) -> Result<()> {
     Ok(())
 }
 
+/// Runs at READ COMMITTED (`write_tx!(.., locking, ..)`): everything it decides on belongs to
+/// the session, whose row it locks first.
 pub(crate) async fn append_user_message(
     c: &impl GenericClient,
     m: &NewUserMessage,
 ) -> Result<SendOutcome> {
-    let mut row = owned_session(c, &m.session_id, &m.owner).await?;
+    let mut row = match sessions::get_for_update(c, &m.session_id).await? {
+        Some(row) if m.owner.owns(&row) => row,
+        _ => return Err(Error::SessionNotFound),
+    };
     if let Some(existing) = duplicate_of(c, &row.id, &m.message_id, &m.text, &m.attachments).await?
     {
         return Ok(SendOutcome::Existing(existing));
