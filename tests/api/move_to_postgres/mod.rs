@@ -9,7 +9,7 @@ mod seed;
 use std::path::Path;
 
 use compare::{assert_same_rows, connect, identity_marks};
-use run::{refused, run, run_without_to, start, stderr, succeeded};
+use run::{refused, run, run_without_to, start_until_paused, stderr, succeeded};
 use seed::{CHATS, seeded_database};
 
 use crate::helpers::{TestApp, wait_until};
@@ -204,18 +204,16 @@ async fn an_interrupted_run_resumes_without_copying_a_row_twice() {
     let client = connect(&url).await;
 
     // Small batches, and a stop with a batch written but not committed: then kill -9.
-    let mut child = start(
+    let mut child = start_until_paused(
         &db,
         &url,
         &["--batch-rows", "2", "--pause-after-batches", "2"],
-    );
-    wait_until(
-        "a table partly copied and a batch not yet committed",
-        || async {
-            partly_copied(&client).await.is_some() && other_connections(&client, true).await > 0
-        },
     )
     .await;
+    assert!(
+        other_connections(&client, true).await > 0,
+        "the paused run holds its batch's transaction open"
+    );
     child.kill().await.expect("kill -9 the run");
     let (table, copied) = partly_copied(&client).await.expect("a partly copied table");
     wait_until("the killed run's connection is gone", || async {

@@ -47,12 +47,26 @@ pub async fn run(from: &Path, url: &str, extra: &[&str]) -> Output {
 }
 
 /// Starts the command in the background (its output is not kept).
-pub fn start(from: &Path, url: &str, extra: &[&str]) -> Child {
-    command(from, url, extra)
+/// Starts a run with `--pause-after-batches` in `extra` and answers once it says it has paused
+/// with a batch written but not committed (a line on its standard error).
+pub async fn start_until_paused(from: &Path, url: &str, extra: &[&str]) -> Child {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = command(from, url, extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts")
+        .expect("the binary starts");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut said = Vec::new();
+    while let Some(line) = lines.next_line().await.expect("read the run's stderr") {
+        if line.contains("paused before committing a batch") {
+            // Keep draining, so the paused process never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return child;
+        }
+        said.push(line);
+    }
+    panic!("the run ended without pausing: {said:?}");
 }
 
 pub fn stdout(output: &Output) -> String {
