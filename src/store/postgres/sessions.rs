@@ -101,23 +101,19 @@ pub(crate) async fn insert(c: &impl GenericClient, s: &NewSession<'_>) -> Result
 }
 
 pub(crate) async fn get(c: &impl GenericClient, id: &str) -> Result<Option<Session>> {
-    db::row_opt(
-        c,
-        &format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = $1"),
-        &[&id],
-    )
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    read_one(c, id, "").await
 }
 
 /// As [`get`], locking the row until the transaction ends: a unit that runs at READ COMMITTED
 /// takes it first, so every later read sees what the previous holder committed.
 pub(crate) async fn get_for_update(c: &impl GenericClient, id: &str) -> Result<Option<Session>> {
+    read_one(c, id, " FOR UPDATE").await
+}
+
+async fn read_one(c: &impl GenericClient, id: &str, locking: &str) -> Result<Option<Session>> {
     db::row_opt(
         c,
-        &format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = $1 FOR UPDATE"),
+        &format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = $1{locking}"),
         &[&id],
     )
     .await?

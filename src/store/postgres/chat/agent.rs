@@ -66,14 +66,16 @@ async fn take_capacity(
     Ok(load)
 }
 
-/// An active session by id (expired on the spot if it went idle).
+/// An active session by id (expired on the spot if it went idle), its row locked until the
+/// transaction ends: the first thing an agent's unit on a chat does, so units on one chat
+/// queue for it instead of racing (and a READ COMMITTED unit reads what the last committed).
 async fn active_session(
     c: &impl GenericClient,
     session_id: &str,
     now: Timestamp,
     idle: IdleRule,
 ) -> Result<Session> {
-    let mut row = sessions::get(c, session_id)
+    let mut row = sessions::get_for_update(c, session_id)
         .await?
         .ok_or(Error::SessionNotFound)?;
     expire_if_idle(c, &mut row, now, idle).await?;
@@ -109,10 +111,9 @@ async fn give(
 }
 
 /// Runs at READ COMMITTED (`write_tx!(.., locking, ..)`): the session's row is locked first
-/// (the order every unit that also touches an agent's count follows), and the agent's
-/// capacity and the assignment are each taken by a conditional update.
+/// (by `active_session`, in the order every unit that also touches an agent's count follows),
+/// and the agent's capacity and the assignment are each taken by a conditional update.
 pub(crate) async fn assign(c: &impl GenericClient, req: &AssignRequest) -> Result<Session> {
-    sessions::get_for_update(c, &req.session_id).await?;
     let mut row = active_session(c, &req.session_id, req.now, req.idle).await?;
     match row.assigned_agent_id.as_deref() {
         Some(current) if current == req.agent_id => return Ok(row),
