@@ -183,6 +183,18 @@ mod tests {
     }
 
     #[test]
+    fn a_url_that_is_no_postgres_url_is_refused_as_such() {
+        for url in [
+            "postgres://u@[::1/app?sslmode=require",
+            "postgres://u@localhost/app?sslmode=sometimes",
+            "postgres://u@localhost/app?sslrootcert=%2Fca.pem&nonsense=1",
+        ] {
+            let err = target(url).err().expect("refused").to_string();
+            assert!(err.contains("not a PostgreSQL URL"), "{url}: {err}");
+        }
+    }
+
+    #[test]
     fn a_missing_or_empty_root_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.pem");
