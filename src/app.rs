@@ -52,6 +52,10 @@ pub async fn run(
 }
 
 async fn start_background(services: &Arc<Services>) -> Result<()> {
+    // Before the first request is served: which events the outbox records follows this start's
+    // settings (email, push) and the endpoints, or a message written in between would be
+    // recorded without the email or push it asks for.
+    service::webhooks::refresh(services).await?;
     service::maintenance::spawn(services.clone());
     service::replicas::spawn(services.clone());
     service::retention::spawn(services.clone());

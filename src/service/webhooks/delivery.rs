@@ -90,12 +90,10 @@ impl Dispatcher {
     }
 }
 
-/// Runs the worker until shutdown.
+/// Runs the worker until shutdown. The start has already run [`super::refresh`], so `active`
+/// and the recorded events follow this start's settings.
 pub fn spawn(ctx: Arc<Services>) {
     tokio::spawn(async move {
-        if let Err(e) = super::refresh(&ctx).await {
-            tracing::warn!(error = %e, "webhook endpoints could not be read");
-        }
         loop {
             tokio::select! {
                 _ = ctx.shutdown.cancelled() => return,

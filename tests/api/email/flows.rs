@@ -267,11 +267,24 @@ async fn a_chat_waiting_with_nobody_online_alerts_the_team_once() {
 }
 
 #[tokio::test]
-// Intermittent inside the whole suite, on both engines: now and then the refused attempt is
-// not recorded within 90 s (it passes alone). Run with `--ignored`; the failure prints the
-// outbox row and the sink's counts. The outbox suites (tests/store/outbox) cover recorded
-// attempts and retries on both engines meanwhile.
-#[ignore = "intermittent in the full suite; see the comment above"]
+async fn the_first_request_after_a_start_finds_the_events_email_needs_recorded() {
+    // The outbox records only the events somebody wants; a start that served a request before
+    // naming email's events wrote that request's message without its email.
+    let sink = Sink::start();
+    let app = app_with_mail(&sink, None).await;
+    let (status, body) = app.request(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut wanted = app
+        .db()
+        .texts("SELECT type FROM outbox_wanted")
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    wanted.sort();
+    assert_eq!(wanted, ["offline_message.created", "offline_reply.created"]);
+}
+
+#[tokio::test]
 async fn a_refused_email_is_retried_until_it_is_taken() {
     let sink = Sink::start();
     // A still clock: the first retry (5 s on) must not fall due before the test looks.
