@@ -989,6 +989,37 @@ async fn a_message_is_found_by_the_very_next_search() {
 }
 
 #[tokio::test]
+async fn sent_messages_reach_the_index_with_nobody_searching() {
+    // SQLite indexes behind the send, between the writer's batches; PostgreSQL in the send's
+    // own transaction. Either way the index holds the message without a search asking.
+    let app = quiet_app(DAY_ONE, "09:00:00").await;
+    let user = person(&app, "rio");
+    start(&app, &user, json!({ "sessionId": "chat_r" })).await;
+    app.send_ok(&user, "chat_r", "msg_r1", "A quokka ate my parcel")
+        .await;
+    let sqlite = matches!(app.db(), TestDb::Sqlite(_));
+    let indexed = if sqlite {
+        "SELECT COUNT(*) FROM message_search WHERE message_search MATCH 'quokka'"
+    } else {
+        "SELECT COUNT(*) FROM messages \
+         WHERE search_words @@ plainto_tsquery('frontdesk_search', 'quokka')"
+    };
+    wait_until("the index holds the message", || async {
+        app.count_rows(indexed) == 1
+    })
+    .await;
+    if sqlite {
+        assert_eq!(
+            app.count_rows(
+                "SELECT COUNT(*) FROM messages WHERE seq > (SELECT indexed_seq FROM search_progress)"
+            ),
+            0,
+            "the mark moved past it"
+        );
+    }
+}
+
+#[tokio::test]
 async fn snippets_escape_stored_html_and_mark_only_the_matches() {
     let app = quiet_app(DAY_ONE, "09:00:00").await;
     let (_, sue) = app.agent("sue@example.com", "support_admin").await;

@@ -110,6 +110,9 @@ pub async fn serve(
         let Ok(admitted) = tracker.admit(peer.ip()) else {
             continue;
         };
+        // Answers are small and whole: send each at once rather than wait for the peer's
+        // acknowledgement of the previous one (Nagle).
+        let _ = stream.set_nodelay(true);
         tokio::spawn(connection(
             stream,
             peer,

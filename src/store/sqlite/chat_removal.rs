@@ -164,6 +164,10 @@ mod tests {
                  VALUES ('m1', 's1', 'user', 'old words', 2), ('m2', 's2', 'user', 'kept', 2);",
         )
         .unwrap();
+        assert_eq!(
+            super::super::search_index::index_waiting(&c, 10).unwrap(),
+            2
+        );
         let tx = c.transaction().unwrap();
         let removed = remove_chats(&tx, &["s1".into()], SearchErasure::AtNextMerge).unwrap();
         tx.commit().unwrap();

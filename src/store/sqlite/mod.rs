@@ -13,6 +13,7 @@ mod label_store;
 mod lifecycle_store;
 mod migrate;
 mod outbox_store;
+mod search_index;
 mod search_store;
 mod team_store;
 mod writer;
@@ -131,7 +132,11 @@ impl SqliteStore {
             path: Arc::from(path),
             readers: reader_pool(path)?,
             reads: Arc::new(AtomicU64::new(0)),
-            writer: Some(Arc::new(Writer::start(conn, metrics)?)),
+            writer: Some(Arc::new(Writer::start(
+                conn,
+                metrics,
+                vec![Box::new(search_index::SearchIndexer::new())],
+            )?)),
             files,
         })
     }

@@ -19,6 +19,8 @@ impl SearchStore for SqliteStore {
         if request.terms.is_empty() || request.limit == 0 {
             return Ok(Vec::new());
         }
+        // Messages reach the index behind their send: a search finds every one sent before it.
+        self.catch_up_search_index().await?;
         self.read(move |c| search(c, &request)).await
     }
 }
@@ -267,6 +269,11 @@ mod tests {
                  VALUES ('m1', 's1', 'user', 'Where is my café refund?', 2);",
         )
         .unwrap();
+        // What the writer does between batches (search_index.rs).
+        assert_eq!(
+            super::super::search_index::index_waiting(&c, 10).unwrap(),
+            1
+        );
         c
     }
 

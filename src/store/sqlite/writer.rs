@@ -34,6 +34,16 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// each index per busy session) so they are not read back from the WAL; SQLite's default is 2 MB.
 const CACHE_KIB: i64 = 8192;
 
+/// How long a quiet writer waits before running its upkeep anyway.
+const QUIET: Duration = Duration::from_millis(250);
+
+/// Work the writer does between batches, in transactions of its own that no caller waits for
+/// (checkpoints, the search index). It runs after every batch and after a quiet spell, and
+/// decides for itself whether anything is due.
+pub trait Upkeep: Send {
+    fn run(&mut self, conn: &Connection);
+}
+
 trait WriteJob: Send {
     /// Runs the job's statements; false when the job failed and its savepoint must roll back.
     fn run(&mut self, conn: &Connection) -> bool;
@@ -80,8 +90,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer on `conn`, a read-write connection in WAL mode to a database file;
-    /// it reports its batches and flushes to `metrics`.
-    pub fn start(conn: Connection, metrics: WriterMetrics) -> Result<Writer> {
+    /// it reports its batches and flushes to `metrics`, and runs `upkeep` (after its own WAL
+    /// checkpoints) between batches.
+    pub fn start(
+        conn: Connection,
+        metrics: WriterMetrics,
+        upkeep: Vec<Box<dyn Upkeep>>,
+    ) -> Result<Writer> {
         // The file name SQLite itself adds `-wal` to.
         let path = match conn.path() {
             Some(path) if !path.is_empty() => PathBuf::from(path),
@@ -96,7 +111,7 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let thread = std::thread::Builder::new()
             .name("frontdesk-writer".into())
-            .spawn(move || run_writer(conn, rx, flusher, &metrics))
+            .spawn(move || run_writer(conn, rx, flusher, &metrics, upkeep))
             .map_err(|e| Error::internal_from("cannot start writer thread", e))?;
         Ok(Writer {
             queue: Mutex::new(Some(tx)),
@@ -145,9 +160,20 @@ fn run_writer(
     rx: mpsc::Receiver<Box<dyn WriteJob>>,
     mut flusher: Flusher,
     metrics: &WriterMetrics,
+    upkeep: Vec<Box<dyn Upkeep>>,
 ) {
-    let mut checkpoints = Checkpoints::new(&conn);
-    while let Ok(first) = rx.recv() {
+    let mut upkeep: Vec<Box<dyn Upkeep>> = std::iter::once(Box::new(Checkpoints::new(&conn)) as _)
+        .chain(upkeep)
+        .collect();
+    loop {
+        let first = match rx.recv_timeout(QUIET) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                upkeep.iter_mut().for_each(|u| u.run(&conn));
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -171,7 +197,7 @@ fn run_writer(
                 }
             }
         }
-        checkpoints.after_commit(&conn);
+        upkeep.iter_mut().for_each(|u| u.run(&conn));
     }
     flusher.stop();
 }
@@ -282,8 +308,10 @@ impl Checkpoints {
             last: Instant::now(),
         }
     }
+}
 
-    fn after_commit(&mut self, conn: &Connection) {
+impl Upkeep for Checkpoints {
+    fn run(&mut self, conn: &Connection) {
         if self.last.elapsed() < CHECKPOINT_EVERY {
             return;
         }
@@ -326,12 +354,33 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_bundled_sqlite_is_built_without_its_allocator_mutexes() {
+        // `.cargo/config.toml` sets these for libsqlite3-sys (docs/decisions.md, "Speed").
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
+
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v INTEGER UNIQUE);")
             .unwrap();
-        let writer = Writer::start(conn, WriterMetrics::default()).unwrap();
+        let writer = Writer::start(conn, WriterMetrics::default(), Vec::new()).unwrap();
         (writer, dir)
     }
 
