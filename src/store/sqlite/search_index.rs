@@ -43,12 +43,17 @@ pub fn index_waiting(conn: &Connection, max: i64) -> Result<usize> {
 
 /// About how many messages wait to be indexed (seqs a rolled-back send skipped count too).
 pub fn waiting(conn: &Connection) -> Result<i64> {
+    Ok((newest_seq(conn)? - mark(conn)?).max(0))
+}
+
+fn newest_seq(conn: &Connection) -> Result<i64> {
     let newest: Option<i64> = conn
         .prepare_cached("SELECT MAX(seq) FROM messages")?
         .query_row([], |r| r.get(0))?;
-    Ok((newest.unwrap_or(0) - mark(conn)?).max(0))
+    Ok(newest.unwrap_or(0))
 }
 
+/// The last message seq the index holds.
 fn mark(conn: &Connection) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT indexed_seq FROM search_progress")?
@@ -102,15 +107,20 @@ impl Upkeep for SearchIndexer {
 }
 
 impl SqliteStore {
-    /// Indexes every message still waiting, a run at a time between other writes: what a
-    /// search does first, and what a bulk load calls when it is done.
+    /// Indexes every message stored before the call, a run at a time between other writes:
+    /// what a search does first, and what a bulk load calls when it is done. Messages sent
+    /// meanwhile are not waited for: under steady sends there would always be more.
     pub async fn catch_up_search_index(&self) -> Result<()> {
         // Opened read-only beside a server: that server's writer keeps the index.
         if self.writer.is_none() {
             return Ok(());
         }
-        while self.read(waiting).await? > 0 {
-            self.write(|c| index_waiting(c, ROWS_PER_RUN)).await?;
+        let newest = self.read(newest_seq).await?;
+        while self.read(mark).await? < newest {
+            // None left after the mark: the newest were deleted before they were indexed.
+            if self.write(|c| index_waiting(c, ROWS_PER_RUN)).await? == 0 {
+                break;
+            }
         }
         Ok(())
     }
@@ -206,6 +216,64 @@ mod tests {
         assert_eq!(found(&c, "words"), ["indexed"]);
         assert!(found(&c, "draft").is_empty());
         assert_eq!(integrity(&c), "ok");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_catch_up_under_steady_sends_ends_once_the_earlier_messages_are_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("frontdesk.db")).unwrap();
+        store
+            .write(|c| {
+                c.execute_batch(
+                    "INSERT INTO sessions (id, user_id, created_at, last_activity_at)
+                         VALUES ('s1', 'u1', 1, 1);",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        for i in 0..50 {
+            store
+                .write(move |c| {
+                    send(c, &format!("early{i}"), "early words");
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (going, sends_go_on) = tokio::sync::oneshot::channel();
+        let steady = tokio::spawn({
+            let (store, stop) = (store.clone(), stop.clone());
+            async move {
+                let mut going = Some(going);
+                let mut sent = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    store
+                        .write(move |c| {
+                            send(c, &format!("late{sent}"), "late words");
+                            Ok(())
+                        })
+                        .await
+                        .unwrap();
+                    sent += 1;
+                    if let Some(going) = going.take() {
+                        going.send(()).unwrap();
+                    }
+                }
+                sent
+            }
+        });
+        sends_go_on.await.unwrap();
+        // A guard against a hang, not a measure: the catch-up takes milliseconds.
+        tokio::time::timeout(Duration::from_secs(120), store.catch_up_search_index())
+            .await
+            .expect("the catch-up ends while sends go on")
+            .unwrap();
+        let early = store.read(|c| Ok(found(c, "early").len())).await.unwrap();
+        assert_eq!(early, 50, "everything sent before the catch-up is indexed");
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(steady.await.unwrap() > 0);
     }
 
     #[test]
