@@ -75,13 +75,13 @@ impl SearchIndexer {
 
     fn run_once(conn: &Connection) -> Result<()> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        match index_waiting(conn, ROWS_PER_RUN) {
-            Ok(_) => Ok(conn.execute_batch("COMMIT")?),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
+        let done =
+            index_waiting(conn, ROWS_PER_RUN).and_then(|_| Ok(conn.execute_batch("COMMIT")?));
+        if done.is_err() {
+            // A transaction left open would refuse the writer's next batch.
+            let _ = conn.execute_batch("ROLLBACK");
         }
+        done
     }
 }
 
