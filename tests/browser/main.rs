@@ -250,13 +250,22 @@ async fn fill(c: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
+/// Clicks the element `css` names. A live page (the queue, a chat) may redraw it between
+/// finding and clicking; then it is found again, a few times at most.
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    for _ in 0..5 {
+        let element = c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        match element.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+    panic!("{css} was redrawn under every click");
 }
 
 /// Signs an existing agent in through the sign-in page and waits for the queue.

@@ -241,25 +241,8 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
         .unwrap();
     wait_for_text(&c, "[data-live-state]", "Live").await;
 
-    // Open it: the hostile message is text in the transcript too. The live queue may redraw
-    // the row between finding its link and clicking it; then the link is found again.
-    let mut tries = 0;
-    loop {
-        let link = c
-            .find(Locator::Css("li[data-session='chat_browser_1'] a"))
-            .await
-            .unwrap();
-        match link.click().await {
-            Ok(()) => break,
-            Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference
-                    && tries < 5 =>
-            {
-                tries += 1;
-            }
-            Err(e) => panic!("opening the chat from the queue: {e}"),
-        }
-    }
+    // Open it: the hostile message is text in the transcript too.
+    click(&c, "li[data-session='chat_browser_1'] a").await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#reply-text"))
