@@ -3,8 +3,8 @@
 use deadpool_postgres::GenericClient;
 
 use super::{
-    Draft, duplicate_of, expire_if_idle, insert_message, load_state, owned_session, state_after,
-    state_of,
+    Draft, duplicate_of, expire_if_idle, insert_message, load_state, owned_session,
+    owned_session_for_update, state_after, state_of,
 };
 use crate::domain::message::Message;
 use crate::domain::rating::Rating;
@@ -196,10 +196,7 @@ pub(crate) async fn append_user_message(
     c: &impl GenericClient,
     m: &NewUserMessage,
 ) -> Result<SendOutcome> {
-    let mut row = match sessions::get_for_update(c, &m.session_id).await? {
-        Some(row) if m.owner.owns(&row) => row,
-        _ => return Err(Error::SessionNotFound),
-    };
+    let mut row = owned_session_for_update(c, &m.session_id, &m.owner).await?;
     if let Some(existing) = duplicate_of(c, &row.id, &m.message_id, &m.text, &m.attachments).await?
     {
         return Ok(SendOutcome::Existing(existing));

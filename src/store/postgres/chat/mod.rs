@@ -22,7 +22,21 @@ pub(crate) async fn owned_session(
     session_id: &str,
     owner: &SessionOwner,
 ) -> Result<Session> {
-    match sessions::get(c, session_id).await? {
+    owned(sessions::get(c, session_id).await?, owner)
+}
+
+/// As [`owned_session`], its row locked until the transaction ends (a READ COMMITTED unit's
+/// first read).
+pub(crate) async fn owned_session_for_update(
+    c: &impl GenericClient,
+    session_id: &str,
+    owner: &SessionOwner,
+) -> Result<Session> {
+    owned(sessions::get_for_update(c, session_id).await?, owner)
+}
+
+fn owned(row: Option<Session>, owner: &SessionOwner) -> Result<Session> {
+    match row {
         Some(row) if owner.owns(&row) => Ok(row),
         _ => Err(Error::SessionNotFound),
     }
