@@ -155,8 +155,7 @@ mod tests {
 
     #[test]
     fn bulk_deletes_leave_the_indexes_secure_for_the_next_erasure() {
-        let mut c = Connection::open_in_memory().unwrap();
-        super::super::migrate::apply(&mut c).unwrap();
+        let mut c = super::super::migrate::in_memory();
         c.execute_batch(
             "INSERT INTO sessions (id, user_id, user_name, created_at, last_activity_at)
                  VALUES ('s1', 'u1', 'Zoë', 1, 1), ('s2', 'u2', 'Ann', 1, 1);

@@ -48,6 +48,14 @@ fn migrations(sources: &[String]) -> Migrations<'_> {
     Migrations::new(sources.iter().map(|sql| M::up(sql)).collect())
 }
 
+/// A database in memory at this binary's schema, for the engine's unit cases.
+#[cfg(test)]
+pub(super) fn in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("an in-memory database");
+    apply(&mut conn).expect("the migrations apply");
+    conn
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

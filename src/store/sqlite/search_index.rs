@@ -21,7 +21,7 @@ const MOST_LAG: Duration = Duration::from_millis(200);
 /// Indexes up to `max` messages after the index's mark and moves the mark past them, in the
 /// caller's transaction; answers how many were indexed.
 pub fn index_waiting(conn: &Connection, max: i64) -> Result<usize> {
-    let mark = mark(conn)?;
+    let (mark, _) = progress(conn)?;
     let last: Option<i64> = conn
         .prepare_cached(
             "SELECT MAX(seq) FROM (SELECT seq FROM messages WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
@@ -43,21 +43,17 @@ pub fn index_waiting(conn: &Connection, max: i64) -> Result<usize> {
 
 /// About how many messages wait to be indexed (seqs a rolled-back send skipped count too).
 pub fn waiting(conn: &Connection) -> Result<i64> {
-    Ok((newest_seq(conn)? - mark(conn)?).max(0))
+    let (mark, newest) = progress(conn)?;
+    Ok((newest - mark).max(0))
 }
 
-fn newest_seq(conn: &Connection) -> Result<i64> {
-    let newest: Option<i64> = conn
-        .prepare_cached("SELECT MAX(seq) FROM messages")?
-        .query_row([], |r| r.get(0))?;
-    Ok(newest.unwrap_or(0))
-}
-
-/// The last message seq the index holds.
-fn mark(conn: &Connection) -> Result<i64> {
+/// The last message seq the index holds, and the newest message's seq, read in one statement.
+fn progress(conn: &Connection) -> Result<(i64, i64)> {
     Ok(conn
-        .prepare_cached("SELECT indexed_seq FROM search_progress")?
-        .query_row([], |r| r.get(0))?)
+        .prepare_cached(
+            "SELECT indexed_seq, (SELECT COALESCE(MAX(seq), 0) FROM messages) FROM search_progress",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// The writer's part: after a batch (or a quiet spell), index a full run's worth as soon as it
@@ -115,12 +111,16 @@ impl SqliteStore {
         if self.writer.is_none() {
             return Ok(());
         }
-        let newest = self.read(newest_seq).await?;
-        while self.read(mark).await? < newest {
+        let (mut mark, newest) = self.read(progress).await?;
+        while mark < newest {
+            let (indexed, moved_to) = self
+                .write(|c| Ok((index_waiting(c, ROWS_PER_RUN)?, progress(c)?.0)))
+                .await?;
             // None left after the mark: the newest were deleted before they were indexed.
-            if self.write(|c| index_waiting(c, ROWS_PER_RUN)).await? == 0 {
+            if indexed == 0 {
                 break;
             }
+            mark = moved_to;
         }
         Ok(())
     }
@@ -131,8 +131,7 @@ mod tests {
     use super::*;
 
     fn database() -> Connection {
-        let mut c = Connection::open_in_memory().unwrap();
-        super::super::migrate::apply(&mut c).unwrap();
+        let c = super::super::migrate::in_memory();
         c.execute_batch(
             "INSERT INTO sessions (id, user_id, created_at, last_activity_at)
                  VALUES ('s1', 'u1', 1, 1);",
@@ -149,6 +148,17 @@ mod tests {
             params![id, body],
         )
         .unwrap();
+    }
+
+    /// [`send`] as a write job of `store`'s writer.
+    async fn send_through(store: &SqliteStore, id: String, body: &'static str) {
+        store
+            .write(move |c| {
+                send(c, &id, body);
+                Ok(())
+            })
+            .await
+            .unwrap();
     }
 
     fn found(c: &Connection, word: &str) -> Vec<String> {
@@ -233,13 +243,7 @@ mod tests {
             .await
             .unwrap();
         for i in 0..50 {
-            store
-                .write(move |c| {
-                    send(c, &format!("early{i}"), "early words");
-                    Ok(())
-                })
-                .await
-                .unwrap();
+            send_through(&store, format!("early{i}"), "early words").await;
         }
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (going, sends_go_on) = tokio::sync::oneshot::channel();
@@ -249,13 +253,7 @@ mod tests {
                 let mut going = Some(going);
                 let mut sent = 0;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    store
-                        .write(move |c| {
-                            send(c, &format!("late{sent}"), "late words");
-                            Ok(())
-                        })
-                        .await
-                        .unwrap();
+                    send_through(&store, format!("late{sent}"), "late words").await;
                     sent += 1;
                     if let Some(going) = going.take() {
                         going.send(()).unwrap();

@@ -260,8 +260,7 @@ mod tests {
 
     /// A migrated database with one chat by Zoë and one message.
     fn seeded() -> Connection {
-        let mut c = Connection::open_in_memory().unwrap();
-        super::super::migrate::apply(&mut c).unwrap();
+        let c = super::super::migrate::in_memory();
         c.execute_batch(
             "INSERT INTO sessions (id, user_id, user_name, user_email, created_at, last_activity_at)
                  VALUES ('s1', 'u1', 'Zoë Ünal', 'zoe@example.com', 1, 1);
