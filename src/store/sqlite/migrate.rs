@@ -72,6 +72,45 @@ mod tests {
     }
 
     #[test]
+    fn version_fourteen_keeps_what_the_old_trigger_indexed_without_indexing_it_again() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let sources = sources().unwrap();
+        migrations(&sources).to_version(&mut conn, 13).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions (id, user_id, created_at, last_activity_at) VALUES ('s1', 'u', 0, 0);
+             INSERT INTO messages (id, session_id, sender, body, created_at, session_seq)
+                 VALUES ('m1', 's1', 'user', 'parcel', 0, 1), ('m2', 's1', 'user', 'parcel late', 0, 2);",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT indexed_seq FROM search_progress"),
+            count("SELECT MAX(seq) FROM messages"),
+            "the mark starts past what the old trigger indexed"
+        );
+        assert_eq!(
+            super::super::search_index::index_waiting(&conn, 10).unwrap(),
+            0
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM message_search WHERE message_search MATCH 'parcel'"),
+            2
+        );
+        // Indexed before the upgrade, so its delete still leaves the index.
+        conn.execute_batch("DELETE FROM messages WHERE id = 'm2'")
+            .unwrap();
+        assert_eq!(
+            count("SELECT COUNT(*) FROM message_search WHERE message_search MATCH 'late'"),
+            0
+        );
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+
+    #[test]
     fn version_two_numbers_existing_messages_per_session() {
         let mut conn = Connection::open_in_memory().unwrap();
         let sources = sources().unwrap();
