@@ -266,12 +266,18 @@ impl FromRequestParts<AppState> for Caller {
         ctx: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
+        // Users send nearly every message and their tokens are cached, so they are tried
+        // first; the two kinds never overlap (each verifier refuses the other's kind claim).
+        let refused = match ctx.user_tokens.verify(token) {
+            Ok(user) => return Ok(Caller::User(user)),
+            Err(refused) => refused,
+        };
         if ctx.agent_tokens.verify(token).is_ok() {
             return Ok(Caller::Agent(
                 service::agents::authenticate_token(ctx, token).await?,
             ));
         }
-        Ok(Caller::User(ctx.user_tokens.verify(token)?))
+        Err(refused.into())
     }
 }
 

@@ -271,6 +271,56 @@ async fn agents_may_send_through_the_client_endpoint_as_admin() {
 }
 
 #[tokio::test]
+async fn the_client_endpoint_refuses_tokens_neither_kind_of_caller_holds() {
+    let app = TestApp::spawn().await;
+    let user = app.user_token("u1");
+    app.start_session(&user, Some("chat_who")).await;
+    let (root_id, root) = app.agent("root@example.com", "super_admin").await;
+    let (ann_id, ann) = app.agent("ann@example.com", "chat_admin").await;
+    let send = |token: String, sender: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/chat/message",
+                &token,
+                json!({ "sessionId": "chat_who", "message": "who am I", "sender": sender }),
+            )
+            .await
+        }
+    };
+    // A user token that claims to be an agent's, signed with the users' secret.
+    let claims_agent = user_token_with(json!({
+        "sub": root_id, "fdk": "agent", "ver": 0,
+        "iat": app.clock_secs(), "exp": app.clock_secs() + 3600,
+    }));
+    // A disabled agent's token.
+    let (status, body) = app
+        .delete(&format!("/api/admin/agents/{ann_id}"), &root)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (what, token) in [
+        ("agent claim in a user token", claims_agent),
+        ("disabled agent", ann),
+        ("not a token", "abc.def.ghi".to_string()),
+    ] {
+        for sender in ["user", "admin"] {
+            let (status, body) = send(token.clone(), sender).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}, {sender}: {body}");
+            assert_error(status, &body, 401, "AUTHENTICATION_FAILED");
+        }
+    }
+    assert_eq!(
+        app.count_rows("SELECT COUNT(*) FROM messages WHERE body = 'who am I'"),
+        0
+    );
+    // The user and a live agent still get through the same endpoint.
+    let (status, body) = send(user, "user").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(root, "admin").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn ended_sessions_refuse_messages_and_expired_ones_are_gone() {
     let app = TestApp::spawn().await;
     let token = app.user_token("u1");
