@@ -112,12 +112,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
         .send_keys(AGENT_PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[type=submit]").await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#queue-rows"))
@@ -353,12 +348,7 @@ async fn an_agent_works_a_chat_in_a_real_browser() {
     // End it with a reason; the user's poll says so.
     let reason = c.find(Locator::Css("#end-reason")).await.unwrap();
     reason.send_keys("Resolved in the browser").await.unwrap();
-    c.find(Locator::Css("button.danger"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.danger").await;
     let confirmed = eventually(WAIT, || async { c.accept_alert().await.is_ok() }).await;
     assert!(confirmed, "ending asks for confirmation");
     wait_for_text(&c, "#details", "Ended by support").await;
