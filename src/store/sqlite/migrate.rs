@@ -60,6 +60,14 @@ pub(super) fn in_memory() -> Connection {
 mod tests {
     use super::*;
 
+    /// A database in memory at schema `version`, to upgrade from.
+    fn at_version(version: usize) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let sources = sources().unwrap();
+        migrations(&sources).to_version(&mut conn, version).unwrap();
+        conn
+    }
+
     #[test]
     fn migrations_apply_once_and_validate() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -73,9 +81,7 @@ mod tests {
 
     #[test]
     fn version_fourteen_keeps_what_the_old_trigger_indexed_without_indexing_it_again() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let sources = sources().unwrap();
-        migrations(&sources).to_version(&mut conn, 13).unwrap();
+        let mut conn = at_version(13);
         conn.execute_batch(
             "INSERT INTO sessions (id, user_id, created_at, last_activity_at) VALUES ('s1', 'u', 0, 0);
              INSERT INTO messages (id, session_id, sender, body, created_at, session_seq)
@@ -112,9 +118,7 @@ mod tests {
 
     #[test]
     fn version_two_numbers_existing_messages_per_session() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let sources = sources().unwrap();
-        migrations(&sources).to_version(&mut conn, 1).unwrap();
+        let mut conn = at_version(1);
         conn.execute_batch(
             "INSERT INTO agents (id, email, name, role, password_hash, created_at, updated_at)
                  VALUES ('a1', 'a@x', 'A', 'chat_admin', 'h', 0, 0);

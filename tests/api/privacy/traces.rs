@@ -433,11 +433,11 @@ async fn an_erased_person_leaves_no_trace_on_disk() {
             "a queued push",
             "SELECT COUNT(*) FROM push_outbox WHERE instr(body, ?1)",
         ),
-    ] {
-        wait_until(what, || async { trace_count(&app, sql, &marker) > 0 }).await;
-    }
+    ]
+    .iter()
     // The message index may trail the send by a moment (SQLite indexes behind it).
-    for (what, sql) in TRACES {
+    .chain(TRACES)
+    {
         wait_until(
             &format!("before the erasure, {what} hold the marker"),
             || async { trace_count(&app, sql, &marker) > 0 },
